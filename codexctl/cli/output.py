@@ -1,0 +1,56 @@
+"""How the CLI talks: rich on stderr for people, one clear line per error, exit codes."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import NoReturn, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from codexctl.errors import CodexError
+
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+EXIT_BAD_INPUT = 2
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fail(message: str, *, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    console.print(f"[bold red]error:[/bold red] {message}", markup=True)
+    raise typer.Exit(code)
+
+
+def error_cause(exc: BaseException) -> CodexError | None:
+    """The CodexError behind an exception (Pulumi wraps the program's errors in RunError)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, CodexError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Bad input → one message and exit 2; bugs still get their traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except Exception as exc:
+            cause = error_cause(exc)
+            if cause is None:
+                raise
+            console.print("[bold red]error:[/bold red] ", end="", markup=True)
+            console.print(str(cause), markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+
+    return wrapper

@@ -1,0 +1,195 @@
+"""Loading services.yaml: two template passes (SPEC §3), YAML, then the pydantic model."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from codexctl.config.model import ServicesFile
+from codexctl.config.templating import render
+from codexctl.config.yamlio import line_of, load_document
+from codexctl.errors import ConfigError, Location
+
+DEFERRED_NAMES = ("project", "namespace", "versions", "base_domain", "storage", "registry")
+"""Context names not known in the first pass: the file itself defines them."""
+
+_MARKER_RE = re.compile(r"@@codex:([A-Za-z0-9_.:-]+)@@")
+
+
+class Deferred:
+    """A first-pass stand-in for a value the file defines itself.
+
+    It renders as a YAML-safe marker (``@@codex:versions:busybox@@``) that
+    :func:`resolve_deferred` replaces once the value is known, so that
+    ``namespace.patterns.ai: "{{ project }}-dev-{{ slot }}"`` keeps its meaning.
+    """
+
+    __slots__ = ("_path",)
+
+    def __init__(self, *path: str) -> None:
+        self._path = path
+
+    def __getattr__(self, name: str) -> Deferred:
+        return Deferred(*self._path, name)
+
+    def __getitem__(self, key: object) -> Deferred:
+        return Deferred(*self._path, str(key))
+
+    def __str__(self) -> str:
+        return "@@codex:" + ":".join(self._path) + "@@"
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(())
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def resolve_deferred(text: str, lookup: Callable[[tuple[str, ...]], str | None]) -> str | None:
+    """``text`` with every first-pass marker replaced, or None when one cannot be resolved."""
+    missing = False
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal missing
+        value = lookup(tuple(match.group(1).split(":")))
+        if value is None:
+            missing = True
+            return match.group(0)
+        return value
+
+    result = _MARKER_RE.sub(replace, text)
+    return None if missing else result
+
+
+def has_deferred(text: str) -> bool:
+    return "@@codex:" in text
+
+
+def read_text(path: Path) -> str:
+    """The file's text, or a ConfigError that says what is missing."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", location=Location(file=path)) from None
+    except IsADirectoryError:
+        raise ConfigError("expected a file, found a directory", location=Location(file=path)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text ({exc.reason})", location=Location(file=path)) from None
+
+
+def _mapping(data: Any, source: Path) -> dict[str, Any]:
+    if data is None:
+        raise ConfigError("the file is empty", location=Location(file=source))
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"the top level must be a mapping of keys, not {type(data).__name__}",
+            location=Location(file=source, line=1),
+        )
+    return data
+
+
+def read_prelude(text: str, context: Mapping[str, Any], *, source: Path) -> dict[str, Any]:
+    """First pass: the file rendered without the values it defines itself.
+
+    Returns the raw mapping; callers read only ``project``, ``namespace``, ``versions``,
+    ``baseDomain``, ``environments``, ``maxSlots`` and ``dataPaths`` from it.
+    """
+    partial = dict(context)
+    for name in DEFERRED_NAMES:
+        partial.setdefault(name, Deferred(name))
+    return _mapping(load_document(render(text, partial, source=source), source=source), source)
+
+
+def load_services_file(text: str, context: Mapping[str, Any], *, source: Path) -> ServicesFile:
+    """Second pass: the whole file rendered with the full context, validated by the model."""
+    rendered = render(text, context, source=source)
+    data = _mapping(load_document(rendered, source=source), source)
+    try:
+        return ServicesFile.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, data=data, text=rendered, source=source) from None
+
+
+def validation_error(exc: ValidationError, *, data: Any, text: str, source: Path) -> ConfigError:
+    """The first pydantic error as one message with file, line, key path and a hint."""
+    errors = exc.errors(include_url=False)
+    # an unknown key is usually the cause of a "missing" one (a typo), so it is reported first
+    first = min(errors, key=lambda error: error["type"] != "extra_forbidden")
+    path = _document_path(first["loc"], data)
+    message = first["msg"].removeprefix("Value error, ")
+    hint = None
+    if first["type"] == "extra_forbidden" and path:
+        key = str(path[-1])
+        message = f"unknown key {key!r}"
+        close = difflib.get_close_matches(key, _known_keys(), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else None
+    elif first["type"] == "missing" and path:
+        message = f"missing required key {path[-1]!r}"
+    more = len(errors) - 1
+    if more:
+        message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return ConfigError(
+        message,
+        location=Location(file=source, line=line_of(text, path) if path else None, path=format_path(path)),
+        hint=hint,
+    )
+
+
+def _document_path(loc: Sequence[int | str], data: Any) -> list[str | int]:
+    """The pydantic location in document terms: union tags (``build``) are not keys of the file."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part not in node and node.get("type") == part:
+            continue
+        path.append(part)
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        ):
+            node = node[part]
+        else:
+            node = None
+    return path
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """``services[2].overlays.ai.pvcMounts[0]`` from its parts."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+@lru_cache(maxsize=1)
+def _known_keys() -> tuple[str, ...]:
+    keys: set[str] = set()
+    seen: set[type[BaseModel]] = set()
+
+    def walk(model: type[BaseModel]) -> None:
+        if model in seen:
+            return
+        seen.add(model)
+        for name, field in model.model_fields.items():
+            keys.add(field.alias or name)
+            for candidate in _models_in(field.annotation):
+                walk(candidate)
+
+    walk(ServicesFile)
+    return tuple(sorted(keys))
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    from typing import get_args
+
+    found: list[type[BaseModel]] = []
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        found.append(annotation)
+    for arg in get_args(annotation):
+        found.extend(_models_in(arg))
+    return found

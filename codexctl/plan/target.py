@@ -1,0 +1,287 @@
+"""Which environment, slot, namespace and mode a stack means (SPEC §2)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from pydantic import Field, NonNegativeInt, ValidationError
+
+from codexctl.config.base import Model
+from codexctl.config.loader import has_deferred, resolve_deferred, validation_error
+from codexctl.config.model import DNS_LABEL, Environment, StrMap
+from codexctl.config.templating import render
+from codexctl.errors import Location, PlanError
+
+Mode = Literal["normal", "repair"]
+MODES: tuple[Mode, ...] = ("normal", "repair")
+SLOT_ENVIRONMENT = "ai"
+"""The environment whose stacks are slots: ``ai-slot-<N>``."""
+_SLOT_STACK_RE = re.compile(r"^ai-slot-(\d+)$")
+_DNS_LABEL_RE = re.compile(DNS_LABEL)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRequest:
+    """What the caller knows: the stack and its ``codex:*`` config."""
+
+    stack: str
+    project_dir: Path
+    services_file: str = "services.yaml"
+    env: str | None = None
+    slot: int | None = None
+    namespace: str | None = None
+    mode: str = "normal"
+    vars: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def services_path(self) -> Path:
+        return self.project_dir / self.services_file
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    """Host data directories of this stack (``storage`` in templates)."""
+
+    root: str
+    env_dir: str
+    dirs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A stack resolved: everything templates and components need to know about *where*."""
+
+    stack: str
+    project: str
+    env: str
+    slot: int | None
+    namespace: str
+    mode: Mode
+    base_domain: str
+    registry: str
+    environment: Environment
+    versions: Mapping[str, str]
+    storage: Storage
+
+    @property
+    def is_slot(self) -> bool:
+        return self.slot is not None
+
+
+class _EnvPrelude(Model, extra="ignore"):
+    from_: str | None = Field(default=None, alias="from")
+
+
+class _NamespacePrelude(Model, extra="ignore"):
+    patterns: dict[str, str] = Field(default_factory=dict)
+
+
+class _DataPathsPrelude(Model, extra="ignore"):
+    root: str | None = None
+    env_dir: str | None = None
+    dirs: list[str] = Field(default_factory=lambda: ["postgres", "redis", "rabbitmq"])
+
+
+class Prelude(Model, extra="ignore"):
+    """What the first pass reads: the values needed before the namespace is known."""
+
+    project: str
+    namespace: _NamespacePrelude = Field(default_factory=_NamespacePrelude)
+    versions: StrMap = Field(default_factory=dict)
+    base_domain: dict[str, str] = Field(default_factory=dict)
+    environments: dict[str, Environment] = Field(default_factory=dict)
+    max_slots: NonNegativeInt = 0
+    registry: str | None = None
+    data_paths: _DataPathsPrelude | None = None
+
+
+def first_pass_context(request: PlanRequest, env: str, slot: int | None, mode: Mode) -> dict[str, Any]:
+    return {
+        "env": env,
+        "slot": slot or 0,
+        "mode": mode,
+        "project_root": str(request.project_dir.resolve()),
+        "vars": dict(request.vars),
+    }
+
+
+def requested_env_and_slot(request: PlanRequest) -> tuple[str, int | None]:
+    """``ai-slot-<N>`` → (ai, N); any other stack → its own name; config overrides both."""
+    match = _SLOT_STACK_RE.match(request.stack)
+    env = request.env or (SLOT_ENVIRONMENT if match else request.stack)
+    slot = request.slot if request.slot is not None else (int(match.group(1)) if match else None)
+    return env, slot
+
+
+def requested_mode(request: PlanRequest) -> Mode:
+    if request.mode not in MODES:
+        raise PlanError(
+            f"unknown mode {request.mode!r}",
+            location=Location(path="codex:mode"),
+            hint="codex:mode is 'normal' or 'repair'",
+        )
+    return cast(Mode, request.mode)
+
+
+def parse_prelude(raw: dict[str, Any], *, text: str, source: Path) -> Prelude:
+    try:
+        return Prelude.model_validate(raw)
+    except ValidationError as exc:
+        raise validation_error(exc, data=raw, text=text, source=source) from None
+
+
+def resolve_environment(name: str, environments: Mapping[str, Environment]) -> Environment:
+    """The environment with every field it leaves unset taken from its ``from`` chain."""
+    chain = [environments[name]]
+    while chain[-1].from_ is not None and chain[-1].from_ in environments:
+        chain.append(environments[chain[-1].from_])
+    merged: dict[str, Any] = {}
+    for item in reversed(chain):
+        merged.update(item.model_dump(exclude_unset=True, exclude={"from_"}))
+    return Environment.model_validate(merged)
+
+
+def _lookup(name: str, table: Mapping[str, str], environments: Mapping[str, Environment]) -> str | None:
+    """A per-environment value, falling back along the ``from`` chain."""
+    current: str | None = name
+    seen: set[str] = set()
+    while current is not None and current not in seen:
+        if current in table:
+            return table[current]
+        seen.add(current)
+        current = environments[current].from_ if current in environments else None
+    return None
+
+
+class _FirstPassValues:
+    """Resolves the first pass's markers, in the order the values become known."""
+
+    def __init__(self, *, source: Path, project: str) -> None:
+        if has_deferred(project):
+            raise PlanError(
+                "project must be a plain name, not built from other values",
+                location=Location(file=source, path="project"),
+            )
+        self.source = source
+        self.values: dict[str, Any] = {"project": project}
+
+    def _lookup(self, path: tuple[str, ...]) -> str | None:
+        value: Any = self.values.get(path[0])
+        for part in path[1:]:
+            value = value.get(part) if isinstance(value, Mapping) else None
+        return None if value is None or isinstance(value, Mapping) else str(value)
+
+    def __call__(self, text: str, where: str) -> str:
+        resolved = resolve_deferred(text, self._lookup)
+        if resolved is None:
+            raise PlanError(
+                "uses a value that is not known yet when the namespace is computed",
+                location=Location(file=self.source, path=where),
+                hint="here only project, versions, registry and the earlier of baseDomain/namespace "
+                "can be used, and only plainly (no filters on them)",
+            )
+        return resolved
+
+
+def resolve_target(request: PlanRequest, prelude: Prelude, *, source: Path) -> Target:
+    """Environment, slot, namespace and mode of the stack, or a PlanError saying why not."""
+    env_name, slot = requested_env_and_slot(request)
+    mode = requested_mode(request)
+    envs = prelude.environments
+    if env_name not in envs:
+        known = ", ".join(sorted(envs)) or "none"
+        raise PlanError(
+            f"stack {request.stack!r} means environment {env_name!r}, which {source.name} does not define",
+            location=Location(file=source, path="environments"),
+            hint=f"known environments: {known}; slot stacks are named ai-slot-<N>; or set codex:env",
+        )
+    if slot is not None and env_name != SLOT_ENVIRONMENT:
+        raise PlanError(
+            f"environment {env_name!r} has no slots (only {SLOT_ENVIRONMENT!r} does)",
+            location=Location(path="codex:slot"),
+            hint=f"unset codex:slot, or use a stack named {SLOT_ENVIRONMENT}-slot-<N>",
+        )
+    if slot is None and env_name == SLOT_ENVIRONMENT:
+        raise PlanError(
+            f"environment {SLOT_ENVIRONMENT!r} needs a slot",
+            location=Location(path="codex:slot"),
+            hint=f"use a stack named {SLOT_ENVIRONMENT}-slot-<N> or set codex:slot",
+        )
+    if slot is not None:
+        if slot < 1:
+            raise PlanError(f"slot {slot} is out of range: slots start at 1", location=Location(path="codex:slot"))
+        if prelude.max_slots and slot > prelude.max_slots:
+            raise PlanError(
+                f"slot {slot} is out of range: {source.name} allows maxSlots={prelude.max_slots}",
+                location=Location(file=source, path="maxSlots"),
+                hint=f"use a slot from 1 to {prelude.max_slots}, or raise maxSlots",
+            )
+    environment = resolve_environment(env_name, envs)
+    resolve = _FirstPassValues(source=source, project=prelude.project)
+    versions = {name: resolve(value, f"versions.{name}") for name, value in prelude.versions.items()}
+    resolve.values["versions"] = versions
+    registry = resolve(prelude.registry or "", "registry")
+    resolve.values["registry"] = registry
+    base_domain = resolve(_lookup(env_name, prelude.base_domain, envs) or "", f"baseDomain.{env_name}")
+    resolve.values["base_domain"] = base_domain
+    if request.namespace:
+        namespace = request.namespace
+    else:
+        pattern = _lookup(env_name, prelude.namespace.patterns, envs)
+        if pattern is None:
+            context = first_pass_context(request, env_name, slot, mode) | {"project": prelude.project}
+            default = "{{ project }}-{{ env }}" + ("-{{ slot }}" if slot is not None else "")
+            pattern = render(default, context, source=source)
+        namespace = resolve(pattern, f"namespace.patterns.{env_name}").strip()
+    if not _DNS_LABEL_RE.match(namespace) or len(namespace) > 63:
+        raise PlanError(
+            f"namespace {namespace!r} is not a valid Kubernetes name",
+            location=Location(file=source, path=f"namespace.patterns.{env_name}"),
+            hint="lowercase letters, digits and '-', at most 63 characters",
+        )
+    resolve.values["namespace"] = namespace
+    project_root = str(request.project_dir.resolve())
+    data = prelude.data_paths
+    root = resolve(data.root, "dataPaths.root") if data and data.root else f"{project_root}/.data"
+    root = root.rstrip("/") or "/"
+    if data and data.env_dir:
+        env_dir = resolve(data.env_dir, "dataPaths.envDir")
+    elif slot is not None:
+        env_dir = f"{root}/slots/{slot}"
+    else:
+        env_dir = f"{root}/{env_name}"
+    storage = Storage(root=root, env_dir=env_dir, dirs=tuple(data.dirs) if data else ("postgres", "redis", "rabbitmq"))
+    return Target(
+        stack=request.stack,
+        project=prelude.project,
+        env=env_name,
+        slot=slot,
+        namespace=namespace,
+        mode=mode,
+        base_domain=base_domain,
+        registry=registry,
+        environment=environment,
+        versions=versions,
+        storage=storage,
+    )
+
+
+def template_context(target: Target, request: PlanRequest) -> dict[str, Any]:
+    """The full context of the second pass and of every manifest (SPEC §3)."""
+    return {
+        "project": target.project,
+        "env": target.env,
+        "slot": target.slot or 0,
+        "namespace": target.namespace,
+        "mode": target.mode,
+        "project_root": str(request.project_dir.resolve()),
+        "versions": dict(target.versions),
+        "base_domain": target.base_domain,
+        "registry": target.registry,
+        "vars": dict(request.vars),
+        "storage": target.storage,
+    }

@@ -1,0 +1,1 @@
+"""The Pulumi layer: ComponentResources, the Kubernetes provider and hook resources."""

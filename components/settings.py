@@ -1,0 +1,31 @@
+"""Stack config (``codex:*``) → the plan request; the only place the program reads config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+
+from codexctl.plan import PlanRequest
+
+PROGRAM_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PROJECT_DIR = "examples/project-example"
+
+
+def plan_request(config: pulumi.Config | None = None, *, stack: str | None = None) -> PlanRequest:
+    """The request for this stack; relative paths are relative to the program's folder."""
+    config = config or pulumi.Config("codex")
+    project_dir = Path(config.get("projectDir") or DEFAULT_PROJECT_DIR)
+    if not project_dir.is_absolute():
+        project_dir = PROGRAM_ROOT / project_dir
+    slot = config.get("slot")
+    return PlanRequest(
+        stack=stack or pulumi.get_stack(),
+        project_dir=project_dir,
+        services_file=config.get("servicesFile") or "services.yaml",
+        env=config.get("env") or None,
+        slot=int(slot) if slot not in (None, "") else None,
+        namespace=config.get("namespace") or None,
+        mode=config.get("mode") or "normal",
+        vars=config.get_object("vars") or {},
+    )

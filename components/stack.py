@@ -1,0 +1,69 @@
+"""The whole stack: provider, namespace, components and their dependencies (SPEC §4.3, §4.4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from codexctl.plan import Plan
+from components.groups import COMPONENT_CLASSES, PlanComponent
+
+
+@dataclass(frozen=True)
+class DeployedStack:
+    provider: k8s.Provider
+    namespace: pulumi.Resource
+    components: dict[str, PlanComponent]
+
+
+def kubernetes_provider(plan: Plan) -> k8s.Provider:
+    """One explicit provider per stack; server-side apply lets it adopt existing objects."""
+    return k8s.Provider(
+        "kubernetes",
+        namespace=plan.target.namespace,
+        enable_server_side_apply=True,
+        context=plan.target.environment.kube_context,
+    )
+
+
+def deploy(plan: Plan) -> DeployedStack:
+    """Register every component of the plan; everything waits for the namespace, and items
+    wait only for what their ``dependsOn`` names, so one failing group holds back nothing else."""
+    provider = kubernetes_provider(plan)
+    base = pulumi.ResourceOptions(provider=provider)
+    components: dict[str, PlanComponent] = {}
+    namespace: pulumi.Resource
+    if plan.namespace_owner is None:
+        namespace = k8s.core.v1.Namespace(
+            "namespace", metadata={"name": plan.target.namespace}, opts=pulumi.ResourceOptions(provider=provider)
+        )
+    for component in plan.components:  # in dependency order, the namespace's owner first
+        if component.name == plan.namespace_owner:
+            waits: list[pulumi.Resource] = []
+        else:
+            waits = [namespace, *(components[dep] for dep in component.depends_on)]
+        cls = COMPONENT_CLASSES[component.kind]
+        components[component.name] = cls(component, namespace=plan.target.namespace, depends_on=waits, opts=base)
+        if component.name == plan.namespace_owner:
+            namespace = next(
+                resource
+                for key, resource in components[component.name].resources.items()
+                if key == f"Namespace/{plan.target.namespace}"
+            )
+    return DeployedStack(provider=provider, namespace=namespace, components=components)
+
+
+def outputs(plan: Plan) -> dict[str, object]:
+    """Stack outputs (SPEC §2): where the stack is, what it deployed, where to look."""
+    return {
+        "env": plan.target.env,
+        "slot": plan.target.slot,
+        "namespace": plan.target.namespace,
+        "mode": plan.target.mode,
+        "components": [component.name for component in plan.components],
+        "skipped": {item.name: item.reason for item in plan.skipped},
+        "agentDeployment": plan.agent_deployment,
+        "links": [{"title": link.title, "url": link.url} for link in plan.links],
+    }
