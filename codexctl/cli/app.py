@@ -109,6 +109,30 @@ def schema(
         console.print(f"wrote {out}")
 
 
+@app.command("repair-targets")
+@handle_errors
+def repair_targets_command(stack: StackOption, project_dir: ProjectDirOption = None) -> None:
+    """Print the URNs of the repair set, one per line: the ``--target`` list of a repair run.
+
+    Example: [bold]pulumi up -s ai-slot-3 -c codex:mode=repair $(codexctl repair-targets -s ai-slot-3 |
+    sed 's/^/--target /')[/bold]
+    """
+    from codexctl.offline.targets import repair_targets
+
+    for urn in repair_targets(stack, project_dir=(project_dir or default_project_dir()).resolve()):
+        typer.echo(urn)
+
+
+def _register_groups() -> None:
+    from codexctl.cli import ci, prompt
+
+    app.add_typer(prompt.app, name="prompt")
+    app.add_typer(ci.app, name="ci")
+
+
+_register_groups()
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,20 @@
+"""The ``--target`` list of a repair run: exactly what the program registers in repair mode."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from codexctl.offline.runner import run_program
+
+
+def repair_targets(stack: str, *, project_dir: Path, extra_config: Mapping[str, str] | None = None) -> list[str]:
+    """URNs of every resource of the repair set (components, objects, hooks, the provider).
+
+    Derived by running the same program offline in repair mode, so the list cannot drift from
+    what ``pulumi up -c codex:mode=repair`` registers. A repair run must pass these as
+    ``--target``: without them Pulumi would delete everything outside the repair set.
+    """
+    config = {**(extra_config or {}), "codex:projectDir": str(project_dir), "codex:mode": "repair"}
+    run = run_program(stack, config)
+    return sorted(registration.urn for registration in run.registrations)
