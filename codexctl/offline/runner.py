@@ -90,6 +90,16 @@ class RecordingMonitor(mocks.MockMonitor):
         self.run = run
         self._lock = threading.Lock()
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the engine makes them: the whole parent type chain, without the root stack
+        (the SDK's mock keeps only the last parent type and prefixes the stack's)."""
+        qualified = type_
+        if parent and type_ != "pulumi:pulumi:Stack":
+            parent_type = parent.split("::")[2]
+            if parent_type != "pulumi:pulumi:Stack":
+                qualified = f"{parent_type}${type_}"
+        return "urn:pulumi:" + "::".join([settings.get_stack(), settings.get_project(), qualified, name])
+
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":

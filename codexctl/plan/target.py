@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,9 +13,10 @@ from pydantic import Field, NonNegativeInt, ValidationError
 
 from codexctl.config.base import Model
 from codexctl.config.loader import has_deferred, resolve_deferred, validation_error
-from codexctl.config.model import DNS_LABEL, Environment, StrMap
+from codexctl.config.model import DNS_LABEL, Environment, ServicesFile, StrMap
 from codexctl.config.templating import render
-from codexctl.errors import Location, PlanError
+from codexctl.config.yamlio import line_of
+from codexctl.errors import ConfigError, Location, PlanError
 
 Mode = Literal["normal", "repair"]
 MODES: tuple[Mode, ...] = ("normal", "repair")
@@ -128,6 +130,17 @@ def requested_mode(request: PlanRequest) -> Mode:
 
 
 def parse_prelude(raw: dict[str, Any], *, text: str, source: Path) -> Prelude:
+    """The first pass's values; an unknown top-level key is reported here already, since it is
+    usually the cause of whatever would go wrong next (a misspelt ``environments``)."""
+    known = {field.alias or name for name, field in ServicesFile.model_fields.items()}
+    for key in raw:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+            raise ConfigError(
+                f"unknown key {key!r}",
+                location=Location(file=source, line=line_of(text, [key]), path=str(key)),
+                hint=f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(sorted(known))}",
+            )
     try:
         return Prelude.model_validate(raw)
     except ValidationError as exc:

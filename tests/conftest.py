@@ -1,0 +1,65 @@
+"""Shared fixtures: the example project, and small projects written into tmp_path."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO_ROOT / "examples" / "project-example"
+
+MakeProject = Callable[..., Path]
+
+
+@pytest.fixture
+def example_copy(tmp_path: Path) -> Path:
+    """A writable copy of the example project (tests break it on purpose)."""
+    target = tmp_path / "project-example"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".data", ".github"))
+    return target
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> MakeProject:
+    """Write services.yaml and manifests (dedented) into a fresh folder and return it."""
+    counter = iter(range(1000))
+
+    def make(services: str, files: dict[str, str] | None = None) -> Path:
+        root = tmp_path / f"project-{next(counter)}"
+        root.mkdir()
+        (root / "services.yaml").write_text(textwrap.dedent(services), encoding="utf-8")
+        for name, text in (files or {}).items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return root
+
+    return make
+
+
+MINIMAL = """\
+project: demo
+maxSlots: 3
+namespace:
+  patterns:
+    ai: "{{ project }}-ai-{{ slot }}"
+environments:
+  dev: {}
+  ai: {}
+infrastructure:
+  - name: base
+    manifests:
+      - path: ns.yaml
+services: []
+"""
+
+NAMESPACE_MANIFEST = """\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: {{ namespace }}
+"""
