@@ -144,6 +144,10 @@ class Environment(Model):
         description="Infrastructure groups a slot stack deploys; unset means every active group.",
     )
     kube_context: str | None = Field(default=None, description="kubeconfig context of the cluster.")
+    mode: Literal["normal", "repair"] | None = Field(
+        default=None,
+        description="The only mode this environment runs in (e.g. a repair-only stack beside staging).",
+    )
 
 
 class DataPaths(Model):

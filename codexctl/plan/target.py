@@ -234,6 +234,12 @@ def resolve_target(request: PlanRequest, prelude: Prelude, *, source: Path) -> T
                 hint=f"use a slot from 1 to {prelude.max_slots}, or raise maxSlots",
             )
     environment = resolve_environment(env_name, envs)
+    if environment.mode is not None and environment.mode != mode:
+        raise PlanError(
+            f"environment {env_name!r} runs only in {environment.mode} mode, not {mode}",
+            location=Location(file=source, path=f"environments.{env_name}.mode"),
+            hint=f"set codex:mode={environment.mode}",
+        )
     resolve = _FirstPassValues(source=source, project=prelude.project)
     versions = {name: resolve(value, f"versions.{name}") for name, value in prelude.versions.items()}
     resolve.values["versions"] = versions

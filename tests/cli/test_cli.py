@@ -63,7 +63,7 @@ def test_preview_of_every_stack_of_the_example(tmp_path: Path) -> None:
     [
         (["preview", "--stack", "ai-slot-11"], "slot 11 is out of range"),
         (["preview", "--stack", "ai-slot-0"], "slot 0 is out of range"),
-        (["preview", "--stack", "prod"], "known environments: ai, ai-staging, dev"),
+        (["preview", "--stack", "prod"], "known environments: ai, ai-repair, ai-staging, dev"),
         (["preview", "--stack", "dev", "--mode", "fix"], "unknown mode 'fix'"),
         (["validate", "--stack", "prod"], "known environments"),
     ],

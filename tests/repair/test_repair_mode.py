@@ -163,3 +163,18 @@ def test_repair_role_is_wider_than_the_normal_role() -> None:
     for probe in wider:
         assert not _allows(normal, *probe), probe
         assert _allows(repair, *probe), probe
+
+
+def test_repair_only_environment_beside_staging() -> None:
+    program = run("ai-repair", "repair")
+    assert object_keys(program) == {
+        "Namespace/project-example-staging",
+        "ServiceAccount/project-example-staging/codex-sa",
+        "Role/project-example-staging/codex-agent",
+        "RoleBinding/project-example-staging/codex-agent",
+        "Deployment/project-example-staging/codex",
+    }
+    namespace = next(r for r in program.registrations if r.name == "namespace")
+    assert namespace.retain_on_delete  # staging's namespace is never deleted by this stack
+    with pytest.raises(pulumi.RunError, match="runs only in repair mode"):
+        run_program("ai-repair", {"codex:projectDir": str(EXAMPLE), "codex:mode": "normal"})
