@@ -22,6 +22,7 @@ preview: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test: setup lint
 	$(BIN)/python -m pytest

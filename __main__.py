@@ -13,7 +13,7 @@ from components.stack import deploy, outputs
 try:
     request = plan_request()
     plan = build_plan(request)  # all of services.yaml and every template, before any resource
-except (CodexError, ValueError) as error:
+except CodexError as error:
     raise pulumi.RunError(str(error)) from error
 
 deploy(plan)

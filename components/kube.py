@@ -44,7 +44,8 @@ def typed_class(api_version: str, kind: str) -> type[pulumi.CustomResource] | No
 
 @cache
 def _fields(cls: type[pulumi.CustomResource]) -> frozenset[str]:
-    return frozenset(inspect.signature(cls._internal_init).parameters) - {
+    init = getattr(cls, "_internal_init")  # noqa: B009  (generated per class, not in the type stubs)
+    return frozenset(inspect.signature(init).parameters) - {
         "__self__",
         "__props__",
         "resource_name",
@@ -89,7 +90,7 @@ def kube_resource(name: str, manifest: Mapping[str, Any], opts: pulumi.ResourceO
     cls = typed_class(str(body["apiVersion"]), str(body["kind"]))
     if cls is not None:
         kwargs = {snake(key): value for key, value in body.items()}
-        accepted = _fields(cls)
+        accepted = _fields(cls)  # type: ignore[arg-type]
         if set(kwargs) <= accepted:
             return cls(name, opts=opts, **kwargs)  # type: ignore[call-arg]
     return GenericObject(name, body, opts)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pulumi
 
+from codexctl.errors import ConfigError, Location
 from codexctl.plan import PlanRequest
 
 PROGRAM_ROOT = Path(__file__).resolve().parent.parent
@@ -18,14 +19,23 @@ def plan_request(config: pulumi.Config | None = None, *, stack: str | None = Non
     project_dir = Path(config.get("projectDir") or DEFAULT_PROJECT_DIR)
     if not project_dir.is_absolute():
         project_dir = PROGRAM_ROOT / project_dir
-    slot = config.get("slot")
     return PlanRequest(
         stack=stack or pulumi.get_stack(),
         project_dir=project_dir,
         services_file=config.get("servicesFile") or "services.yaml",
         env=config.get("env") or None,
-        slot=int(slot) if slot not in (None, "") else None,
+        slot=_slot(config.get("slot")),
         namespace=config.get("namespace") or None,
         mode=config.get("mode") or "normal",
         vars=config.get_object("vars") or {},
     )
+
+
+def _slot(value: str | None) -> int | None:
+    """``codex:slot``; unset or 0 means "from the stack name"."""
+    if value in (None, "", "0"):
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ConfigError(f"{value!r} is not a slot number", location=Location(path="codex:slot")) from None

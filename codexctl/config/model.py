@@ -252,7 +252,8 @@ class ServicesFile(Model):
                 f"repeated: {', '.join(repeated)}"
             )
         known = set(names)
-        for item in [*self.infrastructure, *self.services]:
+        items: list[Infrastructure | Service] = [*self.infrastructure, *self.services]
+        for item in items:
             for dep in item.depends_on:
                 if dep not in known:
                     raise ValueError(f"{item.name}: dependsOn names unknown item {dep!r}")

@@ -101,7 +101,7 @@ class RecordingMonitor(mocks.MockMonitor):
         return "urn:pulumi:" + "::".join([settings.get_stack(), settings.get_project(), qualified, name])
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             raw = rpc.deserialize_properties(request.object, keep_unknowns=True)
             registration = Registration(
@@ -126,7 +126,7 @@ class RecordingMonitor(mocks.MockMonitor):
             outputs = _unwrap(rpc.deserialize_properties(request.outputs, keep_unknowns=True))
             with self._lock:
                 self.run.outputs.update(outputs)
-        return super().RegisterResourceOutputs(request)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 def run_program(
@@ -144,7 +144,11 @@ def run_program(
     settings.SETTINGS.rpc_manager.clear()
     settings.SETTINGS.outputs.clear()
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
+
+        def main() -> None:
+            runpy.run_path(str(program), run_name="__main__")
+
+        _sync_await(run_pulumi_func(main))
         root = settings.get_root_resource()
         exported = getattr(root, "outputs", {}) or {}
         for key, value in exported.items():

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from pydantic import Field, NonNegativeInt, ValidationError
 
@@ -126,7 +126,8 @@ def requested_mode(request: PlanRequest) -> Mode:
             location=Location(path="codex:mode"),
             hint="codex:mode is 'normal' or 'repair'",
         )
-    return cast(Mode, request.mode)
+    mode: Mode = request.mode  # type: ignore[assignment]  # checked just above
+    return mode
 
 
 def parse_prelude(raw: dict[str, Any], *, text: str, source: Path) -> Prelude:
