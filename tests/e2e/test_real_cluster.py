@@ -1,0 +1,72 @@
+"""Against a real cluster, with the Pulumi CLI: ``pytest -m e2e`` (skipped when either is missing).
+
+Uses a throwaway file backend and slot 9 of the example project; cleans up after itself.
+Never counted as the proof of a feature: the offline tests are.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLE, REPO_ROOT
+
+pytestmark = pytest.mark.e2e
+
+STACK = "ai-slot-9"
+NAMESPACE = "project-example-dev-9"
+
+
+def _cluster_available() -> bool:
+    kubeconfig = Path(os.environ.get("KUBECONFIG", Path.home() / ".kube" / "config"))
+    return shutil.which("pulumi") is not None and kubeconfig.exists()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    if not _cluster_available():
+        pytest.skip("e2e needs the pulumi CLI and a kubeconfig (KUBECONFIG or ~/.kube/config)")
+    from pulumi import automation as auto
+
+    backend = tmp_path_factory.mktemp("state")
+    env = {"PULUMI_BACKEND_URL": f"file://{backend}", "PULUMI_CONFIG_PASSPHRASE": "e2e"}
+    workspace = auto.LocalWorkspace(work_dir=str(REPO_ROOT), env_vars=env)
+    created = auto.Stack.create_or_select(STACK, workspace)
+    created.set_config("codex:projectDir", auto.ConfigValue(str(EXAMPLE)))
+    try:
+        yield created
+    finally:
+        created.set_config("codex:mode", auto.ConfigValue("normal"))
+        created.destroy(on_output=print)
+        workspace.remove_stack(STACK)
+
+
+def _namespace_objects() -> set[str]:
+    from kubernetes import client, config
+
+    config.load_kube_config()
+    apps = client.AppsV1Api()
+    return {item.metadata.name for item in apps.list_namespaced_deployment(NAMESPACE).items}
+
+
+def test_up_repair_and_back_to_normal(stack: object) -> None:
+    from pulumi import automation as auto
+
+    assert isinstance(stack, auto.Stack)
+    stack.set_config("codex:mode", auto.ConfigValue("normal"))
+    stack.up(on_output=print)
+    assert {"codex", "postgres", "chat-backend"} <= _namespace_objects()
+    from codexctl.offline.targets import repair_targets
+
+    stack.set_config("codex:mode", auto.ConfigValue("repair"))
+    result = stack.up(target=repair_targets(STACK, project_dir=EXAMPLE), on_output=print)
+    assert result.summary.resource_changes.get("delete", 0) == 0
+    assert "postgres" in _namespace_objects()  # untouched outside the repair set
+    stack.set_config("codex:mode", auto.ConfigValue("normal"))
+    again = stack.up(on_output=print)
+    assert again.summary.resource_changes.get("create", 0) == 0
+    assert again.summary.resource_changes.get("replace", 0) == 0
