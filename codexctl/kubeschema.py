@@ -48,5 +48,20 @@ def check_object(manifest: Mapping[str, Any], *, version: str = DEFAULT_KUBERNET
     problems = []
     for error in sorted(validator.iter_errors(dict(manifest)), key=lambda e: list(e.absolute_path)):
         where = ".".join(str(part) for part in error.absolute_path) or "(top level)"
-        problems.append(SchemaProblem(f"{where}: {error.message}"))
+        problems.append(SchemaProblem(f"{where}: {_describe(error)}"))
     return problems
+
+
+def _describe(error: Any) -> str:
+    """The schema error without the offending value: it may be a secret (a misplaced stringData)."""
+    validator, expected = error.validator, error.validator_value
+    if validator == "type":
+        return f"must be of type {' or '.join(expected) if isinstance(expected, list) else expected}"
+    if validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return f"unknown field{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}"
+    if validator == "required":
+        return error.message.split(" is a required")[0] + " is required"
+    if validator == "enum":
+        return f"must be one of {', '.join(map(str, expected))}"
+    return f"does not match the schema ({validator}: {expected})"

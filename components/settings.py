@@ -27,7 +27,7 @@ def plan_request(config: pulumi.Config | None = None, *, stack: str | None = Non
         slot=_slot(config.get("slot")),
         namespace=config.get("namespace") or None,
         mode=config.get("mode") or "normal",
-        vars=config.get_object("vars") or {},
+        vars=_vars(config),
     )
 
 
@@ -39,3 +39,18 @@ def _slot(value: str | None) -> int | None:
         return int(str(value))
     except ValueError:
         raise ConfigError(f"{value!r} is not a slot number", location=Location(path="codex:slot")) from None
+
+
+def _vars(config: pulumi.Config) -> dict[str, object]:
+    """``codex:vars``: a JSON object of extra template variables."""
+    try:
+        value = config.get_object("vars")
+    except (ValueError, pulumi.ConfigTypeError) as exc:
+        raise ConfigError(
+            f"codex:vars is not valid JSON ({exc})", location=Location(path="codex:vars"), hint='e.g. {"feature": "x"}'
+        ) from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError("codex:vars must be a JSON object", location=Location(path="codex:vars"))
+    return value

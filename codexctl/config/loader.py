@@ -7,11 +7,11 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, Protocol, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from codexctl.config.model import ServicesFile
+from codexctl.config.model import Infrastructure, Service, ServicesFile
 from codexctl.config.templating import render
 from codexctl.config.yamlio import line_of, load_document
 from codexctl.errors import ConfigError, Location
@@ -111,9 +111,129 @@ def load_services_file(text: str, context: Mapping[str, Any], *, source: Path) -
     rendered = render(text, context, source=source)
     data = _mapping(load_document(rendered, source=source), source)
     try:
-        return ServicesFile.model_validate(data)
+        settings = ServicesFile.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc, data=data, text=rendered, source=source) from None
+    check_references(settings, text=rendered, source=source)
+    return settings
+
+
+class _Refs:
+    """Raises a reference error at the key path where it is, with its line."""
+
+    def __init__(self, *, text: str, source: Path) -> None:
+        self.text = text
+        self.source = source
+
+    def fail(self, message: str, path: Sequence[str | int], hint: str | None = None) -> NoReturn:
+        raise ConfigError(
+            message,
+            location=Location(file=self.source, line=line_of(self.text, path), path=format_path(path)),
+            hint=hint,
+        )
+
+
+class _HasFrom(Protocol):
+    @property
+    def from_(self) -> str | None: ...
+
+
+def check_environments(environments: Mapping[str, _HasFrom], *, text: str, source: Path) -> None:
+    """Every ``from`` names a known environment and no chain loops back (it would never end)."""
+    refs = _Refs(text=text, source=source)
+    for name, env in environments.items():
+        if env.from_ is not None and env.from_ not in environments:
+            refs.fail(
+                f"environment {name!r}: 'from' names unknown environment {env.from_!r}",
+                ["environments", name, "from"],
+                hint=f"known environments: {', '.join(sorted(environments))}",
+            )
+    for name in environments:
+        chain = [name]
+        parent = environments[name].from_
+        while parent is not None and parent not in chain:
+            chain.append(parent)
+            parent = environments[parent].from_
+        if parent == name:
+            refs.fail(
+                f"environment {name!r}: 'from' loops ({' -> '.join([*chain, name])})",
+                ["environments", name, "from"],
+                hint="an environment cannot inherit from itself, directly or through others",
+            )
+
+
+def check_references(settings: ServicesFile, *, text: str, source: Path) -> None:
+    """Names that refer to other items of the file: unique, known, and without cycles."""
+    refs = _Refs(text=text, source=source)
+    sections: list[tuple[str, Sequence[Infrastructure | Service]]] = [
+        ("infrastructure", settings.infrastructure),
+        ("services", settings.services),
+    ]
+    items: dict[str, tuple[str, int, Infrastructure | Service]] = {}
+    for section, entries in sections:
+        for index, item in enumerate(entries):
+            if item.name in items:
+                first = items[item.name]
+                refs.fail(
+                    f"infrastructure and service names must be unique (they name components): {item.name!r} "
+                    f"is also {first[0]}[{first[1]}]",
+                    [section, index, "name"],
+                )
+            items[item.name] = (section, index, item)
+    for name, (section, index, item) in items.items():
+        for position, dep in enumerate(item.depends_on):
+            if dep == name:
+                refs.fail(f"{name}: an item cannot depend on itself", [section, index, "dependsOn", position])
+            if dep not in items:
+                close = difflib.get_close_matches(dep, list(items), n=1)
+                refs.fail(
+                    f"{name}: dependsOn names unknown item {dep!r}",
+                    [section, index, "dependsOn", position],
+                    hint=f"did you mean {close[0]!r}?" if close else None,
+                )
+    for name, (section, index, _) in items.items():
+        cycle = _cycle_through(name, {key: value[2].depends_on for key, value in items.items()})
+        if cycle:
+            refs.fail(
+                f"dependsOn forms a cycle: {' -> '.join(cycle)}",
+                [section, index, "dependsOn"],
+                hint="remove one of these dependsOn entries",
+            )
+    check_environments(settings.environments, text=text, source=source)
+    groups = {item.name for item in settings.infrastructure}
+    for env_name, env in settings.environments.items():
+        for position, group in enumerate(env.slot_bootstrap_infra or []):
+            if group not in groups:
+                refs.fail(
+                    f"environments.{env_name}.slotBootstrapInfra names unknown infrastructure group {group!r}",
+                    ["environments", env_name, "slotBootstrapInfra", position],
+                )
+    for position, group in enumerate(settings.repair.infrastructure or []):
+        if group not in groups:
+            refs.fail(
+                f"repair.infrastructure names unknown infrastructure group {group!r}",
+                ["repair", "infrastructure", position],
+            )
+    if "services" in settings.repair.model_fields_set:
+        known_services = {item.name for item in settings.services}
+        for position, service in enumerate(settings.repair.services):
+            if service not in known_services:
+                refs.fail(f"repair.services names unknown service {service!r}", ["repair", "services", position])
+
+
+def _cycle_through(start: str, edges: Mapping[str, Sequence[str]]) -> list[str] | None:
+    """The names of a dependsOn cycle that passes through ``start``, or None."""
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        node, path = stack.pop()
+        for dep in edges.get(node, ()):
+            if dep == start:
+                return [*path, start]
+            if dep not in seen and dep in edges:
+                seen.add(dep)
+                stack.append((dep, [*path, dep]))
+    return None
 
 
 def validation_error(exc: ValidationError, *, data: Any, text: str, source: Path) -> ConfigError:
@@ -127,7 +247,7 @@ def validation_error(exc: ValidationError, *, data: Any, text: str, source: Path
     if first["type"] == "extra_forbidden" and path:
         key = str(path[-1])
         message = f"unknown key {key!r}"
-        close = difflib.get_close_matches(key, _known_keys(), n=1, cutoff=0.6)
+        close = difflib.get_close_matches(key, _keys_at(path[:-1]) or _known_keys(), n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}?" if close else None
     elif first["type"] == "missing" and path:
         message = f"missing required key {path[-1]!r}"
@@ -182,6 +302,26 @@ def _known_keys() -> tuple[str, ...]:
 
     walk(ServicesFile)
     return tuple(sorted(keys))
+
+
+def _keys_at(path: Sequence[str | int]) -> list[str]:
+    """The keys the model allows at ``path`` (for a "did you mean" among the right keys)."""
+    models: list[type[BaseModel]] = [ServicesFile]
+    in_mapping = False
+    for part in path:
+        if isinstance(part, int):
+            continue
+        fields = [
+            field for model in models for name, field in model.model_fields.items() if part in (field.alias, name)
+        ]
+        if fields:
+            models = [found for field in fields for found in _models_in(field.annotation)]
+            in_mapping = any(get_origin(field.annotation) is dict for field in fields)
+        elif not in_mapping:
+            return []
+        else:
+            in_mapping = False  # ``part`` was a key of a mapping (an environment name, say)
+    return sorted({field.alias or name for model in models for name, field in model.model_fields.items()})
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:

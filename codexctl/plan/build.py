@@ -9,7 +9,7 @@ from typing import Any, Literal
 from codexctl.config.loader import load_services_file, read_prelude, read_text
 from codexctl.config.model import Infrastructure, Service, ServicesFile
 from codexctl.config.templating import is_enabled
-from codexctl.errors import CodexError, PlanError
+from codexctl.errors import CodexError, Location, PlanError
 from codexctl.plan.agent import AGENT_COMPONENT, agent_objects
 from codexctl.plan.kinds import tier
 from codexctl.plan.objects import KubeObject, manifest_path, render_manifest
@@ -94,7 +94,7 @@ def load_settings(request: PlanRequest) -> tuple[Target, ServicesFile, dict[str,
     mode = requested_mode(request)
     raw = read_prelude(text, first_pass_context(request, env, slot, mode), source=source)
     prelude = parse_prelude(raw, text=text, source=source)
-    target = resolve_target(request, prelude, source=source)
+    target = resolve_target(request, prelude, source=source, text=text)
     context = template_context(target, request)
     settings = load_services_file(text, context, source=source)
     return target, settings, context
@@ -202,6 +202,7 @@ def _check_unique(components: Sequence[ComponentPlan]) -> None:
                 raise PlanError(
                     f"{obj.key} is defined twice: in {component.name} ({obj.source.name}:{obj.line}) "
                     f"and in {other_component} ({other.source.name}:{other.line})",
+                    location=Location(file=obj.source, line=obj.line),
                     hint="each Kubernetes object must belong to exactly one component",
                 )
             seen[obj.key] = (component.name, obj)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,8 +13,8 @@ from typing import Any, Literal
 from pydantic import Field, NonNegativeInt, ValidationError
 
 from codexctl.config.base import Model
-from codexctl.config.loader import has_deferred, resolve_deferred, validation_error
-from codexctl.config.model import DNS_LABEL, Environment, ServicesFile, StrMap
+from codexctl.config.loader import check_environments, has_deferred, resolve_deferred, validation_error
+from codexctl.config.model import DNS_LABEL, Environment, Name, ServicesFile, StrMap
 from codexctl.config.templating import render
 from codexctl.config.yamlio import line_of
 from codexctl.errors import ConfigError, Location, PlanError
@@ -91,7 +92,7 @@ class _DataPathsPrelude(Model, extra="ignore"):
 class Prelude(Model, extra="ignore"):
     """What the first pass reads: the values needed before the namespace is known."""
 
-    project: str
+    project: Name
     namespace: _NamespacePrelude = Field(default_factory=_NamespacePrelude)
     versions: StrMap = Field(default_factory=dict)
     base_domain: dict[str, str] = Field(default_factory=dict)
@@ -143,15 +144,19 @@ def parse_prelude(raw: dict[str, Any], *, text: str, source: Path) -> Prelude:
                 hint=f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(sorted(known))}",
             )
     try:
-        return Prelude.model_validate(raw)
+        prelude = Prelude.model_validate(raw)
     except ValidationError as exc:
         raise validation_error(exc, data=raw, text=text, source=source) from None
+    check_environments(prelude.environments, text=text, source=source)
+    return prelude
 
 
 def resolve_environment(name: str, environments: Mapping[str, Environment]) -> Environment:
     """The environment with every field it leaves unset taken from its ``from`` chain."""
     chain = [environments[name]]
-    while chain[-1].from_ is not None and chain[-1].from_ in environments:
+    seen = {name}
+    while chain[-1].from_ is not None and chain[-1].from_ in environments and chain[-1].from_ not in seen:
+        seen.add(chain[-1].from_)
         chain.append(environments[chain[-1].from_])
     merged: dict[str, Any] = {}
     for item in reversed(chain):
@@ -201,7 +206,30 @@ class _FirstPassValues:
         return resolved
 
 
-def resolve_target(request: PlanRequest, prelude: Prelude, *, source: Path) -> Target:
+def _inside(path: str, root: str) -> bool:
+    """``path`` strictly below ``root``, both normalised (no ``..`` tricks)."""
+    path, root = posixpath.normpath(path), posixpath.normpath(root)
+    return path != root and path.startswith(root.rstrip("/") + "/")
+
+
+def _check_storage(root: str, env_dir: str, *, text: str, source: Path) -> None:
+    """Data folders are created and deleted by hooks: never ``/``, never outside the root."""
+    normal_root = posixpath.normpath(root)
+    if not posixpath.isabs(normal_root) or normal_root == "/":
+        raise ConfigError(
+            f"data root {root!r} is not allowed",
+            location=Location(file=source, line=line_of(text, ["dataPaths", "root"]), path="dataPaths.root"),
+            hint="dataPaths.root must be an absolute folder other than /",
+        )
+    if not _inside(env_dir, normal_root):
+        raise ConfigError(
+            f"data folder {env_dir!r} is not inside the data root {normal_root!r}",
+            location=Location(file=source, line=line_of(text, ["dataPaths", "envDir"]), path="dataPaths.envDir"),
+            hint="dataPaths.envDir must be a sub-folder of dataPaths.root",
+        )
+
+
+def resolve_target(request: PlanRequest, prelude: Prelude, *, source: Path, text: str = "") -> Target:
     """Environment, slot, namespace and mode of the stack, or a PlanError saying why not."""
     env_name, slot = requested_env_and_slot(request)
     mode = requested_mode(request)
@@ -260,7 +288,13 @@ def resolve_target(request: PlanRequest, prelude: Prelude, *, source: Path) -> T
     if not _DNS_LABEL_RE.match(namespace) or len(namespace) > 63:
         raise PlanError(
             f"namespace {namespace!r} is not a valid Kubernetes name",
-            location=Location(file=source, path=f"namespace.patterns.{env_name}"),
+            location=Location(path="codex:namespace")
+            if request.namespace
+            else Location(
+                file=source,
+                line=line_of(text, ["namespace", "patterns", env_name]),
+                path=f"namespace.patterns.{env_name}",
+            ),
             hint="lowercase letters, digits and '-', at most 63 characters",
         )
     resolve.values["namespace"] = namespace
@@ -274,6 +308,7 @@ def resolve_target(request: PlanRequest, prelude: Prelude, *, source: Path) -> T
         env_dir = f"{root}/slots/{slot}"
     else:
         env_dir = f"{root}/{env_name}"
+    _check_storage(root, env_dir, text=text, source=source)
     storage = Storage(root=root, env_dir=env_dir, dirs=tuple(data.dirs) if data else ("postgres", "redis", "rabbitmq"))
     return Target(
         stack=request.stack,

@@ -69,7 +69,7 @@ def test_missing_required_key_of_a_union_member() -> None:
 
 def test_duplicate_component_names_are_errors() -> None:
     text = "project: demo\ninfrastructure:\n  - name: db\nservices:\n  - name: db\n"
-    with pytest.raises(ConfigError, match="names must be unique.*repeated: db"):
+    with pytest.raises(ConfigError, match=r"names must be unique.*is also infrastructure\[0\]"):
         load(text)
 
 
