@@ -1,5 +1,172 @@
 """``codexctl prompt …``: agent prompts and the agent run (SPEC §8)."""
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(help="Render agent prompts and codex config, and run the agent in its slot.", no_args_is_help=True)
+from codexctl.cli.output import console, handle_errors
+
+app = typer.Typer(
+    help="Render agent prompts and codex config, and run the agent in its slot.\n\n"
+    "Example: [bold]codexctl prompt run --stack ai-slot-3 --kind dev_issue --issue 42[/bold]",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+StackOption = Annotated[
+    str, typer.Option("--stack", "-s", help="Stack name: dev, ai-staging, ai-slot-<N>, … (SPEC §2).")
+]
+KindOption = Annotated[
+    str,
+    typer.Option(
+        "--kind",
+        "-k",
+        help="dev_issue, dev_review, plan_issue, plan_review, repair_issue or repair_plan.",
+    ),
+]
+IssueOption = Annotated[int | None, typer.Option("--issue", min=1, help="The issue the agent works on.")]
+PrOption = Annotated[int | None, typer.Option("--pr", min=1, help="The pull request the agent works on.")]
+LangOption = Annotated[
+    str | None, typer.Option("--lang", help="Prompt language (en, ru) \\[default: codex.promptLang, then en].")
+]
+InfraReportOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--infra-report",
+        dir_okay=False,
+        help='JSON file: {"healthy": false, "failed": [{"component": …, "reason": …}], "summary": …}.',
+    ),
+]
+ProjectDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--project-dir",
+        "-p",
+        help="Folder with services.yaml (and an optional prompts/ folder) \\[default: the bundled example project].",
+        file_okay=False,
+    ),
+]
+
+
+def _project_dir(project_dir: Path | None) -> Path:
+    from codexctl.cli.app import default_project_dir
+
+    return (project_dir or default_project_dir()).resolve()
+
+
+@app.command()
+@handle_errors
+def render(
+    stack: StackOption,
+    kind: KindOption,
+    issue: IssueOption = None,
+    pr: PrOption = None,
+    lang: LangOption = None,
+    infra_report: InfraReportOption = None,
+    project_dir: ProjectDirOption = None,
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            "--mode",
+            "-m",
+            help="normal or repair \\[default: the environment's own mode, else repair for repair_* kinds].",
+        ),
+    ] = None,
+) -> None:
+    """Print the prompt the agent would get. The project's [bold]prompts/<lang>/<kind>.md.j2[/bold]
+    overrides the bundled template; a missing translation falls back to English with a warning.
+
+    Examples:
+    [bold]codexctl prompt render --stack ai-slot-3 --kind dev_issue --issue 42[/bold]
+    [bold]codexctl prompt render -s ai-slot-3 -k repair_issue --issue 42 --infra-report report.json --lang en[/bold]
+    """
+    from codexctl.plan import PlanRequest, build_plan
+    from codexctl.prompts import InfraReport, build_context, render_prompt
+    from codexctl.prompts.context import check_numbers
+    from codexctl.prompts.render import choose_lang
+    from codexctl.prompts.runner import mode_for
+
+    check_numbers(kind=kind, issue=issue, pr=pr)
+    report = InfraReport.from_file(infra_report) if infra_report is not None else None
+    folder = _project_dir(project_dir)
+    plan = build_plan(
+        PlanRequest(stack=stack, project_dir=folder, mode=mode or mode_for(kind=kind, stack=stack, project_dir=folder))
+    )
+    context = build_context(
+        plan=plan,
+        kind=kind,
+        lang=choose_lang(flag=lang, configured=plan.settings.codex.prompt_lang),
+        issue=issue,
+        pr=pr,
+        infra_report=report,
+    )
+    prompt = render_prompt(context, project_dir=folder)
+    for warning in prompt.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}", markup=True)
+    typer.echo(prompt.text, nl=False)
+
+
+@app.command()
+@handle_errors
+def config(
+    stack: StackOption,
+    project_dir: ProjectDirOption = None,
+) -> None:
+    """Print the agent's [bold]config.toml[/bold] (model, reasoning effort, MCP servers, extra blocks),
+    rendered from [bold]codex[/bold] in services.yaml and checked by parsing it back. Secrets appear only
+    as the names of the variables that hold them.
+
+    Example: [bold]codexctl prompt config --stack ai-slot-3[/bold]
+    """
+    from codexctl.plan import PlanRequest, load_settings
+    from codexctl.prompts import render_codex_config
+    from codexctl.prompts.runner import mode_for
+
+    folder = _project_dir(project_dir)
+    mode = mode_for(kind="dev_issue", stack=stack, project_dir=folder)
+    target, settings, _ = load_settings(PlanRequest(stack=stack, project_dir=folder, mode=mode))
+    typer.echo(render_codex_config(settings.codex, namespace=target.namespace), nl=False)
+
+
+@app.command()
+@handle_errors
+def run(
+    stack: StackOption,
+    kind: KindOption,
+    issue: IssueOption = None,
+    pr: PrOption = None,
+    lang: LangOption = None,
+    infra_report: InfraReportOption = None,
+    project_dir: ProjectDirOption = None,
+    kube_context: Annotated[
+        str | None,
+        typer.Option(
+            "--kube-context", help="kubeconfig context \\[default: environments.<env>.kubeContext, then current]."
+        ),
+    ] = None,
+) -> None:
+    """Run the agent in its slot: wait for [bold]deployment/codex[/bold] only (codex.timeouts.rollout), write
+    the prompt and config.toml into its pod, run [bold]codex exec[/bold] there through the Kubernetes API,
+    stream its output (codex.timeouts.exec) and exit with the agent's exit status.
+
+    Repair kinds use the stack's repair-mode plan. Needs a kubeconfig (KUBECONFIG or ~/.kube/config).
+
+    Example: [bold]codexctl prompt run --stack ai-slot-3 --kind dev_issue --issue 42[/bold]
+    """
+    from codexctl.prompts import InfraReport
+    from codexctl.prompts.runner import run_prompt
+
+    code = run_prompt(
+        stack=stack,
+        kind=kind,
+        project_dir=_project_dir(project_dir),
+        issue=issue,
+        pr=pr,
+        lang=lang,
+        infra_report=InfraReport.from_file(infra_report) if infra_report is not None else None,
+        kube_context=kube_context,
+    )
+    raise typer.Exit(code)

@@ -1,0 +1,126 @@
+"""``codexctl prompt render|config|run`` as installed: output, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from tests.prompts.conftest import copy_example
+from tests.prompts.kube_double import AgentScript, Cluster, KubeDouble
+
+CODEXCTL = Path(sys.executable).parent / "codexctl"
+
+
+def codexctl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CODEXCTL), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], message: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: ")
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_render_prints_the_prompt_with_the_report(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    report.write_text(
+        json.dumps({"healthy": False, "failed": [{"component": "observability", "reason": "jaeger pending"}]})
+    )
+    result = codexctl(
+        "prompt", "render", "--stack", "ai-slot-1", "--kind", "repair_plan", "--issue", "12",
+        "--lang", "en", "--infra-report", str(report),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.startswith("# Task: diagnose the environment `project-example-dev-1`")
+    assert "mode `repair`" in result.stdout
+    assert "`observability`: jaeger pending" in result.stdout
+    assert "gh issue comment 12" in result.stdout
+
+
+def test_render_defaults_to_the_projects_language_and_falls_back_with_a_warning() -> None:
+    russian = codexctl("prompt", "render", "-s", "ai-slot-3", "-k", "dev_issue", "--issue", "5")
+    assert russian.returncode == 0, russian.stderr
+    assert russian.stdout.startswith("# Задача: реализовать issue #5")
+    german = codexctl("prompt", "render", "-s", "ai-slot-3", "-k", "dev_issue", "--issue", "5", "--lang", "de")
+    assert german.returncode == 0, german.stderr
+    assert german.stdout.startswith("# Task: implement issue #5")
+    assert german.stderr.strip() == "warning: no 'de' translation of the dev_issue prompt; using 'en'"
+
+
+def test_render_errors_are_one_clear_line(tmp_path: Path) -> None:
+    assert_one_line_error(
+        codexctl("prompt", "render", "-s", "ai-slot-3", "-k", "dev_issue"), "prompt kind dev_issue needs --issue"
+    )
+    bad = tmp_path / "report.json"
+    bad.write_text('{"healthy": true, "extra": 1}')
+    assert_one_line_error(
+        codexctl("prompt", "render", "-s", "ai-slot-3", "-k", "dev_issue", "--issue", "5", "--infra-report", str(bad)),
+        f"{bad}: extra: the infrastructure report is not valid",
+    )
+
+
+def test_config_prints_toml_and_rejects_a_broken_block(tmp_path: Path) -> None:
+    result = codexctl("prompt", "config", "--stack", "ai-slot-3")
+    assert result.returncode == 0, result.stderr
+    assert tomllib.loads(result.stdout)["mcp_servers"]["context7"]["url"] == "https://mcp.context7.com/mcp"
+    project = copy_example(
+        tmp_path,
+        codex_yaml="  mcp:\n    servers: []\n  configBlocks:\n    - 'model = \"twice\"'\n",
+    )
+    assert_one_line_error(
+        codexctl("prompt", "config", "--stack", "ai-slot-3", "--project-dir", str(project)),
+        "codex.configBlocks[0]: the codex config is not valid TOML",
+    )
+
+
+def test_run_streams_the_agent_and_exits_with_its_status(tmp_path: Path) -> None:
+    cluster = Cluster(namespace="project-example-dev-3", deployments={"codex": 0, "chat-backend": None})
+    cluster.agent = AgentScript(chunks=[(1, "reading issue 5\n"), (2, "tests failed\n")], exit_code=5)
+    with KubeDouble(cluster) as double:
+        kubeconfig = double.kubeconfig(tmp_path / "kubeconfig")
+        result = codexctl(
+            "prompt", "run", "-s", "ai-slot-3", "-k", "dev_issue", "--issue", "5", env={"KUBECONFIG": str(kubeconfig)}
+        )
+    assert result.returncode == 5, result.stderr
+    assert result.stdout == "reading issue 5\ntests failed\n"
+    assert "the agent exited with status 5" in result.stderr
+    assert "Задача: реализовать issue #5" in cluster.files["prompt"].decode()
+    assert "deployment/chat-backend" not in cluster.reads
+
+
+def test_run_rollout_timeout_is_one_clear_line(tmp_path: Path) -> None:
+    project = copy_example(tmp_path, rollout="1s")
+    cluster = Cluster(namespace="project-example-dev-3", deployments={"codex": None})
+    with KubeDouble(cluster) as double:
+        kubeconfig = double.kubeconfig(tmp_path / "kubeconfig")
+        result = codexctl(
+            "prompt", "run", "-s", "ai-slot-3", "-k", "dev_issue", "--issue", "5", "-p", str(project),
+            env={"KUBECONFIG": str(kubeconfig)},
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert "error: deployment/codex in namespace project-example-dev-3 did not become available within 1s" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert cluster.execs == []
+
+
+def test_help_texts_have_examples() -> None:
+    for command in ("render", "config", "run"):
+        result = codexctl("prompt", command, "--help")
+        assert result.returncode == 0
+        assert f"codexctl prompt {command} --stack ai-slot-3" in " ".join(result.stdout.split())
