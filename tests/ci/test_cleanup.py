@@ -1,0 +1,181 @@
+"""``ci cleanup`` and ``ci gc``: destroy + stack rm + the slot's data dir; gc by age and closed issues."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from typer.testing import CliRunner
+
+from codexctl.ci.cleanup import safe_data_dir
+from codexctl.ci.errors import CiError
+from codexctl.cli.app import app
+from tests.ci.conftest import PulumiDouble, read_outputs
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The example project's dataPaths.root follows $DATA_ROOT: slot data lives in <root>/slots/<N>."""
+    root = tmp_path / "data"
+    for slot in (3, 4):
+        (root / "slots" / str(slot) / "postgres").mkdir(parents=True)
+        (root / "slots" / str(slot) / "postgres" / "PG_VERSION").write_text("16")
+    monkeypatch.setenv("DATA_ROOT", str(root))
+    return root
+
+
+def test_cleanup_by_issue_destroys_removes_and_deletes_data(
+    pulumi_double: PulumiDouble, github_files: tuple[Path, Path], data_root: Path
+) -> None:
+    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7"}, resources=12)
+    pulumi_double.make_stack("ai-slot-4", tags={"codex:binding": "issue-8"}, resources=12)
+    result = runner.invoke(app, ["ci", "cleanup", "--issue", "7"])
+    assert result.exit_code == 0, result.output
+    commands = [c for c in pulumi_double.calls() if c[:1] == ["destroy"] or c[:2] == ["stack", "rm"]]
+    destroy = ["destroy", "--skip-preview", "--yes", "--color", "never", "--exec-kind", "auto.local"]
+    assert commands[0] == [*destroy, "--stack", "ai-slot-3"]
+    assert commands[1] == ["stack", "rm", "--yes", "ai-slot-3"]
+    assert pulumi_double.stacks() == ["ai-slot-4"]
+    assert not (data_root / "slots" / "3").exists()
+    assert (data_root / "slots" / "4" / "postgres" / "PG_VERSION").exists()
+    assert read_outputs(github_files[0]) == {"stack": "ai-slot-3", "removed": "true"}
+
+
+def test_cleanup_keep_data(pulumi_double: PulumiDouble, data_root: Path) -> None:
+    pulumi_double.make_stack("ai-slot-3", resources=2)
+    result = runner.invoke(app, ["ci", "cleanup", "--stack", "ai-slot-3", "--keep-data"])
+    assert result.exit_code == 0, result.output
+    assert pulumi_double.stacks() == []
+    assert (data_root / "slots" / "3").exists()
+
+
+def test_cleanup_of_unbound_issue_is_a_no_op(pulumi_double: PulumiDouble, github_files: tuple[Path, Path]) -> None:
+    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7"})
+    result = runner.invoke(app, ["ci", "cleanup", "--pr", "7"])
+    assert result.exit_code == 0, result.output
+    assert "nothing to clean up" in result.output
+    assert pulumi_double.stacks() == ["ai-slot-3"]
+    assert read_outputs(github_files[0])["removed"] == "false"
+
+
+def test_cleanup_waits_out_a_lock(pulumi_double: PulumiDouble, data_root: Path) -> None:
+    pulumi_double.make_stack("ai-slot-3", resources=2)
+    pulumi_double.script(destroy=["locked"])
+    from codexctl.ci.cleanup import remove_stack
+    from codexctl.ci.workspace import open_workspace
+
+    workspace, _ = open_workspace()
+    waits: list[float] = []
+    project = Path(__file__).resolve().parents[2] / "examples" / "project-example"
+    remove_stack(workspace, stack="ai-slot-3", project_dir=project, backoff=1.5, sleep=waits.append)
+    assert waits == [1.5]
+    assert len([c for c in pulumi_double.calls() if c[:1] == ["destroy"]]) == 2
+    assert pulumi_double.stacks() == []
+
+
+@pytest.mark.parametrize(
+    ("root", "env_dir"),
+    [("/", "/slots/3"), ("/data", "/data"), ("/data", "/other/slots/3"), ("/data", "/data/../etc")],
+)
+def test_unsafe_data_dirs_are_refused(root: str, env_dir: str) -> None:
+    with pytest.raises(CiError, match="refusing to delete"):
+        safe_data_dir(root=root, env_dir=env_dir)
+
+
+def test_symlink_out_of_the_root_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "root" / "slots").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "root" / "slots" / "3").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(CiError):
+        safe_data_dir(root=str(tmp_path / "root"), env_dir=str(tmp_path / "root" / "slots" / "3"))
+
+
+class _GitHub(BaseHTTPRequestHandler):
+    states: ClassVar[dict[int, str]] = {}
+    seen: ClassVar[list[tuple[str, str | None]]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append((self.path, self.headers.get("Authorization")))
+        number = int(self.path.rsplit("/", 1)[-1])
+        if number not in self.states:
+            self.send_response(404)
+            self.end_headers()
+            return
+        body = json.dumps({"number": number, "state": self.states[number]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def github_api() -> Iterator[str]:
+    _GitHub.states = {7: "closed", 8: "open", 9: "closed"}
+    _GitHub.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _GitHub)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_gc_closed_asks_github_and_removes_only_closed(
+    pulumi_double: PulumiDouble,
+    github_files: tuple[Path, Path],
+    github_api: str,
+    data_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/shop")
+    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7"}, resources=4)
+    pulumi_double.make_stack("ai-slot-4", tags={"codex:binding": "issue-8"}, resources=4)
+    pulumi_double.make_stack("ai-slot-5", tags={"codex:binding": "pr-9"}, resources=4)
+    pulumi_double.make_stack("ai-staging", resources=30)
+    result = runner.invoke(app, ["ci", "gc", "--closed", "--api-url", github_api])
+    assert result.exit_code == 0, result.output
+    assert pulumi_double.stacks() == ["ai-slot-4", "ai-staging"]
+    assert sorted(_GitHub.seen) == [
+        ("/repos/acme/shop/issues/7", "Bearer t0ken"),
+        ("/repos/acme/shop/issues/8", "Bearer t0ken"),
+        ("/repos/acme/shop/issues/9", "Bearer t0ken"),
+    ]
+    assert read_outputs(github_files[0]) == {"removed": "ai-slot-3,ai-slot-5"}
+    assert not (data_root / "slots" / "3").exists()
+    assert (data_root / "slots" / "4").exists()
+
+
+def test_gc_older_than_uses_the_last_used_tag(pulumi_double: PulumiDouble, data_root: Path) -> None:
+    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7", "codex:last-used": "2020-01-01T00:00:00Z"})
+    pulumi_double.make_stack("ai-slot-4", tags={"codex:binding": "issue-8", "codex:last-used": "2999-01-01T00:00:00Z"})
+    result = runner.invoke(app, ["ci", "gc", "--older-than", "7d", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert pulumi_double.stacks() == ["ai-slot-3", "ai-slot-4"]
+    result = runner.invoke(app, ["ci", "gc", "--older-than", "7d"])
+    assert result.exit_code == 0, result.output
+    assert pulumi_double.stacks() == ["ai-slot-4"]
+
+
+def test_gc_github_errors_are_one_line(pulumi_double: PulumiDouble, github_api: str) -> None:
+    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-404"})
+    result = runner.invoke(app, ["ci", "gc", "--closed", "--repository", "acme/shop", "--api-url", github_api])
+    assert result.exit_code == 2
+    assert "GitHub API answered 404 for acme/shop#404" in result.output
+    assert pulumi_double.stacks() == ["ai-slot-3"]
+
+
+def test_gc_needs_a_criterion(pulumi_double: PulumiDouble) -> None:
+    result = runner.invoke(app, ["ci", "gc"])
+    assert result.exit_code == 2
+    assert "--older-than" in result.output
