@@ -6,8 +6,11 @@ from collections.abc import Sequence
 
 import pulumi
 
+from codexctl.config.hooks import HookStage
 from codexctl.plan import ComponentPlan, KubeObject
+from codexctl.plan.hooks import PlannedHook, hooks_at
 from codexctl.plan.kinds import is_namespaced
+from components.hooks import register_steps
 from components.kube import kube_resource
 
 TYPE_TOKENS = {
@@ -30,9 +33,21 @@ def resource_name(component: str, obj: KubeObject, namespace: str) -> str:
 
 
 class PlanComponent(pulumi.ComponentResource):
-    """A component of the plan: its objects as children, each apply tier waiting for the previous."""
+    """A component of the plan: its objects as children, each apply tier waiting for the previous.
+
+    Hook steps are children too, placed by dependency edges (SPEC §6). Pulumi creates a resource
+    after what it depends on and deletes it *before* that, so one graph serves both directions:
+
+    - beforeApply → the first tier depends on it: it runs before any object is created;
+    - afterApply → depends on every object: it runs once they are created and ready;
+    - beforeDestroy → depends on every object (like afterApply) and does its work in ``delete``:
+      on destroy the engine deletes it first, before any object;
+    - afterDestroy → the first tier depends on it (like beforeApply), work in ``delete``: the
+      engine deletes it last, after every object is gone.
+    """
 
     resources: dict[str, pulumi.CustomResource]
+    hook_steps: dict[str, list[pulumi.Resource]]
 
     def __init__(
         self,
@@ -40,12 +55,19 @@ class PlanComponent(pulumi.ComponentResource):
         *,
         namespace: str,
         depends_on: Sequence[pulumi.Resource],
+        hooks: Sequence[PlannedHook] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(TYPE_TOKENS[plan.kind], plan.name, None, opts)
         self.plan = plan
         self.resources = {}
-        previous: list[pulumi.Resource] = list(depends_on)
+        self.hook_steps = {}
+        waits = list(depends_on)
+        before = [
+            *self._steps(hooks, "afterDestroy", depends_on=waits),
+            *self._steps(hooks, "beforeApply", depends_on=waits),
+        ]
+        previous: list[pulumi.Resource] = [*waits, *before]
         for tier in plan.tiers():
             current: list[pulumi.Resource] = []
             for obj in tier:
@@ -59,7 +81,21 @@ class PlanComponent(pulumi.ComponentResource):
                 self.resources[obj.key] = resource
                 current.append(resource)
             previous = current
+        objects: list[pulumi.Resource] = list(self.resources.values()) or [*waits, *before]
+        self._steps(hooks, "afterApply", depends_on=objects)
+        self._steps(hooks, "beforeDestroy", depends_on=objects)
         self.register_outputs({"objects": [obj.key for obj in plan.objects]})
+
+    def _steps(
+        self, hooks: Sequence[PlannedHook], stage: HookStage, *, depends_on: Sequence[pulumi.Resource]
+    ) -> list[pulumi.Resource]:
+        steps = register_steps(
+            hooks_at(hooks, stage, self.plan.name),
+            depends_on=depends_on,
+            parent=self,
+        )
+        self.hook_steps[stage] = steps
+        return steps
 
 
 class InfrastructureGroup(PlanComponent):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from codexctl.plan import Plan
+from codexctl.plan.hooks import hooks_at
 from components.groups import COMPONENT_CLASSES, PlanComponent
+from components.hooks import register_steps
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,8 @@ class DeployedStack:
     provider: k8s.Provider
     namespace: pulumi.Resource
     components: dict[str, PlanComponent]
+    before_all: list[pulumi.Resource] = field(default_factory=list)
+    after_all: list[pulumi.Resource] = field(default_factory=list)
 
 
 def kubernetes_provider(plan: Plan) -> k8s.Provider:
@@ -30,7 +34,13 @@ def kubernetes_provider(plan: Plan) -> k8s.Provider:
 
 def deploy(plan: Plan) -> DeployedStack:
     """Register every component of the plan; everything waits for the namespace, and items
-    wait only for what their ``dependsOn`` names, so one failing group holds back nothing else."""
+    wait only for what their ``dependsOn`` names, so one failing group holds back nothing else.
+
+    Stack hook steps: the namespace (and through it everything else) depends on the beforeAll
+    steps, so they are created first and deleted last; the afterAll steps depend on every
+    component, so they are created last and deleted first.
+    """
+    before_all = register_steps(hooks_at(plan.hooks, "beforeAll"), depends_on=[])
     provider = kubernetes_provider(plan)
     base = pulumi.ResourceOptions(provider=provider)
     components: dict[str, PlanComponent] = {}
@@ -40,22 +50,31 @@ def deploy(plan: Plan) -> DeployedStack:
         namespace = k8s.core.v1.Namespace(
             "namespace",
             metadata={"name": plan.target.namespace},
-            opts=pulumi.ResourceOptions(provider=provider, retain_on_delete=True),
+            opts=pulumi.ResourceOptions(provider=provider, retain_on_delete=True, depends_on=before_all),
         )
     for component in plan.components:  # in dependency order, the namespace's owner first
         if component.name == plan.namespace_owner:
-            waits: list[pulumi.Resource] = []
-        else:
+            waits: list[pulumi.Resource] = [*before_all]
+        else:  # the namespace waits for beforeAll, so these do too
             waits = [namespace, *(components[dep] for dep in component.depends_on)]
         cls = COMPONENT_CLASSES[component.kind]
-        components[component.name] = cls(component, namespace=plan.target.namespace, depends_on=waits, opts=base)
+        components[component.name] = cls(
+            component, namespace=plan.target.namespace, depends_on=waits, hooks=plan.hooks, opts=base
+        )
         if component.name == plan.namespace_owner:
             namespace = next(
                 resource
                 for key, resource in components[component.name].resources.items()
                 if key == f"Namespace/{plan.target.namespace}"
             )
-    return DeployedStack(provider=provider, namespace=namespace, components=components)
+    after_all = register_steps(hooks_at(plan.hooks, "afterAll"), depends_on=[namespace, *components.values()])
+    return DeployedStack(
+        provider=provider,
+        namespace=namespace,
+        components=components,
+        before_all=before_all,
+        after_all=after_all,
+    )
 
 
 def outputs(plan: Plan) -> dict[str, object]:

@@ -16,6 +16,9 @@ from codexctl.plan.kinds import tier
 
 MASK = "[secret]"
 COMPONENT_PREFIX = "codex:stack:"
+HOOK_PREFIX = "pulumi-python:dynamic/codex-hooks:"
+_STAGE_ORDER = ("beforeAll", "afterDestroy", "beforeApply", "afterApply", "beforeDestroy", "afterAll")
+_BEFORE_OBJECTS = frozenset({"beforeAll", "afterDestroy", "beforeApply"})
 _WRITTEN_RE = re.compile(r"^\d{2}-[a-z0-9-]+\.yaml$")
 
 
@@ -67,6 +70,35 @@ def objects_of(run: ProgramRun, component: Registration) -> list[Registration]:
     return sorted(children, key=lambda c: (tier(c.type.rsplit(":", 1)[-1]), c.name))
 
 
+def hooks_of(run: ProgramRun, parent_urn: str) -> list[Registration]:
+    """Hook steps registered under ``parent_urn``, by stage, then in file order (their chain)."""
+    steps = [r for r in run.children(parent_urn) if r.type.startswith(HOOK_PREFIX)]
+    by_urn = {step.urn: step for step in steps}
+
+    def position(step: Registration) -> int:
+        depth, current = 0, step
+        while True:
+            previous = [by_urn[dep] for dep in current.dependencies if dep in by_urn]
+            same = [dep for dep in previous if dep.inputs.get("stage") == current.inputs.get("stage")]
+            if not same:
+                return depth
+            depth, current = depth + 1, same[0]
+
+    def stage_rank(step: Registration) -> int:
+        stage = str(step.inputs.get("stage"))
+        return _STAGE_ORDER.index(stage) if stage in _STAGE_ORDER else len(_STAGE_ORDER)
+
+    return sorted(steps, key=lambda step: (stage_rank(step), position(step), step.name))
+
+
+def _hook_label(registration: Registration) -> str:
+    stage = registration.inputs.get("stage")
+    action = registration.inputs.get("action")
+    what = "run: script" if action == "run" else f"use: {action}"
+    when = " [dim](runs on destroy)[/dim]" if stage in ("beforeDestroy", "afterDestroy") else ""
+    return f"[magenta]hook {stage}[/magenta] {registration.inputs.get('step')} [dim]({what})[/dim]{when}"
+
+
 def _label(registration: Registration) -> str:
     kind = registration.type.rsplit(":", 1)[-1]
     if registration.type.startswith(COMPONENT_PREFIX):
@@ -99,14 +131,29 @@ def render_tree(run: ProgramRun) -> Tree:
         f"{key} {outputs[key]}" for key in ("env", "slot", "namespace", "mode") if outputs.get(key) is not None
     )
     tree = Tree(f"[bold]stack {run.stack}[/bold] ({where})")
+    root = next((r.parent for r in run.registrations if r.parent.endswith("::codex-" + run.stack)), "")
+    stack_hooks = hooks_of(run, root) if root else []
+    for step in stack_hooks:
+        if step.inputs.get("stage") in _BEFORE_OBJECTS:
+            tree.add(_hook_label(step))
     for registration in run.registrations:
         top_level = registration.parent.endswith("pulumi:pulumi:Stack::codex-" + run.stack)
         if top_level and registration.type.startswith("kubernetes:"):
             tree.add(_label(registration))
     for component in components_of(run):
         branch = tree.add(_label(component))
+        steps = hooks_of(run, component.urn)
+        for step in steps:
+            if step.inputs.get("stage") in _BEFORE_OBJECTS:
+                branch.add(_hook_label(step))
         for child in objects_of(run, component):
             branch.add(_label(child))
+        for step in steps:
+            if step.inputs.get("stage") not in _BEFORE_OBJECTS:
+                branch.add(_hook_label(step))
+    for step in stack_hooks:
+        if step.inputs.get("stage") not in _BEFORE_OBJECTS:
+            tree.add(_hook_label(step))
     return tree
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import AfterValidator, Field, PositiveInt, ValidationError, model_validator
 
 from codexctl.config.base import Model
 
@@ -28,27 +28,42 @@ def parse_duration(value: str | int | float) -> float:
     return float(hours * 3600 + minutes * 60 + seconds)
 
 
-Duration = Annotated[str | int, Field(description="A duration: seconds, or e.g. 30s, 5m, 1h30m.")]
+def _checked_duration(value: str | int) -> str | int:
+    """Reject a bad duration where it is written, keeping the text the user wrote."""
+    parse_duration(value)
+    return value
+
+
+Duration = Annotated[
+    str | int,
+    AfterValidator(_checked_duration),
+    Field(description="A duration: seconds, or e.g. 30s, 5m, 1h30m."),
+]
 
 
 class WaitParams(Model):
     """``kubectl.wait``: wait for a condition on one object, through the Kubernetes API."""
 
-    kind: str
+    kind: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$")
     name: str
     namespace: str | None = None
-    api_version: str | None = None
+    api_version: str | None = Field(default=None, description="Default: known for built-in kinds.")
+    plural: str | None = Field(default=None, description="Default: the lowercase plural of kind.")
     condition: str = "Available"
     timeout: Duration = "5m"
+    poll_interval: float = Field(default=2.0, gt=0, le=60)
 
 
 class GithubCommentParams(Model):
     """``github.comment``: comment on an issue or PR (the body was rendered with the file)."""
 
     repository: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
-    number: PositiveInt | str
-    body: str
-    api_url: str = "https://api.github.com"
+    number: PositiveInt
+    body: str = Field(min_length=1)
+    api_url: str = Field(default="https://api.github.com", pattern=r"^https?://")
+    update_existing: bool = Field(
+        default=True, description="Edit this step's earlier comment instead of adding another one."
+    )
 
 
 class SleepParams(Model):
@@ -61,14 +76,19 @@ class PreflightParams(Model):
     """``preflight``: the cluster answers and the named credentials are present."""
 
     require_env: list[str] = Field(default_factory=list)
+    require_config: list[str] = Field(
+        default_factory=list, description="Secret stack config keys (e.g. githubToken) that must be set."
+    )
     check_cluster: bool = True
 
 
 class EnsureDataDirsParams(Model):
     """``codex.ensure-data-dirs``: host data directories under ``dataPaths.root``."""
 
-    root: str | None = None
-    dirs: list[str] | None = None
+    root: str | None = Field(default=None, description="Default: dataPaths.root.")
+    dirs: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")]] | None = Field(
+        default=None, description="Default: dataPaths.dirs."
+    )
     mode: str = Field(default="0777", pattern=r"^0?[0-7]{3}$")
     delete_on_destroy: bool = False
 
@@ -87,9 +107,10 @@ class CheckDevHostPortsParams(Model):
     """``codex.check-dev-host-ports``: best-effort TCP 80/443 and an HTTP probe with Host:."""
 
     host: str = "127.0.0.1"
-    ports: list[int] = Field(default_factory=lambda: [80, 443])
-    http_host: str | None = None
-    path: str = "/"
+    ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(default_factory=lambda: [80, 443])
+    http_host: str | None = Field(default=None, description="Default: the stack's baseDomain.")
+    http_port: int = Field(default=80, ge=1, le=65535)
+    path: str = Field(default="/", pattern=r"^/")
     timeout: Duration = "5s"
     strict: bool = False
 
@@ -97,9 +118,12 @@ class CheckDevHostPortsParams(Model):
 class ReuseDevTlsSecretParams(Model):
     """``codex.reuse-dev-tls-secret``: copy the slot's TLS secret from staging and back."""
 
-    secret_name: str | None = None
+    secret_name: str | None = Field(default=None, description="Default: <project>-dev-<slot>-tls.")
     source_namespace: str
+    namespace: str | None = Field(default=None, description="Default: the stack's namespace.")
     wait: Duration = "4m"
+    poll_interval: float = Field(default=2.0, gt=0, le=60)
+    backup: bool = True
 
 
 BUILTIN_HOOKS: dict[str, type[Model]] = {
@@ -138,7 +162,16 @@ class HookStep(Model):
             params_model = BUILTIN_HOOKS.get(self.use)
             if params_model is None:
                 raise ValueError(f"unknown hook {self.use!r}; built-ins: {', '.join(sorted(BUILTIN_HOOKS))}")
-            params_model.model_validate(self.with_)
+            try:
+                params_model.model_validate(self.with_)
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"with.{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+                    if error["loc"]
+                    else f"with: {error['msg']}"
+                    for error in exc.errors()
+                )
+                raise ValueError(f"bad parameters for {self.use}: {problems}") from None
         elif self.with_:
             raise ValueError("'with' is for built-ins; a run: step takes its values from 'env'")
         parse_duration(self.timeout)

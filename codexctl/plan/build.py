@@ -11,6 +11,7 @@ from codexctl.config.model import Infrastructure, Service, ServicesFile
 from codexctl.config.templating import is_enabled
 from codexctl.errors import CodexError, Location, PlanError
 from codexctl.plan.agent import AGENT_COMPONENT, agent_objects
+from codexctl.plan.hooks import PlannedHook, plan_hooks
 from codexctl.plan.kinds import tier
 from codexctl.plan.objects import KubeObject, manifest_path, render_manifest
 from codexctl.plan.overlays import apply_service_overlay, dropped, set_default_namespace
@@ -74,6 +75,7 @@ class Plan:
     namespace_owner: str | None = None
     agent_deployment: str | None = None
     context: Mapping[str, Any] = field(default_factory=dict)
+    hooks: tuple[PlannedHook, ...] = ()
 
     @property
     def objects(self) -> list[KubeObject]:
@@ -289,6 +291,11 @@ def build_plan(request: PlanRequest) -> Plan:
         for link in settings.codex.links
         if target.base_domain
     )
+    hooks = plan_hooks(
+        settings=settings,
+        target=target,
+        components={component.name: component.objects for component in components},
+    )
     return Plan(
         target=target,
         settings=settings,
@@ -298,4 +305,5 @@ def build_plan(request: PlanRequest) -> Plan:
         namespace_owner=owner,
         agent_deployment=agent,
         context=context,
+        hooks=hooks,
     )

@@ -1,0 +1,66 @@
+"""``codex.ensure-data-dirs``: host folders for the stack's databases, never outside the root."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.hooks.providers.base import HookError, HookProvider, StepRun
+
+
+def checked_paths(params: dict[str, Any]) -> tuple[str, str, list[str]]:
+    """Root, env folder and data folders, re-checked here: state may predate a check, or be edited."""
+    import posixpath
+
+    root = posixpath.normpath(str(params.get("root") or ""))
+    env_dir = posixpath.normpath(str(params.get("env_dir") or ""))
+    if not posixpath.isabs(root) or root == "/":
+        raise HookError(f"refusing data root {root!r}: it must be an absolute folder other than /")
+
+    def inside(path: str, parent: str) -> bool:
+        return path != parent and path.startswith(parent.rstrip("/") + "/")
+
+    if not inside(env_dir, root):
+        raise HookError(f"refusing data folder {env_dir!r}: not inside the data root {root!r}")
+    paths = [posixpath.normpath(str(path)) for path in params.get("paths") or []]
+    for path in paths:
+        if not inside(path, env_dir):
+            raise HookError(f"refusing data folder {path!r}: not inside {env_dir!r}")
+    return root, env_dir, paths
+
+
+class EnsureDataDirsProvider(HookProvider):
+    """Create ``<env_dir>/<dir>`` with the given mode; on destroy remove them only if asked."""
+
+    def work(self, run: StepRun) -> dict[str, Any]:
+        """mkdir -p and chmod, idempotently; a chmod we may not do is a warning."""
+        import os
+
+        root, env_dir, paths = checked_paths(run.params)
+        mode = int(str(run.params.get("mode") or "0777"), 8)
+        created = []
+        for path in [env_dir, *paths]:
+            if not os.path.isdir(path):
+                os.makedirs(path, exist_ok=True)
+                created.append(path)
+            try:
+                os.chmod(path, mode)
+            except OSError as error:
+                run.warn(f"could not chmod {path}: {error.strerror}")
+        return {"root": root, "env_dir": env_dir, "paths": paths, "created": created}
+
+    def cleanup(self, run: StepRun) -> dict[str, Any]:
+        """Remove the data folders (and the env folder if then empty), only with deleteOnDestroy."""
+        import os
+        import shutil
+
+        if not run.params.get("delete_on_destroy"):
+            return {}
+        _root, env_dir, paths = checked_paths(run.params)
+        for path in paths:
+            if os.path.islink(path):
+                os.unlink(path)
+            elif os.path.isdir(path):
+                shutil.rmtree(path)
+        if os.path.isdir(env_dir) and not os.listdir(env_dir):
+            os.rmdir(env_dir)
+        return {"deleted": paths}

@@ -1,0 +1,43 @@
+"""``codex.reuse-dev-tls-secret``: keep a slot's certificate across slot stacks (rate limits)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.hooks.providers.base import HookProvider, StepRun
+from components.hooks.providers.kube import KubeApi, portable_secret, secret_path
+
+
+class ReuseDevTlsSecretProvider(HookProvider):
+    """Copy from the source namespace if there, wait (bounded) for it here, copy back as backup."""
+
+    def work(self, run: StepRun) -> dict[str, Any]:
+        """Each copy strips server-set metadata, so it applies cleanly to the other namespace."""
+        import time
+
+        name = str(run.params["secret_name"])
+        source = str(run.params["source_namespace"])
+        namespace = str(run.params["namespace"])
+        wait = float(run.params.get("wait") or 0)
+        interval = float(run.params.get("poll_interval") or 2)
+        kube = KubeApi(run)
+        try:
+            copied_in = False
+            original = kube.get(secret_path(source, name))
+            if original is not None and source != namespace:
+                kube.put_object(secret_path(namespace), name, portable_secret(original, namespace=namespace))
+                copied_in = True
+            deadline = time.monotonic() + wait
+            present = kube.get(secret_path(namespace, name))
+            while present is None and time.monotonic() < deadline:
+                run.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+                present = kube.get(secret_path(namespace, name))
+            backed_up = False
+            if present is None:
+                run.warn(f"TLS secret {name} is not in {namespace} after {wait:g}s; not backed up")
+            elif run.params.get("backup", True) and source != namespace:
+                kube.put_object(secret_path(source), name, portable_secret(present, namespace=source))
+                backed_up = True
+        finally:
+            kube.close()
+        return {"copied_in": copied_in, "present": present is not None, "backed_up": backed_up}

@@ -1,0 +1,239 @@
+"""Loopback HTTP test doubles of the Kubernetes and GitHub APIs, with injectable faults.
+
+Only the few endpoints the hooks touch, answering the way the real servers do (status codes,
+``Status`` bodies, server-set metadata), so the production client code runs unchanged. Faults
+(an HTTP status, or a delay past the client's timeout) are queued per method and path and
+consumed one request at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Fault:
+    """Answer ``status`` (or wait ``delay`` seconds first) for the next ``times`` matches."""
+
+    method: str
+    path_contains: str
+    status: int | None = None
+    delay: float = 0.0
+    times: int = 1
+
+
+class LoopbackApi:
+    """A threaded HTTP server on 127.0.0.1; subclasses implement :meth:`handle`."""
+
+    def __init__(self) -> None:
+        self.faults: list[Fault] = []
+        self.requests: list[tuple[str, str]] = []
+        self.headers: list[dict[str, str]] = []
+        self.bodies: list[Any] = []
+        self.lock = threading.Lock()
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: tests read ``requests``."""
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                body = json.loads(raw) if raw else None
+                with api.lock:
+                    api.requests.append((self.command, self.path))
+                    api.headers.append(dict(self.headers.items()))
+                    api.bodies.append(body)
+                    fault = api._take_fault(self.command, self.path)
+                if fault is not None and fault.delay:
+                    time.sleep(fault.delay)
+                if fault is not None and fault.status is not None:
+                    status, payload = fault.status, {"kind": "Status", "code": fault.status, "message": "injected"}
+                else:
+                    with api.lock:
+                        status, payload = api.handle(self.command, self.path, body)
+                data = json.dumps(payload).encode() if payload is not None else b""
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test): nothing to answer
+
+            def do_GET(self) -> None:
+                self._serve()
+
+            def do_POST(self) -> None:
+                self._serve()
+
+            def do_PUT(self) -> None:
+                self._serve()
+
+            def do_PATCH(self) -> None:
+                self._serve()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        # a short poll keeps shutdown (each test's teardown) fast
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> LoopbackApi:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def fault(
+        self, method: str, path_contains: str, *, status: int | None = None, delay: float = 0.0, times: int = 1
+    ) -> None:
+        with self.lock:
+            self.faults.append(Fault(method, path_contains, status, delay, times))
+
+    def count(self, method: str, path_contains: str = "") -> int:
+        return sum(1 for m, p in self.requests if m == method and path_contains in p)
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.method == method and fault.path_contains in path and fault.times > 0:
+                fault.times -= 1
+                return fault
+        return None
+
+    def handle(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        """Subclasses answer; the base knows no endpoint."""
+        return 404, {"message": f"no endpoint {method} {path}"}
+
+
+def _status(code: int, reason: str, message: str) -> tuple[int, dict[str, Any]]:
+    return code, {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "reason": reason,
+        "code": code,
+        "message": message,
+    }
+
+
+class KubeDouble(LoopbackApi):
+    """``/version``, and GET/POST/PUT of objects by path, with server-set metadata."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.objects: dict[str, dict[str, Any]] = {}
+
+    def put(self, path: str, obj: dict[str, Any]) -> None:
+        """Seed an object as the server would hold it."""
+        with self.lock:
+            self.objects[path] = self._stored(obj, path)
+
+    def _stored(self, obj: dict[str, Any], path: str) -> dict[str, Any]:
+        stored = json.loads(json.dumps(obj))
+        metadata = stored.setdefault("metadata", {})
+        parts = path.split("/")
+        if "namespaces" in parts:
+            metadata["namespace"] = parts[parts.index("namespaces") + 1]
+        metadata["uid"] = str(uuid.uuid4())
+        metadata["resourceVersion"] = str(len(self.requests))
+        metadata["creationTimestamp"] = "2026-01-01T00:00:00Z"
+        metadata["managedFields"] = [{"manager": "double"}]
+        return stored
+
+    def handle(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        path = path.split("?")[0]
+        if method == "GET" and path == "/version":
+            return 200, {"major": "1", "minor": "34", "gitVersion": "v1.34.1"}
+        if method == "GET":
+            if path in self.objects:
+                return 200, self.objects[path]
+            return _status(404, "NotFound", f"{path} not found")
+        if method == "POST":
+            name = (body or {}).get("metadata", {}).get("name")
+            target = f"{path}/{name}"
+            if target in self.objects:
+                return _status(409, "AlreadyExists", f"{name} already exists")
+            self.objects[target] = self._stored(body, target)
+            return 201, self.objects[target]
+        if method == "PUT":
+            if path not in self.objects:
+                return _status(404, "NotFound", f"{path} not found")
+            self.objects[path] = self._stored(body, path)
+            return 200, self.objects[path]
+        return _status(405, "MethodNotAllowed", method)
+
+
+class GithubDouble(LoopbackApi):
+    """Issue comments: list, create, edit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.comments: dict[int, dict[str, Any]] = {}
+        self.next_id = 1000
+
+    def handle(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        path = path.split("?")[0]
+        parts = path.strip("/").split("/")
+        if len(parts) == 6 and parts[0] == "repos" and parts[3] == "issues" and parts[5] == "comments":
+            issue = int(parts[4])
+            if method == "GET":
+                return 200, [c for c in self.comments.values() if c["issue"] == issue]
+            if method == "POST":
+                self.next_id += 1
+                self.comments[self.next_id] = {"id": self.next_id, "issue": issue, "body": body["body"]}
+                return 201, self.comments[self.next_id]
+        if len(parts) == 6 and parts[3:5] == ["issues", "comments"] and method == "PATCH":
+            comment = self.comments.get(int(parts[5]))
+            if comment is None:
+                return 404, {"message": "Not Found"}
+            comment["body"] = body["body"]
+            return 200, comment
+        return 404, {"message": "Not Found"}
+
+
+def unused_port() -> int:
+    """A port nothing listens on (connection refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_kubeconfig(path: Path, server: str) -> Path:
+    """A kubeconfig with one context pointing at ``server`` (token auth)."""
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "double", "cluster": {"server": server}}],
+        "users": [{"name": "tester", "user": {"token": "double-token"}}],
+        "contexts": [{"name": "double", "context": {"cluster": "double", "user": "tester"}}],
+        "current-context": "double",
+    }
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return path
+
+
+@contextmanager
+def running(api: LoopbackApi) -> Iterator[LoopbackApi]:
+    api.start()
+    try:
+        yield api
+    finally:
+        api.stop()
