@@ -28,6 +28,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy codexctl components
 
 test: setup lint $(ACTIONLINT)
 	$(BIN)/python -m pytest

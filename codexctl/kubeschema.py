@@ -61,7 +61,7 @@ def _describe(error: Any) -> str:
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return f"unknown field{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}"
     if validator == "required":
-        return error.message.split(" is a required")[0] + " is required"
+        return str(error.message).split(" is a required")[0] + " is required"
     if validator == "enum":
         return f"must be one of {', '.join(map(str, expected))}"
     return f"does not match the schema ({validator}: {expected})"

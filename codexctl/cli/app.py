@@ -16,7 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 
 StackOption = Annotated[
@@ -55,7 +55,7 @@ def preview(
     """Run the real Pulumi program offline (no cluster, no Pulumi CLI): print the component →
     object tree and write the rendered objects, one YAML file per component.
 
-    Example: [bold]codexctl preview --stack ai-slot-3 --mode repair[/bold]
+    Example: codexctl preview --stack ai-slot-3 --mode repair
     """
     from codexctl.cli.preview import run_preview
 
@@ -81,7 +81,7 @@ def validate(
     """Check services.yaml and every rendered manifest of a stack against the Kubernetes schemas,
     offline.
 
-    Example: [bold]codexctl validate --stack ai-slot-3[/bold]
+    Example: codexctl validate --stack ai-slot-3
     """
     from codexctl.cli.validate import run_validate
 
@@ -114,8 +114,8 @@ def schema(
 def repair_targets_command(stack: StackOption, project_dir: ProjectDirOption = None) -> None:
     """Print the URNs of the repair set, one per line: the ``--target`` list of a repair run.
 
-    Example: [bold]pulumi up -s ai-slot-3 -c codex:mode=repair $(codexctl repair-targets -s ai-slot-3 |
-    sed 's/^/--target /')[/bold]
+    Example: pulumi up -s ai-slot-3 -c codex:mode=repair $(codexctl repair-targets -s ai-slot-3 |
+    sed 's/^/--target /')
     """
     from codexctl.offline.targets import repair_targets
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="CI steps on the Pulumi Automation API: slots, up, images, prompt, cleanup.",
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 
 EXIT_FAILED = 1
@@ -137,7 +137,7 @@ def ensure_slot_command(
     Race-free: a slot is claimed by creating its stack, which fails for every other runner.
     Outputs: stack, slot, reused.
 
-    Example: [bold]codexctl ci ensure-slot --issue 42[/bold]
+    Example: codexctl ci ensure-slot --issue 42
     """
     from codexctl.ci.slots import Binding, ensure_slot
     from codexctl.ci.workspace import open_workspace
@@ -168,7 +168,7 @@ def find_slot_command(issue: IssueOption = None, pr: PrOption = None, program_di
 
     Outputs: stack, slot.
 
-    Example: [bold]codexctl ci find-slot --pr 12[/bold]
+    Example: codexctl ci find-slot --pr 12
     """
     from codexctl.ci.slots import Binding, find_bound
     from codexctl.ci.workspace import open_workspace
@@ -205,15 +205,15 @@ def up_command(
     program_dir: ProgramDirOption = None,
     report: ReportOption = None,
 ) -> None:
-    """[bold]pulumi up[/bold] with uniform retries, backoff, a soft deadline and an optional repair fallback.
+    """pulumi up with uniform retries, backoff, a soft deadline and an optional repair fallback.
 
     Always sets codex:mode. Lock conflicts and transient failures are retried with exponential
     backoff; an interrupted run is refreshed (pending operations cleared) before the retry.
     Outputs: stack, mode, result, infra_ready, attempts, failed_components, report.
 
     Examples:
-      [bold]codexctl ci up --stack ai-staging --retries 3 --backoff 30s --deadline 40m[/bold]
-      [bold]codexctl ci up --stack ai-slot-3 --fallback-repair[/bold]
+      codexctl ci up --stack ai-staging --retries 3 --backoff 30s --deadline 40m
+      codexctl ci up --stack ai-slot-3 --fallback-repair
     """
     from codexctl.ci.report import default_report_path, write_report
     from codexctl.ci.up import UpPolicy, UpRunner
@@ -288,13 +288,13 @@ def images_command(
     force: Annotated[bool, typer.Option("--force", help="Build or mirror even when the image is present.")] = False,
     project_dir: ProjectDirOption = None,
 ) -> None:
-    """Mirror [bold]external[/bold] images and build [bold]build[/bold] images of services.yaml, skipping present ones.
+    """Mirror external images and build build images of services.yaml, skipping present ones.
 
     Mirroring uses skopeo, crane or docker, whichever exists; building uses
-    [bold]docker buildx build --push[/bold] or kaniko (--builder / $CODEX_IMAGE_BUILDER).
+    docker buildx build --push or kaniko (--builder / $CODEX_IMAGE_BUILDER).
     Outputs: built, mirrored, skipped.
 
-    Example: [bold]codexctl ci images --stack ai-staging --builder kaniko[/bold]
+    Example: codexctl ci images --stack ai-staging --builder kaniko
     """
     from codexctl.ci.images import ImageRunner, plan_images
 
@@ -330,11 +330,11 @@ def prompt_command(
 ) -> None:
     """Render the prompt and run the agent in the slot (SPEC §8).
 
-    When the last [bold]ci up[/bold] of this stack reported infra_ready=false, the repair prompt is
+    When the last ci up of this stack reported infra_ready=false, the repair prompt is
     used instead (repair_issue; repair_plan for plan kinds) with what failed.
     Outputs: kind, exit_code.
 
-    Example: [bold]codexctl ci prompt --stack ai-slot-3 --kind dev_issue --issue 42[/bold]
+    Example: codexctl ci prompt --stack ai-slot-3 --kind dev_issue --issue 42
     """
     from codexctl.ci.report import default_report_path, read_report
 
@@ -385,8 +385,8 @@ def cleanup_command(
     Outputs: stack, removed.
 
     Examples:
-      [bold]codexctl ci cleanup --issue 42[/bold]
-      [bold]codexctl ci cleanup --stack ai-slot-3 --keep-data[/bold]
+      codexctl ci cleanup --issue 42
+      codexctl ci cleanup --stack ai-slot-3 --keep-data
     """
     from codexctl.ci.cleanup import remove_stack
     from codexctl.ci.slots import Binding, find_bound
@@ -435,7 +435,7 @@ def gc_command(
 
     Outputs: removed.
 
-    Example: [bold]codexctl ci gc --closed --older-than 7d[/bold]
+    Example: codexctl ci gc --closed --older-than 7d
     """
     from codexctl.ci.cleanup import gc_candidates, remove_stack
     from codexctl.ci.github import issue_state

@@ -11,9 +11,9 @@ from codexctl.cli.output import console, handle_errors
 
 app = typer.Typer(
     help="Render agent prompts and codex config, and run the agent in its slot.\n\n"
-    "Example: [bold]codexctl prompt run --stack ai-slot-3 --kind dev_issue --issue 42[/bold]",
+    "Example: codexctl prompt run --stack ai-slot-3 --kind dev_issue --issue 42",
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 
 StackOption = Annotated[
@@ -76,12 +76,12 @@ def render(
         ),
     ] = None,
 ) -> None:
-    """Print the prompt the agent would get. The project's [bold]prompts/<lang>/<kind>.md.j2[/bold]
+    """Print the prompt the agent would get. The project's prompts/<lang>/<kind>.md.j2
     overrides the bundled template; a missing translation falls back to English with a warning.
 
     Examples:
-    [bold]codexctl prompt render --stack ai-slot-3 --kind dev_issue --issue 42[/bold]
-    [bold]codexctl prompt render -s ai-slot-3 -k repair_issue --issue 42 --infra-report report.json --lang en[/bold]
+    codexctl prompt render --stack ai-slot-3 --kind dev_issue --issue 42
+    codexctl prompt render -s ai-slot-3 -k repair_issue --issue 42 --infra-report report.json --lang en
     """
     from codexctl.plan import PlanRequest, build_plan
     from codexctl.prompts import InfraReport, build_context, render_prompt
@@ -115,11 +115,11 @@ def config(
     stack: StackOption,
     project_dir: ProjectDirOption = None,
 ) -> None:
-    """Print the agent's [bold]config.toml[/bold] (model, reasoning effort, MCP servers, extra blocks),
-    rendered from [bold]codex[/bold] in services.yaml and checked by parsing it back. Secrets appear only
+    """Print the agent's config.toml (model, reasoning effort, MCP servers, extra blocks),
+    rendered from codex in services.yaml and checked by parsing it back. Secrets appear only
     as the names of the variables that hold them.
 
-    Example: [bold]codexctl prompt config --stack ai-slot-3[/bold]
+    Example: codexctl prompt config --stack ai-slot-3
     """
     from codexctl.plan import PlanRequest, load_settings
     from codexctl.prompts import render_codex_config
@@ -148,13 +148,13 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Run the agent in its slot: wait for [bold]deployment/codex[/bold] only (codex.timeouts.rollout), write
-    the prompt and config.toml into its pod, run [bold]codex exec[/bold] there through the Kubernetes API,
+    """Run the agent in its slot: wait for deployment/codex only (codex.timeouts.rollout), write
+    the prompt and config.toml into its pod, run codex exec there through the Kubernetes API,
     stream its output (codex.timeouts.exec) and exit with the agent's exit status.
 
     Repair kinds use the stack's repair-mode plan. Needs a kubeconfig (KUBECONFIG or ~/.kube/config).
 
-    Example: [bold]codexctl prompt run --stack ai-slot-3 --kind dev_issue --issue 42[/bold]
+    Example: codexctl prompt run --stack ai-slot-3 --kind dev_issue --issue 42
     """
     from codexctl.prompts import InfraReport
     from codexctl.prompts.runner import run_prompt
