@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from codexctl.config.model import Infrastructure, Service, ServicesFile
 from codexctl.config.templating import render
-from codexctl.config.yamlio import line_of, load_document
+from codexctl.config.yamlio import line_of, load_document, load_top_level
 from codexctl.errors import ConfigError, Location
 
 DEFERRED_NAMES = ("project", "namespace", "versions", "base_domain", "storage", "registry")
@@ -94,6 +94,10 @@ def _mapping(data: Any, source: Path) -> dict[str, Any]:
     return data
 
 
+_NOT_IN_PRELUDE = frozenset({"infrastructure", "services", "hooks", "codex", "images"})
+"""The big sections: the first pass does not need them (the second pass reads them whole)."""
+
+
 def read_prelude(text: str, context: Mapping[str, Any], *, source: Path) -> dict[str, Any]:
     """First pass: the file rendered without the values it defines itself.
 
@@ -103,7 +107,7 @@ def read_prelude(text: str, context: Mapping[str, Any], *, source: Path) -> dict
     partial = dict(context)
     for name in DEFERRED_NAMES:
         partial.setdefault(name, Deferred(name))
-    return _mapping(load_document(render(text, partial, source=source), source=source), source)
+    return _mapping(load_top_level(render(text, partial, source=source), _NOT_IN_PRELUDE, source=source), source)
 
 
 def load_services_file(text: str, context: Mapping[str, Any], *, source: Path) -> ServicesFile:
@@ -191,8 +195,10 @@ def check_references(settings: ServicesFile, *, text: str, source: Path) -> None
                     [section, index, "dependsOn", position],
                     hint=f"did you mean {close[0]!r}?" if close else None,
                 )
-    for name, (section, index, _) in items.items():
-        cycle = _cycle_through(name, {key: value[2].depends_on for key, value in items.items()})
+    edges = {key: value[2].depends_on for key, value in items.items()}
+    for name in _names_in_cycles(edges):
+        section, index, _ = items[name]
+        cycle = _cycle_through(name, edges)
         if cycle:
             refs.fail(
                 f"dependsOn forms a cycle: {' -> '.join(cycle)}",
@@ -219,6 +225,30 @@ def check_references(settings: ServicesFile, *, text: str, source: Path) -> None
         for position, service in enumerate(settings.repair.services):
             if service not in known_services:
                 refs.fail(f"repair.services names unknown service {service!r}", ["repair", "services", position])
+
+
+def _names_in_cycles(edges: Mapping[str, Sequence[str]]) -> list[str]:
+    """Names (in file order) that can reach themselves: one depth-first pass, linear in the file."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: finished
+    cyclic: set[str] = set()
+    for root in edges:
+        if root in state:
+            continue
+        state[root] = 1
+        path = [root]
+        stack = [iter(edges[root])]
+        while stack:
+            dep = next(stack[-1], None)
+            if dep is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(dep) == 1:
+                cyclic.update(path[path.index(dep) :])
+            elif dep not in state and dep in edges:
+                state[dep] = 1
+                path.append(dep)
+                stack.append(iter(edges[dep]))
+    return [name for name in edges if name in cyclic]
 
 
 def _cycle_through(start: str, edges: Mapping[str, Sequence[str]]) -> list[str] | None:

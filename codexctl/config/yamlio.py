@@ -66,6 +66,26 @@ def load_document(text: str, *, source: Path | None = None) -> Any:
         loader.dispose()
 
 
+def load_top_level(text: str, skip: frozenset[str], *, source: Path | None = None) -> Any:
+    """Like :func:`load_document`, but without the values of the top-level keys in ``skip``.
+
+    The first template pass needs a handful of keys of a file that may list a thousand services;
+    composing the whole document is cheap (C), constructing all of it in Python is not.
+    """
+    loader = _loader(text, source)
+    try:
+        node = loader.get_single_node()
+        if not isinstance(node, yaml.MappingNode):
+            return None if node is None else loader.construct_document(node)
+        loader.flatten_mapping(node)
+        node.value = [(k, v) for k, v in node.value if not isinstance(k, yaml.ScalarNode) or k.value not in skip]
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise _syntax_error(exc, source) from None
+    finally:
+        loader.dispose()
+
+
 def load_documents(text: str, *, source: Path | None = None) -> Iterator[tuple[int, Any]]:
     """Yield (first line, document) for every document of a multi-document stream."""
     loader = _loader(text, source)
