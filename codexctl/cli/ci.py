@@ -20,8 +20,7 @@ import typer
 from codexctl.cli.output import console, fail, handle_errors
 
 if TYPE_CHECKING:
-    from codexctl.ci.report import InfraReport
-    from codexctl.prompts.context import InfraReport as PromptReport
+    pass
 
 app = typer.Typer(
     help="CI steps on the Pulumi Automation API: slots, up, images, prompt, cleanup.",
@@ -352,21 +351,12 @@ def prompt_command(
         issue=issue,
         pr=pr,
         lang=lang,
-        infra_report=_prompt_report(infra),
+        infra_report=infra,
         kube_context=kube_context,
     )
     _publish({"kind": chosen, "exit_code": code}, f"### Agent run `{chosen}` in `{stack}`\nexit code {code}")
     if code != 0:
         fail(f"the agent run ({chosen}) exited with {code}", code=EXIT_FAILED)
-
-
-def _prompt_report(infra: InfraReport | None) -> PromptReport | None:
-    """Our report as the prompts package's own InfraReport (same fields)."""
-    if infra is None:
-        return None
-    from codexctl.prompts.context import InfraReport as PromptReportModel
-
-    return PromptReportModel.model_validate(infra.to_dict())
 
 
 @app.command("cleanup")
