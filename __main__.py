@@ -16,6 +16,7 @@ try:
 except CodexError as error:
     raise pulumi.RunError(str(error)) from error
 
-deploy(plan)
+deployed = deploy(plan)
 for key, value in outputs(plan).items():
     pulumi.export(key, value)
+pulumi.export("repairTargets", deployed.repair_targets(plan))

@@ -21,6 +21,18 @@ class DeployedStack:
     before_all: list[pulumi.Resource] = field(default_factory=list)
     after_all: list[pulumi.Resource] = field(default_factory=list)
 
+    def repair_targets(self, plan: Plan) -> pulumi.Output[list[str]]:
+        """URNs of what a repair run registers: the ``--target`` list, in either mode."""
+        resources: list[pulumi.Resource] = [self.provider, *self.before_all, *self.after_all]
+        if plan.namespace_owner is None:
+            resources.append(self.namespace)
+        for name in sorted(plan.repair_set):
+            component = self.components[name]
+            resources.append(component)
+            resources.extend(component.resources.values())
+            resources.extend(step for steps in component.hook_steps.values() for step in steps)
+        return pulumi.Output.all(*(resource.urn for resource in resources)).apply(sorted)
+
 
 def kubernetes_provider(plan: Plan) -> k8s.Provider:
     """One explicit provider per stack; server-side apply lets it adopt existing objects."""

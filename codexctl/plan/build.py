@@ -76,6 +76,8 @@ class Plan:
     agent_deployment: str | None = None
     context: Mapping[str, Any] = field(default_factory=dict)
     hooks: tuple[PlannedHook, ...] = ()
+    repair_set: frozenset[str] = frozenset()
+    """Components a repair run deploys (all of them in repair mode): the ``--target`` source."""
 
     @property
     def objects(self) -> list[KubeObject]:
@@ -296,6 +298,18 @@ def build_plan(request: PlanRequest) -> Plan:
         target=target,
         components={component.name: component.objects for component in components},
     )
+    if target.mode == "repair":
+        repair_set = frozenset(component.name for component in components)
+    else:
+        named = settings.repair.infrastructure
+        repair_infra = set(named) if named is not None else ({owner} if owner else set())
+        repair_set = frozenset(
+            component.name
+            for component in components
+            if component.name in repair_infra
+            or component.name in settings.repair.services
+            or (component.kind == "CodexAgent")
+        )
     return Plan(
         target=target,
         settings=settings,
@@ -306,4 +320,5 @@ def build_plan(request: PlanRequest) -> Plan:
         agent_deployment=agent,
         context=context,
         hooks=hooks,
+        repair_set=repair_set,
     )

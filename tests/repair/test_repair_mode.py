@@ -186,3 +186,9 @@ def test_repair_only_environment_beside_staging() -> None:
     assert namespace.retain_on_delete  # staging's namespace is never deleted by this stack
     with pytest.raises(pulumi.RunError, match="runs only in repair mode"):
         run_program("ai-repair", {"codex:projectDir": str(EXAMPLE), "codex:mode": "normal"})
+
+
+@pytest.mark.parametrize("mode", ["normal", "repair"])
+def test_repair_targets_stack_output_matches_the_command(mode: str) -> None:
+    """The stack output (for workflows reading `pulumi stack output`) is the same list, in either mode."""
+    assert run("ai-slot-3", mode).outputs["repairTargets"] == repair_targets("ai-slot-3", project_dir=EXAMPLE)
