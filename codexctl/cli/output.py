@@ -26,6 +26,8 @@ class _LazyConsole:
             from rich.console import Console
 
             self._console = Console(stderr=self._stderr, highlight=False, soft_wrap=True)
+            if not self._console.is_terminal:  # logs and pipes: keep long lines whole
+                self._console.width = max(self._console.width, 200)
         return getattr(self._console, name)
 
 

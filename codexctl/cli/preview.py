@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from rich.markup import escape
 from rich.tree import Tree
 
 from codexctl.cli.output import console, out
 from codexctl.offline.runner import ProgramRun, Registration, Secret, run_program
-from codexctl.plan.kinds import tier
+from codexctl.plan.kinds import pod_spec, tier
 
 MASK = "[secret]"
 COMPONENT_PREFIX = "codex:stack:"
@@ -107,7 +108,11 @@ def _label(registration: Registration) -> str:
     name = metadata.get("name", registration.name) if isinstance(metadata, Mapping) else registration.name
     namespace = metadata.get("namespace") if isinstance(metadata, Mapping) else None
     suffix = f" [dim]({namespace})[/dim]" if namespace else ""
-    return f"{kind} {name}{suffix}"
+    spec = pod_spec(registration.inputs)
+    containers = spec.get("containers") if spec else None
+    if containers and isinstance(containers[0], Mapping) and containers[0].get("image"):
+        suffix += f" [dim]image {escape(str(containers[0]['image']))}[/dim]"
+    return f"{kind} {escape(str(name))}{suffix}"
 
 
 def write_components(run: ProgramRun, folder: Path, *, show_secrets: bool) -> list[Path]:

@@ -148,7 +148,7 @@ def _service_objects(service: Service, objects: list[KubeObject], target: Target
 
 
 def _disabled(when: object) -> str:
-    return f"its when: is {str(when).strip() or 'empty'!r} for this stack"
+    return f"when: is {str(when).strip() or 'empty'!r} for this stack"
 
 
 def _repair_infrastructure(
