@@ -114,8 +114,10 @@ def schema(
 def repair_targets_command(stack: StackOption, project_dir: ProjectDirOption = None) -> None:
     """Print the URNs of the repair set, one per line: the ``--target`` list of a repair run.
 
-    Example: pulumi up -s ai-slot-3 -c codex:mode=repair $(codexctl repair-targets -s ai-slot-3 |
-    sed 's/^/--target /')
+    \b
+    Example:
+      pulumi up -s ai-slot-3 -c codex:mode=repair \\
+        $(codexctl repair-targets -s ai-slot-3 | sed 's/^/--target /')
     """
     from codexctl.offline.targets import repair_targets
 

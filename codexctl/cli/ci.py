@@ -42,7 +42,7 @@ ProjectDirOption = Annotated[
         "-p",
         envvar="CODEX_PROJECT_DIR",
         file_okay=False,
-        help="Folder with services.yaml \\[default: $CODEX_PROJECT_DIR, else the bundled example project].",
+        help="Folder with services.yaml [default: $CODEX_PROJECT_DIR, else the bundled example project].",
     ),
 ]
 ProgramDirOption = Annotated[
@@ -51,12 +51,12 @@ ProgramDirOption = Annotated[
         "--program-dir",
         envvar="CODEX_PROGRAM_DIR",
         file_okay=False,
-        help="Folder of the codex stacks Pulumi.yaml \\[default: this installation's].",
+        help="Folder of the codex stacks Pulumi.yaml [default: this installation's].",
     ),
 ]
 ReportOption = Annotated[
     Path | None,
-    typer.Option("--report", help="infra-report.json of this stack \\[default: .codex-ci/<stack>/infra-report.json]."),
+    typer.Option("--report", help="infra-report.json of this stack [default: .codex-ci/<stack>/infra-report.json]."),
 ]
 
 
@@ -126,7 +126,7 @@ def ensure_slot_command(
     issue: IssueOption = None,
     pr: PrOption = None,
     max_slots: Annotated[
-        int | None, typer.Option("--max", min=1, help="Highest slot number \\[default: maxSlots of services.yaml].")
+        int | None, typer.Option("--max", min=1, help="Highest slot number [default: maxSlots of services.yaml].")
     ] = None,
     project_dir: ProjectDirOption = None,
     program_dir: ProgramDirOption = None,
@@ -210,6 +210,8 @@ def up_command(
     backoff; an interrupted run is refreshed (pending operations cleared) before the retry.
     Outputs: stack, mode, result, infra_ready, attempts, failed_components, report.
 
+
+    \b
     Examples:
       codexctl ci up --stack ai-staging --retries 3 --backoff 30s --deadline 40m
       codexctl ci up --stack ai-slot-3 --fallback-repair
@@ -322,7 +324,7 @@ def prompt_command(
     kind: Annotated[str, typer.Option("--kind", "-k", help="dev_issue, dev_review, plan_issue, plan_review, repair_…")],
     issue: IssueOption = None,
     pr: PrOption = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="en or ru \\[default: promptLang].")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="en or ru [default: promptLang].")] = None,
     kube_context: Annotated[str | None, typer.Option("--kube-context", help="Kubernetes context to use.")] = None,
     project_dir: ProjectDirOption = None,
     report: ReportOption = None,
@@ -374,6 +376,8 @@ def cleanup_command(
 
     Outputs: stack, removed.
 
+
+    \b
     Examples:
       codexctl ci cleanup --issue 42
       codexctl ci cleanup --stack ai-slot-3 --keep-data

@@ -30,7 +30,7 @@ KindOption = Annotated[
 IssueOption = Annotated[int | None, typer.Option("--issue", min=1, help="The issue the agent works on.")]
 PrOption = Annotated[int | None, typer.Option("--pr", min=1, help="The pull request the agent works on.")]
 LangOption = Annotated[
-    str | None, typer.Option("--lang", help="Prompt language (en, ru) \\[default: codex.promptLang, then en].")
+    str | None, typer.Option("--lang", help="Prompt language (en, ru) [default: codex.promptLang, then en].")
 ]
 InfraReportOption = Annotated[
     Path | None,
@@ -45,7 +45,7 @@ ProjectDirOption = Annotated[
     typer.Option(
         "--project-dir",
         "-p",
-        help="Folder with services.yaml (and an optional prompts/ folder) \\[default: the bundled example project].",
+        help="Folder with services.yaml (and an optional prompts/ folder) [default: the bundled example project].",
         file_okay=False,
     ),
 ]
@@ -72,13 +72,15 @@ def render(
         typer.Option(
             "--mode",
             "-m",
-            help="normal or repair \\[default: the environment's own mode, else repair for repair_* kinds].",
+            help="normal or repair [default: the environment's own mode, else repair for repair_* kinds].",
         ),
     ] = None,
 ) -> None:
     """Print the prompt the agent would get. The project's prompts/<lang>/<kind>.md.j2
     overrides the bundled template; a missing translation falls back to English with a warning.
 
+
+    \b
     Examples:
     codexctl prompt render --stack ai-slot-3 --kind dev_issue --issue 42
     codexctl prompt render -s ai-slot-3 -k repair_issue --issue 42 --infra-report report.json --lang en
@@ -144,7 +146,7 @@ def run(
     kube_context: Annotated[
         str | None,
         typer.Option(
-            "--kube-context", help="kubeconfig context \\[default: environments.<env>.kubeContext, then current]."
+            "--kube-context", help="kubeconfig context [default: environments.<env>.kubeContext, then current]."
         ),
     ] = None,
 ) -> None:
