@@ -30,6 +30,8 @@ class Fault:
     status: int | None = None
     delay: float = 0.0
     times: int = 1
+    after: bool = False
+    """Do the work first, then answer ``status`` (a server that failed after committing)."""
 
 
 class LoopbackApi:
@@ -58,6 +60,9 @@ class LoopbackApi:
                     fault = api._take_fault(self.command, self.path)
                 if fault is not None and fault.delay:
                     time.sleep(fault.delay)
+                if fault is not None and fault.after:
+                    with api.lock:
+                        api.handle(self.command, self.path, body)
                 if fault is not None and fault.status is not None:
                     status, payload = fault.status, {"kind": "Status", "code": fault.status, "message": "injected"}
                 else:
@@ -103,10 +108,17 @@ class LoopbackApi:
         self.server.server_close()
 
     def fault(
-        self, method: str, path_contains: str, *, status: int | None = None, delay: float = 0.0, times: int = 1
+        self,
+        method: str,
+        path_contains: str,
+        *,
+        status: int | None = None,
+        delay: float = 0.0,
+        times: int = 1,
+        after: bool = False,
     ) -> None:
         with self.lock:
-            self.faults.append(Fault(method, path_contains, status, delay, times))
+            self.faults.append(Fault(method, path_contains, status, delay, times, after))
 
     def count(self, method: str, path_contains: str = "") -> int:
         return sum(1 for m, p in self.requests if m == method and path_contains in p)

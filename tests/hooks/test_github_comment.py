@@ -80,6 +80,14 @@ def test_500_and_409_are_retried(github: GithubDouble) -> None:
     assert len(github.comments) == 1
 
 
+def test_a_post_that_failed_after_creating_is_not_posted_again(github: GithubDouble) -> None:
+    github.fault("POST", "/comments", status=502, after=True)
+    created = GithubCommentProvider().create(comment_props(github.url))
+    assert created.outs["result"]["action"] == "created"
+    assert len(github.comments) == 1
+    assert github.count("POST") == 1
+
+
 def test_persistent_500_gives_up_without_leaking_the_token(github: GithubDouble) -> None:
     github.fault("POST", "/comments", status=502, times=10)
     with pytest.raises(HookError) as failure:

@@ -9,6 +9,14 @@ from components.hooks.providers.base import HookError, HookProvider, StepRun
 RETRY_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
 
 
+class TransientGithubError(HookError):
+    """Every attempt failed in a way worth retrying (5xx, 409/429, transport)."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class GithubApi:
     """urllib with a token header, per-request timeouts and bounded retries."""
 
@@ -20,7 +28,7 @@ class GithubApi:
         self.retry_delay = float(run.tuning.get("retry_delay", 1.0))
         self.attempts = int(run.tuning.get("attempts", 4))
 
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None, *, attempts: int | None = None) -> Any:
         """JSON in, JSON out; 409/429/5xx and transport errors retried, others raised at once."""
         import json
         import urllib.error
@@ -28,7 +36,8 @@ class GithubApi:
 
         data = json.dumps(body).encode() if body is not None else None
         last = ""
-        for attempt in range(1, self.attempts + 1):
+        attempts = attempts or self.attempts
+        for attempt in range(1, attempts + 1):
             self.run.check_deadline(f"{method} {path}")
             request = urllib.request.Request(
                 self.api_url + path,
@@ -53,9 +62,9 @@ class GithubApi:
                     raise HookError(f"GitHub {method} {path}: {last}") from None
             except (urllib.error.URLError, OSError, ValueError) as error:
                 last = f"{type(error).__name__}: {getattr(error, 'reason', error)}"
-            if attempt < self.attempts:
+            if attempt < attempts:
                 self.run.sleep(self.retry_delay * 2 ** (attempt - 1))
-        raise HookError(f"GitHub {method} {path}: {last}; gave up after {self.attempts} attempts")
+        raise TransientGithubError(f"GitHub {method} {path}: {last}; gave up after {attempts} attempts", reason=last)
 
 
 class GithubCommentProvider(HookProvider):
@@ -73,14 +82,34 @@ class GithubCommentProvider(HookProvider):
         marker = str(params.get("marker") or "")
         body = f"{params['body']}\n\n{marker}" if marker else str(params["body"])
         issue = f"/repos/{params['repository']}/issues/{int(params['number'])}"
-        if marker and params.get("update_existing", True):
-            for comment in api.call("GET", f"{issue}/comments?per_page=100") or []:
+        comments = f"{issue}/comments"
+
+        def own_comment() -> dict[str, Any] | None:
+            for comment in api.call("GET", f"{comments}?per_page=100") or []:
                 if marker in str(comment.get("body") or ""):
-                    if comment.get("body") != body:
-                        api.call(
-                            "PATCH", f"/repos/{params['repository']}/issues/comments/{comment['id']}", {"body": body}
-                        )
-                        return {"comment_id": comment["id"], "action": "updated"}
-                    return {"comment_id": comment["id"], "action": "unchanged"}
-        created = api.call("POST", f"{issue}/comments", {"body": body})
-        return {"comment_id": (created or {}).get("id"), "action": "created"}
+                    return dict(comment)
+            return None
+
+        if marker and params.get("update_existing", True):
+            existing = own_comment()
+            if existing is not None:
+                if existing.get("body") == body:
+                    return {"comment_id": existing["id"], "action": "unchanged"}
+                api.call("PATCH", f"/repos/{params['repository']}/issues/comments/{existing['id']}", {"body": body})
+                return {"comment_id": existing["id"], "action": "updated"}
+        # A POST is not idempotent: after a failed answer, look for the marker before posting again
+        # (GitHub may have created the comment and still answered 5xx).
+        for attempt in range(1, api.attempts + 1):
+            try:
+                created = api.call("POST", comments, {"body": body}, attempts=1)
+                return {"comment_id": (created or {}).get("id"), "action": "created"}
+            except TransientGithubError as error:
+                posted = own_comment() if marker else None
+                if posted is not None:
+                    return {"comment_id": posted["id"], "action": "created"}
+                if attempt == api.attempts:
+                    raise HookError(
+                        f"GitHub POST {comments}: {error.reason}; gave up after {api.attempts} attempts"
+                    ) from None
+                run.sleep(api.retry_delay * 2 ** (attempt - 1))
+        raise AssertionError("the loop returns or raises")
