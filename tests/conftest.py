@@ -9,10 +9,28 @@ from pathlib import Path
 
 import pytest
 
+from codexctl.offline import runner
+from codexctl.offline.runner import ProgramRun, RecordingMonitor
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO_ROOT / "examples" / "project-example"
 
 MakeProject = Callable[..., Path]
+
+
+@pytest.fixture
+def monitors(monkeypatch: pytest.MonkeyPatch) -> list[RecordingMonitor]:
+    """Every monitor ``run_program`` makes, kept so registrations can be read after the CLI
+    returns or the program fails (zero resources on bad input, secrets in raw inputs)."""
+    made: list[RecordingMonitor] = []
+
+    class Keeping(RecordingMonitor):
+        def __init__(self, run: ProgramRun) -> None:
+            super().__init__(run)
+            made.append(self)
+
+    monkeypatch.setattr(runner, "RecordingMonitor", Keeping)
+    return made
 
 
 @pytest.fixture

@@ -185,20 +185,6 @@ def canaries_set(monkeypatch: pytest.MonkeyPatch) -> Mapping[str, str]:
     return CANARIES
 
 
-@pytest.fixture
-def monitors(monkeypatch: pytest.MonkeyPatch) -> list[RecordingMonitor]:
-    """Every monitor ``run_program`` makes, so registrations can be read after the CLI returns."""
-    made: list[RecordingMonitor] = []
-
-    class Keeping(RecordingMonitor):
-        def __init__(self, run: ProgramRun) -> None:
-            super().__init__(run)
-            made.append(self)
-
-    monkeypatch.setattr(runner, "RecordingMonitor", Keeping)
-    return made
-
-
 def _texts(result: Any, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> dict[str, str]:
     captured = capfd.readouterr()
     return {

@@ -31,7 +31,7 @@ from codexctl.config.model import Infrastructure, Service, ServicesFile
 from codexctl.config.templating import is_enabled
 from codexctl.errors import Location, PlanError
 from codexctl.plan.objects import KubeObject
-from codexctl.plan.target import Target
+from codexctl.plan.target import Target, data_path_problem, is_inside
 
 STACK_STAGES: tuple[HookStage, ...] = ("beforeAll", "afterAll")
 COMPONENT_STAGES: tuple[HookStage, ...] = ("beforeApply", "afterApply", "beforeDestroy", "afterDestroy")
@@ -144,31 +144,18 @@ def _where(stage: HookStage, component: str | None, index: int) -> str:
     return f"{component}.hooks.{stage}[{index}]" if component else f"hooks.{stage}[{index}]"
 
 
-def _inside(path: str, root: str) -> bool:
-    """``path`` strictly below ``root``, both normalised (no ``..`` tricks)."""
-    path, root = posixpath.normpath(path), posixpath.normpath(root)
-    return path != root and path.startswith(root.rstrip("/") + "/")
-
-
 def safe_data_dirs(*, root: str, env_dir: str, dirs: Sequence[str], where: str) -> list[str]:
-    """The data directories to create, or a PlanError if any would be ``/``, the root or outside it."""
+    """The data directories to create, or a PlanError if any would be ``/``, the root or outside it
+    (``with.root`` may differ from ``dataPaths.root``, so the load-time check is repeated here)."""
     root = posixpath.normpath(root)
     env_dir = posixpath.normpath(env_dir)
-    if not posixpath.isabs(root) or root == "/":
-        raise PlanError(
-            f"data root {root!r} is not allowed",
-            location=Location(path=where),
-            hint="dataPaths.root must be an absolute folder other than /",
-        )
-    if not _inside(env_dir, root):
-        raise PlanError(
-            f"data folder {env_dir!r} is not inside the data root {root!r}",
-            location=Location(path=where),
-            hint="dataPaths.envDir must be a sub-folder of dataPaths.root",
-        )
+    problem = data_path_problem(root, env_dir)
+    if problem is not None:
+        _, message, hint = problem
+        raise PlanError(message, location=Location(path=where), hint=hint)
     paths = [posixpath.normpath(posixpath.join(env_dir, name)) for name in dirs]
     for path in paths:
-        if not _inside(path, env_dir):
+        if not is_inside(path, env_dir):
             raise PlanError(
                 f"data folder {path!r} leaves {env_dir!r}",
                 location=Location(path=where),

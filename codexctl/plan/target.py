@@ -206,26 +206,34 @@ class _FirstPassValues:
         return resolved
 
 
-def _inside(path: str, root: str) -> bool:
+def is_inside(path: str, root: str) -> bool:
     """``path`` strictly below ``root``, both normalised (no ``..`` tricks)."""
     path, root = posixpath.normpath(path), posixpath.normpath(root)
     return path != root and path.startswith(root.rstrip("/") + "/")
 
 
-def _check_storage(root: str, env_dir: str, *, text: str, source: Path) -> None:
-    """Data folders are created and deleted by hooks: never ``/``, never outside the root."""
+def data_path_problem(root: str, env_dir: str) -> tuple[str, str, str] | None:
+    """The first unsafe data path as (key, message, hint), or None: data folders are created and
+    deleted by hooks and ``ci cleanup``, so never ``/`` and never outside the root."""
     normal_root = posixpath.normpath(root)
     if not posixpath.isabs(normal_root) or normal_root == "/":
-        raise ConfigError(
-            f"data root {root!r} is not allowed",
-            location=Location(file=source, line=line_of(text, ["dataPaths", "root"]), path="dataPaths.root"),
-            hint="dataPaths.root must be an absolute folder other than /",
-        )
-    if not _inside(env_dir, normal_root):
-        raise ConfigError(
+        return "root", f"data root {root!r} is not allowed", "dataPaths.root must be an absolute folder other than /"
+    if not is_inside(env_dir, normal_root):
+        return (
+            "envDir",
             f"data folder {env_dir!r} is not inside the data root {normal_root!r}",
-            location=Location(file=source, line=line_of(text, ["dataPaths", "envDir"]), path="dataPaths.envDir"),
-            hint="dataPaths.envDir must be a sub-folder of dataPaths.root",
+            "dataPaths.envDir must be a sub-folder of dataPaths.root",
+        )
+    return None
+
+
+def _check_storage(root: str, env_dir: str, *, text: str, source: Path) -> None:
+    problem = data_path_problem(root, env_dir)
+    if problem is not None:
+        key, message, hint = problem
+        path = ["dataPaths", key]
+        raise ConfigError(
+            message, location=Location(file=source, line=line_of(text, path), path=".".join(path)), hint=hint
         )
 
 

@@ -776,20 +776,6 @@ def check_cause(case: Case, root: Path, error: BaseException) -> CodexError:
     return cause
 
 
-@pytest.fixture
-def monitors(monkeypatch: pytest.MonkeyPatch) -> list[RecordingMonitor]:
-    """Every monitor ``run_program`` makes, kept so a failed run's registrations can be read."""
-    made: list[RecordingMonitor] = []
-
-    class Keeping(RecordingMonitor):
-        def __init__(self, run: ProgramRun) -> None:
-            super().__init__(run)
-            made.append(self)
-
-    monkeypatch.setattr(runner, "RecordingMonitor", Keeping)
-    return made
-
-
 def _with_config(case: Case) -> Callable[..., ProgramRun]:
     real = runner.run_program
 
