@@ -11,8 +11,9 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 PROJECT = "codex"
 PROGRAM_ROOT = Path(__file__).resolve().parents[2]
@@ -101,25 +102,44 @@ class RecordingMonitor(mocks.MockMonitor):
         return "urn:pulumi:" + "::".join([settings.get_stack(), settings.get_project(), qualified, name])
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
-        if request.type != "pulumi:pulumi:Stack":
-            raw = rpc.deserialize_properties(request.object, keep_unknowns=True)
-            registration = Registration(
-                type=request.type,
+        """What the SDK's mock does, with the inputs deserialized once (it decodes them for
+        ``new_resource``, then again for the record) and no state to encode back: the
+        registration cost of the preview grows with the size of the manifests, this halves it."""
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack":
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        _ensure_event_loop()  # type: ignore[no-untyped-call]  # resource references deserialize through it
+        raw = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        resource_id, state = self.mocks.new_resource(
+            mocks.MockResourceArgs(
+                typ=request.type,
                 name=request.name,
-                urn=response.urn,
-                parent=request.parent,
-                dependencies=tuple(request.dependencies),
-                property_dependencies={key: tuple(value.urns) for key, value in request.propertyDependencies.items()},
-                inputs=_unwrap(raw),
-                custom=bool(request.custom),
+                inputs=raw,
                 provider=request.provider,
-                retain_on_delete=bool(request.retainOnDelete),
-                raw_inputs=raw,
+                resource_id=request.importId,
+                custom=bool(request.custom),
             )
-            with self._lock:
-                self.run.registrations.append(registration)
-        return response
+        )
+        registration = Registration(
+            type=request.type,
+            name=request.name,
+            urn=urn,
+            parent=request.parent,
+            dependencies=tuple(request.dependencies),
+            property_dependencies={key: tuple(value.urns) for key, value in request.propertyDependencies.items()},
+            inputs=_unwrap(raw),
+            custom=bool(request.custom),
+            provider=request.provider,
+            retain_on_delete=bool(request.retainOnDelete),
+            raw_inputs=raw,
+        )
+        with self._lock:
+            self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, resource_id or "", state)
+            self.run.registrations.append(registration)
+        if not state:  # the SDK reads a missing object as an empty one
+            return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "")
+        state_struct = _sync_await(rpc.serialize_properties(state, {}))
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=state_struct)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn.split("::")[-2:-1] == ["pulumi:pulumi:Stack"]:
