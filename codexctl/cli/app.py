@@ -20,18 +20,32 @@ app = typer.Typer(
 )
 
 StackOption = Annotated[
-    str, typer.Option("--stack", "-s", help="Stack name: dev, ai-staging, ai-slot-<N>, … (SPEC §2).")
+    str,
+    typer.Option(
+        "--stack",
+        "-s",
+        help="Stack name: dev, ai-staging, ai-repair, ai-slot-<N> (the slot of an issue or PR), or another "
+        "environment of services.yaml. Its codex:* settings in stacks/Pulumi.<stack>.yaml are used.",
+    ),
 ]
 ProjectDirOption = Annotated[
     Path | None,
     typer.Option(
         "--project-dir",
         "-p",
-        help="Folder with services.yaml and the manifests [default: the bundled example project].",
+        help="Folder with services.yaml and the manifests [default: codex:projectDir of the stack, "
+        "else the bundled example project].",
         file_okay=False,
     ),
 ]
-ModeOption = Annotated[str, typer.Option("--mode", "-m", help="normal, or repair (only the repair set).")]
+ModeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--mode",
+        "-m",
+        help="normal, or repair (only the repair set) [default: codex:mode of the stack, else normal].",
+    ),
+]
 
 
 def default_project_dir() -> Path:
@@ -40,15 +54,28 @@ def default_project_dir() -> Path:
     return PROGRAM_ROOT / "examples" / "project-example"
 
 
+def stack_config(stack: str, *, project_dir: Path | None, mode: str | None) -> dict[str, str]:
+    """The stack's non-secret codex:* config (Pulumi.yaml defaults, then the stack file), with
+    the command line's options on top."""
+    from codexctl.stackconfig import program_config, with_overrides
+
+    return with_overrides(program_config(stack), project_dir=project_dir.resolve() if project_dir else None, mode=mode)
+
+
 @app.command()
 @handle_errors
 def preview(
     stack: StackOption,
-    mode: ModeOption = "normal",
+    mode: ModeOption = None,
     project_dir: ProjectDirOption = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Folder for one YAML file per component [default: ./preview/<stack>]."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for one YAML file per component [default: ./preview/<stack>]. It must be new, "
+            "empty, or written by an earlier preview: only the files preview wrote are replaced.",
+        ),
     ] = None,
     show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Print secret values instead of masks.")] = False,
 ) -> None:
@@ -61,9 +88,8 @@ def preview(
 
     run_preview(
         stack=stack,
-        mode=mode,
-        project_dir=(project_dir or default_project_dir()).resolve(),
-        out=out or Path("preview") / stack,
+        config=stack_config(stack, project_dir=project_dir, mode=mode),
+        out=out,
         show_secrets=show_secrets,
     )
 
@@ -72,10 +98,13 @@ def preview(
 @handle_errors
 def validate(
     stack: StackOption,
-    mode: ModeOption = "normal",
+    mode: ModeOption = None,
     project_dir: ProjectDirOption = None,
     kubernetes_version: Annotated[
-        str, typer.Option("--kubernetes-version", help="Kubernetes version whose schemas to use.")
+        str,
+        typer.Option(
+            "--kubernetes-version", help="Kubernetes version (major.minor) whose schemas to use; 1.25 to 1.37 ship."
+        ),
     ] = "1.33",
 ) -> None:
     """Check services.yaml and every rendered manifest of a stack against the Kubernetes schemas,
@@ -84,13 +113,10 @@ def validate(
     Example: codexctl validate --stack ai-slot-3
     """
     from codexctl.cli.validate import run_validate
+    from codexctl.stackconfig import plan_request
 
-    run_validate(
-        stack=stack,
-        mode=mode,
-        project_dir=(project_dir or default_project_dir()).resolve(),
-        kubernetes_version=kubernetes_version,
-    )
+    config = stack_config(stack, project_dir=project_dir, mode=mode)
+    run_validate(request=plan_request(stack, config), kubernetes_version=kubernetes_version)
 
 
 @app.command()
@@ -104,15 +130,22 @@ def schema(
     text = json.dumps(services_schema(), indent=2, sort_keys=True) + "\n"
     if out is None:
         typer.echo(text, nl=False)
-    else:
+        return
+    if out.is_dir():
+        fail(f"--out: {out} is a folder; give a file name, e.g. {out / 'services.schema.json'}")
+    if not out.parent.is_dir():
+        fail(f"--out: cannot write {out}: the folder {out.parent} does not exist")
+    try:
         out.write_text(text, encoding="utf-8")
-        console.print(f"wrote {out}")
+    except OSError as exc:
+        fail(f"--out: cannot write {out}: {exc.strerror or exc}")
+    console.print(f"wrote {out}", markup=False)
 
 
 @app.command("repair-targets")
 @handle_errors
 def repair_targets_command(stack: StackOption, project_dir: ProjectDirOption = None) -> None:
-    """Print the URNs of the repair set, one per line: the ``--target`` list of a repair run.
+    """Print the URNs of the repair set, one per line: the --target list of a repair run.
 
     \b
     Example:
@@ -121,7 +154,7 @@ def repair_targets_command(stack: StackOption, project_dir: ProjectDirOption = N
     """
     from codexctl.offline.targets import repair_targets
 
-    for urn in repair_targets(stack, project_dir=(project_dir or default_project_dir()).resolve()):
+    for urn in repair_targets(stack, extra_config=stack_config(stack, project_dir=project_dir, mode="repair")):
         typer.echo(urn)
 
 

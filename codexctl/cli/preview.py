@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,7 +12,7 @@ import yaml
 from rich.markup import escape
 from rich.tree import Tree
 
-from codexctl.cli.output import console, out
+from codexctl.cli.output import console, fail, out
 from codexctl.offline.runner import ProgramRun, Registration, Secret, run_program
 from codexctl.plan.kinds import pod_spec, tier
 
@@ -21,6 +22,15 @@ HOOK_PREFIX = "pulumi-python:dynamic/codex-hooks:"
 _STAGE_ORDER = ("beforeAll", "afterDestroy", "beforeApply", "afterApply", "beforeDestroy", "afterAll")
 _BEFORE_OBJECTS = frozenset({"beforeAll", "afterDestroy", "beforeApply"})
 _WRITTEN_RE = re.compile(r"^\d{2}-[a-z0-9-]+\.yaml$")
+MARKER = ".codexctl-preview"
+"""Lists the files preview wrote into a folder: the only ones a later preview replaces."""
+_MARKER_HEADER = (
+    "# Written by `codexctl preview`. The files listed below are replaced by the next preview\n"
+    "# into this folder; other files here are never touched.\n"
+)
+_SECRET_VISIBLE = frozenset({"apiVersion", "kind", "metadata", "type", "immutable"})
+"""The fields of a Secret shown as they are; every other one (data, stringData, a misspelt
+``stringDta``) is masked, so a typo cannot put a value in plain text."""
 
 
 def reveal(value: Any, *, show_secrets: bool) -> Any:
@@ -54,6 +64,8 @@ def _sorted(value: Any) -> Any:
 def manifest_of(registration: Registration, *, show_secrets: bool) -> dict[str, Any]:
     """The Kubernetes object a resource registration stands for, in a stable key order."""
     inputs = _sorted(reveal(dict(registration.inputs), show_secrets=show_secrets))
+    if not show_secrets and inputs.get("kind") == "Secret" and inputs.get("apiVersion") == "v1":
+        inputs = {key: value if key in _SECRET_VISIBLE else _mask(value) for key, value in inputs.items()}
     first = {key: inputs.pop(key) for key in ("apiVersion", "kind", "metadata") if key in inputs}
     return {**first, **{key: value for key, value in inputs.items() if value is not None}}
 
@@ -115,18 +127,65 @@ def _label(registration: Registration) -> str:
     return f"{kind} {escape(str(name))}{suffix}"
 
 
-def write_components(run: ProgramRun, folder: Path, *, show_secrets: bool) -> list[Path]:
-    """One YAML file per component (``NN-name.yaml``), replacing the files of an earlier run."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.iterdir():
-        if _WRITTEN_RE.match(old.name):
-            old.unlink()
-    written = []
-    for index, component in enumerate(components_of(run), start=1):
-        objects = [manifest_of(child, show_secrets=show_secrets) for child in objects_of(run, component)]
-        path = folder / f"{index:02d}-{component.name}.yaml"
-        path.write_text(yaml.safe_dump_all(objects, sort_keys=False, width=120), encoding="utf-8")
-        written.append(path)
+def _previous_files(folder: Path, *, default: bool = False) -> list[str] | None:
+    """The files an earlier preview wrote into ``folder`` (None: preview never wrote there).
+
+    The default folder (``preview/<stack>``) is preview's own: one written before the marker
+    file existed holds only what preview wrote, so its ``NN-name.yaml`` files count as such.
+    """
+    try:
+        text = (folder / MARKER).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if default and folder.is_dir():
+            return sorted(path.name for path in folder.iterdir() if _WRITTEN_RE.match(path.name))
+        return None
+    names = (line.removeprefix("#").strip() for line in text.splitlines())
+    return [name for name in names if _WRITTEN_RE.match(name)]
+
+
+def check_out_folder(folder: Path, *, default: bool = False) -> None:
+    """Fail (exit 2) unless preview can write into ``folder``, before any work is done.
+
+    Nothing is created yet: a bad project must leave no folder behind. A folder preview did
+    not write (no marker file) must be empty, so the user's own files are never replaced.
+    """
+    if folder.exists():
+        if not folder.is_dir():
+            fail(f"--out: {folder} is a file, not a folder")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            fail(f"--out: cannot write into {folder} (permission denied)")
+        if _previous_files(folder, default=default) is None and any(folder.iterdir()):
+            fail(
+                f"--out: {folder} is not empty and was not written by codexctl preview; "
+                "give a new or empty folder (preview replaces only files it wrote itself)"
+            )
+        return
+    parent = folder.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        fail(f"--out: cannot create {folder}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        fail(f"--out: cannot create {folder} (permission denied in {parent})")
+
+
+def write_components(run: ProgramRun, folder: Path, *, show_secrets: bool, default: bool = False) -> list[Path]:
+    """One YAML file per component (``NN-name.yaml``), replacing only the files an earlier
+    preview wrote there (listed in the folder's marker file)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in _previous_files(folder, default=default) or []:
+            (folder / name).unlink(missing_ok=True)
+        written = []
+        for index, component in enumerate(components_of(run), start=1):
+            objects = [manifest_of(child, show_secrets=show_secrets) for child in objects_of(run, component)]
+            path = folder / f"{index:02d}-{component.name}.yaml"
+            path.write_text(yaml.safe_dump_all(objects, sort_keys=False, width=120), encoding="utf-8")
+            written.append(path)
+        listing = "".join(f"# {path.name}\n" for path in written)
+        (folder / MARKER).write_text(_MARKER_HEADER + listing, encoding="utf-8")
+    except OSError as exc:
+        fail(f"--out: cannot write into {folder}: {exc.strerror or exc}")
     return written
 
 
@@ -162,14 +221,20 @@ def render_tree(run: ProgramRun) -> Tree:
     return tree
 
 
-def run_preview(*, stack: str, mode: str, project_dir: Path, out: Path, show_secrets: bool) -> None:
-    config = {"codex:projectDir": str(project_dir), "codex:mode": mode}
-    console.print(f"previewing stack [bold]{stack}[/bold] of {project_dir} (offline, mode {mode}) …")
-    run = run_program(stack, config)
-    _print(run, out, show_secrets=show_secrets)
+def run_preview(*, stack: str, config: Mapping[str, str], out: Path | None, show_secrets: bool) -> None:
+    """Preview ``stack`` with its ``codex:*`` config (the stack file's, with the options on top)
+    into ``out`` (default ``preview/<stack>``)."""
+    default = out is None
+    out = Path("preview") / stack if out is None else out
+    check_out_folder(out, default=default)
+    mode = config.get("codex:mode") or "normal"
+    project_dir = escape(str(config.get("codex:projectDir")))
+    console.print(f"previewing stack [bold]{escape(stack)}[/bold] of {project_dir} (offline, mode {escape(mode)}) …")
+    run = run_program(stack, dict(config))
+    _print(run, out, show_secrets=show_secrets, default=default)
 
 
-def _print(run: ProgramRun, folder: Path, *, show_secrets: bool) -> None:
+def _print(run: ProgramRun, folder: Path, *, show_secrets: bool, default: bool) -> None:
     from codexctl.cli.output import out as stdout
 
     stdout.print(render_tree(run))
@@ -184,12 +249,12 @@ def _print(run: ProgramRun, folder: Path, *, show_secrets: bool) -> None:
             "Use `codexctl repair-targets --stack "
             f"{run.stack}` for the --target list, or `codexctl ci up --mode repair`."
         )
-    written = write_components(run, folder, show_secrets=show_secrets)
+    written = write_components(run, folder, show_secrets=show_secrets, default=default)
     objects = sum(1 for r in run.registrations if r.type.startswith("kubernetes:") and r.custom)
     console.print(
-        f"{len(written)} components, {objects} objects; manifests written to {folder}"
-        + ("" if show_secrets else " (secrets masked)")
+        f"{len(written)} component{'s' if len(written) != 1 else ''}, {objects} object{'s' if objects != 1 else ''}; "
+        f"manifests written to {escape(str(folder))}" + ("" if show_secrets else " (secrets masked)"),
     )
 
 
-__all__ = ["out", "reveal", "run_preview", "write_components"]
+__all__ = ["MARKER", "check_out_folder", "out", "reveal", "run_preview", "write_components"]

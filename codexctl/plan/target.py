@@ -13,7 +13,13 @@ from typing import Any, Literal
 from pydantic import Field, NonNegativeInt, ValidationError
 
 from codexctl.config.base import Model
-from codexctl.config.loader import check_environments, has_deferred, resolve_deferred, validation_error
+from codexctl.config.loader import (
+    check_environments,
+    has_deferred,
+    resolve_deferred,
+    validate_document,
+    validation_error,
+)
 from codexctl.config.model import DNS_LABEL, Environment, Name, ServicesFile, StrMap
 from codexctl.config.templating import render
 from codexctl.config.yamlio import line_of
@@ -25,6 +31,8 @@ SLOT_ENVIRONMENT = "ai"
 """The environment whose stacks are slots: ``ai-slot-<N>``."""
 _SLOT_STACK_RE = re.compile(r"^ai-slot-(\d+)$")
 _DNS_LABEL_RE = re.compile(DNS_LABEL)
+STACK_CONFIG_FILE = "stacks/Pulumi.{stack}.yaml"
+"""Where a stack's ``codex:*`` config lives (``stackConfigDir`` of Pulumi.yaml), for hints."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +133,7 @@ def requested_mode(request: PlanRequest) -> Mode:
         raise PlanError(
             f"unknown mode {request.mode!r}",
             location=Location(path="codex:mode"),
-            hint="codex:mode is 'normal' or 'repair'",
+            hint="codex:mode in the stack config (or codexctl's --mode) is 'normal' or 'repair'",
         )
     mode: Mode = request.mode  # type: ignore[assignment]  # checked just above
     return mode
@@ -144,7 +152,7 @@ def parse_prelude(raw: dict[str, Any], *, text: str, source: Path) -> Prelude:
                 hint=f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(sorted(known))}",
             )
     try:
-        prelude = Prelude.model_validate(raw)
+        prelude = validate_document(Prelude, raw)
     except ValidationError as exc:
         raise validation_error(exc, data=raw, text=text, source=source) from None
     check_environments(prelude.environments, text=text, source=source)
@@ -247,19 +255,20 @@ def resolve_target(request: PlanRequest, prelude: Prelude, *, source: Path, text
         raise PlanError(
             f"stack {request.stack!r} means environment {env_name!r}, which {source.name} does not define",
             location=Location(file=source, path="environments"),
-            hint=f"known environments: {known}; slot stacks are named ai-slot-<N>; or set codex:env",
+            hint=f"known environments: {known}; slot stacks are named ai-slot-<N>; "
+            f"or set codex:env in the stack config ({STACK_CONFIG_FILE.format(stack=request.stack)})",
         )
     if slot is not None and env_name != SLOT_ENVIRONMENT:
         raise PlanError(
             f"environment {env_name!r} has no slots (only {SLOT_ENVIRONMENT!r} does)",
             location=Location(path="codex:slot"),
-            hint=f"unset codex:slot, or use a stack named {SLOT_ENVIRONMENT}-slot-<N>",
+            hint=f"remove codex:slot from the stack config, or use a stack named {SLOT_ENVIRONMENT}-slot-<N>",
         )
     if slot is None and env_name == SLOT_ENVIRONMENT:
         raise PlanError(
             f"environment {SLOT_ENVIRONMENT!r} needs a slot",
             location=Location(path="codex:slot"),
-            hint=f"use a stack named {SLOT_ENVIRONMENT}-slot-<N> or set codex:slot",
+            hint=f"use a stack named {SLOT_ENVIRONMENT}-slot-<N>, or set codex:slot in the stack config",
         )
     if slot is not None:
         if slot < 1:
@@ -275,7 +284,8 @@ def resolve_target(request: PlanRequest, prelude: Prelude, *, source: Path, text
         raise PlanError(
             f"environment {env_name!r} runs only in {environment.mode} mode, not {mode}",
             location=Location(file=source, path=f"environments.{env_name}.mode"),
-            hint=f"set codex:mode={environment.mode}",
+            hint=f"set codex:mode: {environment.mode} in the stack config "
+            f"({STACK_CONFIG_FILE.format(stack=request.stack)}), or pass --mode {environment.mode} to codexctl",
         )
     resolve = _FirstPassValues(source=source, project=prelude.project)
     versions = {name: resolve(value, f"versions.{name}") for name, value in prelude.versions.items()}

@@ -516,7 +516,7 @@ TABLE: list[Case] = [
         mode="fix",
         message="unknown mode 'fix'",
         path="codex:mode",
-        hint="codex:mode is 'normal' or 'repair'",
+        hint="codex:mode in the stack config (or codexctl's --mode) is 'normal' or 'repair'",
     ),
     _file(
         "repair-only-env-in-normal-mode",
@@ -525,7 +525,7 @@ TABLE: list[Case] = [
         message="runs only in repair mode, not normal",
         file="services.yaml",
         path="environments.ai-repair.mode",
-        hint="set codex:mode=repair",
+        hint="set codex:mode: repair in the stack config (stacks/Pulumi.ai-repair.yaml), or pass --mode repair",
     ),
     _config("slot-on-non-slot-env", {"codex:slot": "2"}, message="environment 'dev' has no slots", path="codex:slot"),
     _config(

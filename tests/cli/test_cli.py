@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 import yaml
 
 from codexctl.kubeschema import NoSchemaError, check_object
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, MakeProject
 
 CODEXCTL = Path(sys.executable).parent / "codexctl"
 
@@ -28,10 +29,10 @@ def test_preview_prints_the_tree_and_writes_valid_manifests(tmp_path: Path) -> N
     assert "ServiceComponent codex" in result.stdout
     assert "CodexAgent codex-agent" in result.stdout
     assert "Deployment codex" in result.stdout
-    files = sorted(path.name for path in tmp_path.iterdir())
+    files = sorted(path.name for path in tmp_path.glob("*.yaml"))
     assert files[0] == "01-namespace-and-config.yaml"
     assert "08-codex.yaml" in files
-    documents = [doc for path in tmp_path.iterdir() for doc in yaml.safe_load_all(path.read_text())]
+    documents = [doc for path in tmp_path.glob("*.yaml") for doc in yaml.safe_load_all(path.read_text())]
     assert len(documents) == 28
     for doc in documents:
         assert check_object(doc) == [], doc["metadata"]["name"]
@@ -127,7 +128,7 @@ def test_repair_preview_warns_about_targets(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "skipped data-services: not in the repair set" in result.stdout
     assert "would delete the rest of the stack" in result.stderr
-    assert len(list(tmp_path.iterdir())) == 3
+    assert len(list(tmp_path.glob("*.yaml"))) == 3
 
 
 def test_help_lists_the_commands() -> None:
@@ -135,3 +136,243 @@ def test_help_lists_the_commands() -> None:
     assert result.returncode == 0
     for command in ("preview", "validate", "schema", "repair-targets", "prompt", "ci"):
         assert command in result.stdout
+
+
+# --- validate --kubernetes-version --------------------------------------------------------
+
+
+def _supported_range() -> str:
+    from codexctl.kubeschema import supported_versions
+
+    versions = supported_versions()
+    return f"{versions[0]} to {versions[-1]}"
+
+
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [
+        ("1.20", "no schemas for Kubernetes 1.20"),
+        ("1.9", "no schemas for Kubernetes 1.9"),
+        ("1.99", "no schemas for Kubernetes 1.99"),
+        ("foo", "'foo' is not a Kubernetes version"),
+    ],
+)
+def test_validate_rejects_a_kubernetes_version_without_schemas(version: str, message: str) -> None:
+    result = codexctl("validate", "--stack", "dev", "--kubernetes-version", version)
+    assert result.returncode == 2, result.stdout
+    assert message in result.stderr
+    assert f"available {_supported_range()}" in result.stderr
+    assert "custom resource" not in result.stderr
+    assert "ok:" not in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_validate_checks_against_the_version_asked_for(example_copy: Path) -> None:
+    for given in ("1.25", "v1.30", "1.30.4"):
+        ok = codexctl("validate", "--stack", "ai-slot-3", "--kubernetes-version", given)
+        assert ok.returncode == 0, ok.stderr
+        assert f"match Kubernetes {given.lstrip('v')[:4]}" in ok.stdout
+        assert "(a custom resource)" not in ok.stderr
+    manifest = example_copy / "deploy" / "configmap.yaml"
+    manifest.write_text(manifest.read_text().replace('REDIS_DB: "0"', "REDIS_DB: 0"), encoding="utf-8")
+    bad = codexctl("validate", "--stack", "ai-slot-3", "-p", str(example_copy), "--kubernetes-version", "1.25")
+    assert bad.returncode == 2
+    assert "data.REDIS_DB" in bad.stderr
+
+
+def test_a_built_in_kind_without_schema_is_an_error_not_a_custom_resource(make_project: MakeProject) -> None:
+    from tests.conftest import MINIMAL, NAMESPACE_MANIFEST
+
+    project = make_project(
+        MINIMAL,
+        {"ns.yaml": NAMESPACE_MANIFEST + "---\napiVersion: v1\nkind: Servic\nmetadata:\n  name: web\n"},
+    )
+    result = codexctl("validate", "--stack", "dev", "--project-dir", str(project))
+    assert result.returncode == 2
+    assert "v1 has no kind 'Servic' in Kubernetes 1.33 (did you mean 'Service'?)" in result.stderr
+    assert "custom resource" not in result.stderr
+    removed = {"apiVersion": "networking.k8s.io/v1beta1", "kind": "Ingress", "metadata": {"name": "x"}}
+    problems = check_object(removed)
+    assert [p.message for p in problems] == [
+        "networking.k8s.io/v1beta1 Ingress does not exist in Kubernetes 1.33; use networking.k8s.io/v1"
+    ]
+    lookalike = {"apiVersion": "apps.example.com/v1", "kind": "Deployment", "metadata": {"name": "x"}}
+    with pytest.raises(NoSchemaError):
+        check_object(lookalike)
+
+
+# --- preview --out -------------------------------------------------------------------------
+
+
+def test_preview_refuses_a_folder_with_files_it_did_not_write(tmp_path: Path) -> None:
+    mine = tmp_path / "k8s"
+    mine.mkdir()
+    (mine / "01-namespace.yaml").write_text("kind: Namespace\n", encoding="utf-8")
+    (mine / "99-my-app.yaml").write_text("kind: Deployment\n", encoding="utf-8")
+    result = codexctl("preview", "--stack", "ai-slot-3", "--out", str(mine))
+    assert result.returncode == 2
+    assert "is not empty and was not written by codexctl preview" in result.stderr
+    assert result.stdout == ""  # refused before the tree
+    assert sorted(p.name for p in mine.iterdir()) == ["01-namespace.yaml", "99-my-app.yaml"]
+
+
+def test_preview_replaces_only_its_own_files(tmp_path: Path) -> None:
+    folder = tmp_path / "pv"
+    first = codexctl("preview", "--stack", "ai-slot-3", "--out", str(folder))
+    assert first.returncode == 0, first.stderr
+    assert len(list(folder.glob("*.yaml"))) == 8
+    (folder / "99-my-notes.yaml").write_text("mine: true\n", encoding="utf-8")
+    again = codexctl("preview", "--stack", "ai-slot-3", "--mode", "repair", "--out", str(folder))
+    assert again.returncode == 0, again.stderr
+    names = sorted(p.name for p in folder.glob("*.yaml"))
+    assert names == ["01-namespace-and-config.yaml", "02-codex-agent.yaml", "03-codex.yaml", "99-my-notes.yaml"]
+    assert (folder / "99-my-notes.yaml").read_text(encoding="utf-8") == "mine: true\n"
+    same = codexctl("preview", "--stack", "ai-slot-3", "--mode", "repair", "--out", str(folder))
+    assert same.returncode == 0, same.stderr
+    assert sorted(p.name for p in folder.glob("*.yaml")) == names
+
+
+@pytest.mark.parametrize("where", ["a-file", "a-file/sub"])
+def test_preview_into_an_unusable_folder_fails_before_the_tree(tmp_path: Path, where: str) -> None:
+    (tmp_path / "a-file").write_text("x\n", encoding="utf-8")
+    result = codexctl("preview", "--stack", "ai-slot-3", "--out", str(tmp_path / where))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: --out: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+
+
+def test_preview_into_a_read_only_folder_fails_before_the_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import typer
+
+    from codexctl.cli.preview import check_out_folder
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    # the permission check, not the file system (root may write anywhere)
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != folder)
+    for target in (folder, folder / "pv"):
+        with pytest.raises(typer.Exit) as stopped:
+            check_out_folder(target)
+        assert stopped.value.exit_code == 2
+        assert "permission denied" in capsys.readouterr().err
+
+
+def test_preview_replaces_the_files_of_a_default_folder_written_before_the_marker(tmp_path: Path) -> None:
+    """preview/<stack> is preview's own: one left by an older codexctl (no marker) is reused."""
+    first = codexctl("preview", "--stack", "ai-slot-3", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    folder = tmp_path / "preview" / "ai-slot-3"
+    (folder / ".codexctl-preview").unlink()
+    again = codexctl("preview", "--stack", "ai-slot-3", "--mode", "repair", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    names = sorted(p.name for p in folder.glob("*.yaml"))
+    assert names == ["01-namespace-and-config.yaml", "02-codex-agent.yaml", "03-codex.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [("missing/dir/s.json", "does not exist"), (".", "is a folder")],
+)
+def test_schema_out_errors_are_one_line(tmp_path: Path, where: str, message: str) -> None:
+    result = codexctl("schema", "-o", str(tmp_path / where))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: --out: ")
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    written = codexctl("schema", "-o", str(tmp_path / "s.json"))
+    assert written.returncode == 0
+    assert json.loads((tmp_path / "s.json").read_text())["title"] == "ServicesFile"
+
+
+# --- the stack's own config ------------------------------------------------------------------
+
+
+def test_preview_reads_the_mode_from_the_stack_file(tmp_path: Path) -> None:
+    result = codexctl("preview", "--stack", "ai-repair", "--out", str(tmp_path / "pv"))
+    assert result.returncode == 0, result.stderr
+    assert "mode repair" in result.stdout
+    assert "would delete the rest of the stack" in result.stderr
+    ok = codexctl("validate", "--stack", "ai-repair")
+    assert ok.returncode == 0, ok.stderr
+    targets = codexctl("repair-targets", "--stack", "ai-repair")
+    assert targets.returncode == 0, targets.stderr
+
+
+def test_mode_option_overrides_the_stack_file_and_the_hint_names_both_ways(tmp_path: Path) -> None:
+    result = codexctl("preview", "--stack", "ai-repair", "--mode", "normal", "--out", str(tmp_path / "pv"))
+    assert result.returncode == 2
+    assert "runs only in repair mode, not normal" in result.stderr
+    assert "codex:mode: repair in the stack config (stacks/Pulumi.ai-repair.yaml)" in result.stderr
+    assert "--mode repair" in result.stderr
+
+
+def test_help_has_no_spec_references_or_markup() -> None:
+    for command in ("preview", "validate", "repair-targets"):
+        result = codexctl(command, "--help")
+        assert result.returncode == 0
+        assert "SPEC" not in result.stdout
+        assert "``" not in result.stdout
+
+
+def test_a_misspelt_secret_field_is_masked_too(make_project: MakeProject, tmp_path: Path) -> None:
+    from tests.conftest import MINIMAL, NAMESPACE_MANIFEST
+
+    secret = (
+        "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: keys\n  namespace: {{ namespace }}\n"
+        "type: Opaque\nstringDta:\n  Y: {{ env_or('SECRET_KEY') }}\n"
+    )
+    project = make_project(MINIMAL, {"ns.yaml": NAMESPACE_MANIFEST + secret})
+    env = {**os.environ, "SECRET_KEY": "canary-S3CR3T"}
+    args = [str(CODEXCTL), "preview", "--stack", "dev", "--project-dir", str(project)]
+
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*args, *extra], capture_output=True, text=True, env=env, timeout=120, check=False)
+
+    masked = run("--out", str(tmp_path / "masked"))
+    assert masked.returncode == 0, masked.stderr
+    written = "".join(p.read_text() for p in (tmp_path / "masked").glob("*.yaml"))
+    assert "canary-S3CR3T" not in written + masked.stdout + masked.stderr
+    doc = next(d for d in yaml.safe_load_all(written) if d and d["kind"] == "Secret")
+    assert doc["stringDta"] == {"Y": "[secret]"}
+    assert (doc["type"], doc["metadata"]["name"]) == ("Opaque", "keys")
+    shown = run("--out", str(tmp_path / "shown"), "--show-secrets")
+    assert shown.returncode == 0
+    assert "canary-S3CR3T" in "".join(p.read_text() for p in (tmp_path / "shown").glob("*.yaml"))
+
+
+def test_schema_errors_point_at_the_line_of_the_field(make_project: MakeProject) -> None:
+    from tests.conftest import MINIMAL, NAMESPACE_MANIFEST
+
+    deployment = """\
+---
+# the web server
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: {{ namespace }}
+spec:
+  replicas: "two"
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: nginx
+          portz: []
+"""
+    project = make_project(MINIMAL, {"ns.yaml": NAMESPACE_MANIFEST + deployment})
+    result = codexctl("validate", "--stack", "dev", "--project-dir", str(project))
+    assert result.returncode == 2
+    manifest = project / "ns.yaml"
+    assert f"{manifest}:13: Deployment/demo-dev/web: spec.replicas: must be of type integer" in result.stderr
+    assert f"{manifest}:23: Deployment/demo-dev/web: spec.template.spec.containers.0: unknown field 'portz'" in (
+        result.stderr
+    )
