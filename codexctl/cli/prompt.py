@@ -150,9 +150,10 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Run the agent in its slot: wait for deployment/codex only (codex.timeouts.rollout), write
-    the prompt and config.toml into its pod, run codex exec there through the Kubernetes API,
-    stream its output (codex.timeouts.exec) and exit with the agent's exit status.
+    """Run the agent in its slot: wait for deployment/codex only (codex.timeouts.deployWait for it
+    to exist, then codex.timeouts.rollout for it to become available, with a progress line now and
+    then), write the prompt and config.toml into its pod, run codex exec there through the
+    Kubernetes API, stream its output (codex.timeouts.exec) and exit with the agent's exit status.
 
     Repair kinds use the stack's repair-mode plan. Needs a kubeconfig (KUBECONFIG or ~/.kube/config).
 

@@ -12,6 +12,8 @@ class Model(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         alias_generator=to_camel,
+        # Python code may build models by field name (Overlay(drop_kinds=…)); files may not:
+        # the loader validates documents with by_alias=True, by_name=False (validate_document).
         populate_by_name=True,
         frozen=True,
         str_strip_whitespace=False,

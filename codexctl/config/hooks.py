@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, PositiveInt, ValidationError, model_validator
+from pydantic.alias_generators import to_camel
+from pydantic_core import ErrorDetails
 
 from codexctl.config.base import Model
 
@@ -138,6 +141,20 @@ BUILTIN_HOOKS: dict[str, type[Model]] = {
 }
 
 
+def _with_problem(error: ErrorDetails, params_model: type[Model]) -> str:
+    """One problem of a ``with:`` mapping; an unknown key gets the nearest real one (camelCase)."""
+    if not error["loc"]:
+        return f"with: {error['msg']}"
+    text = f"with.{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+    if error["type"] == "extra_forbidden" and len(error["loc"]) == 1:
+        key = str(error["loc"][0])
+        known = [field.alias or name for name, field in params_model.model_fields.items()]
+        close = [to_camel(key)] if to_camel(key) in known else difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        if close:
+            text += f" (did you mean {close[0]!r}?)"
+    return text
+
+
 class HookStep(Model):
     """One step: a built-in (``use``) or a bash script (``run``), at one stage."""
 
@@ -163,14 +180,9 @@ class HookStep(Model):
             if params_model is None:
                 raise ValueError(f"unknown hook {self.use!r}; built-ins: {', '.join(sorted(BUILTIN_HOOKS))}")
             try:
-                params_model.model_validate(self.with_)
+                params_model.model_validate(self.with_, by_alias=True, by_name=False)
             except ValidationError as exc:
-                problems = "; ".join(
-                    f"with.{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-                    if error["loc"]
-                    else f"with: {error['msg']}"
-                    for error in exc.errors()
-                )
+                problems = "; ".join(_with_problem(error, params_model) for error in exc.errors())
                 raise ValueError(f"bad parameters for {self.use}: {problems}") from None
         elif self.with_:
             raise ValueError("'with' is for built-ins; a run: step takes its values from 'env'")
@@ -181,7 +193,7 @@ class HookStep(Model):
         """The validated ``with:`` parameters of a built-in."""
         if self.use is None:
             return None
-        return BUILTIN_HOOKS[self.use].model_validate(self.with_)
+        return BUILTIN_HOOKS[self.use].model_validate(self.with_, by_alias=True, by_name=False)
 
 
 class ComponentHooks(Model):

@@ -7,9 +7,10 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NoReturn, Protocol, get_origin
+from typing import Any, NoReturn, Protocol, TypeVar, get_origin
 
 from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_camel
 
 from codexctl.config.model import Infrastructure, Service, ServicesFile
 from codexctl.config.templating import render
@@ -19,6 +20,7 @@ from codexctl.errors import ConfigError, Location
 DEFERRED_NAMES = ("project", "namespace", "versions", "base_domain", "storage", "registry")
 """Context names not known in the first pass: the file itself defines them."""
 
+_M = TypeVar("_M", bound=BaseModel)
 _MARKER_RE = re.compile(r"@@codex:([A-Za-z0-9_.:-]+)@@")
 
 
@@ -110,12 +112,18 @@ def read_prelude(text: str, context: Mapping[str, Any], *, source: Path) -> dict
     return _mapping(load_top_level(render(text, partial, source=source), _NOT_IN_PRELUDE, source=source), source)
 
 
+def validate_document(model: type[_M], data: Any) -> _M:
+    """A model from what a file says: only the camelCase keys count there. The field names
+    (``model_reasoning_effort``) are for Python code; in a file they are unknown keys."""
+    return model.model_validate(data, by_alias=True, by_name=False)
+
+
 def load_services_file(text: str, context: Mapping[str, Any], *, source: Path) -> ServicesFile:
     """Second pass: the whole file rendered with the full context, validated by the model."""
     rendered = render(text, context, source=source)
     data = _mapping(load_document(rendered, source=source), source)
     try:
-        settings = ServicesFile.model_validate(data)
+        settings = validate_document(ServicesFile, data)
     except ValidationError as exc:
         raise validation_error(exc, data=data, text=rendered, source=source) from None
     check_references(settings, text=rendered, source=source)
@@ -277,8 +285,13 @@ def validation_error(exc: ValidationError, *, data: Any, text: str, source: Path
     if first["type"] == "extra_forbidden" and path:
         key = str(path[-1])
         message = f"unknown key {key!r}"
-        close = difflib.get_close_matches(key, _keys_at(path[:-1]) or _known_keys(), n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}?" if close else None
+        known = _keys_at(path[:-1]) or list(_known_keys())
+        camel = to_camel(key)
+        if camel != key and camel in known:
+            hint = f"did you mean {camel!r}? (keys are camelCase)"
+        else:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}?" if close else None
     elif first["type"] == "missing" and path:
         message = f"missing required key {path[-1]!r}"
     more = len(errors) - 1

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, NonNegativeInt, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, NonNegativeInt, ValidationInfo, model_validator
 
 from codexctl.config.base import Model
 from codexctl.config.hooks import ComponentHooks, Duration, StackHooks, parse_duration
+from codexctl.config.tomlblocks import BlockError, check_blocks
 
 DNS_LABEL = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 Name = Annotated[str, Field(pattern=DNS_LABEL, max_length=63)]
@@ -33,9 +34,17 @@ class Link(Model):
 
 
 class Timeouts(Model):
-    exec: Duration = "60m"
-    rollout: Duration = "30m"
-    deploy_wait: Duration = "10m"
+    """How long ``codexctl prompt run`` waits for each part of the agent's run."""
+
+    exec: Duration = Field(default="60m", description="How long the agent (codex exec) may run.")
+    rollout: Duration = Field(
+        default="30m",
+        description="How long to wait, once deployment/codex exists, for it to become available.",
+    )
+    deploy_wait: Duration = Field(
+        default="10m",
+        description="How long to wait for deployment/codex to exist at all (the deploy may still be creating it).",
+    )
 
     @model_validator(mode="after")
     def _durations(self) -> Timeouts:
@@ -93,6 +102,26 @@ class Mcp(Model):
         return self
 
 
+def _toml_block(block: str, info: ValidationInfo) -> str:
+    """A block must be TOML on its own, and must not set what codexctl writes itself."""
+    mcp = info.data.get("mcp")
+    names = [server.name for server in mcp.servers] if isinstance(mcp, Mcp) else []
+    check_blocks([block], server_names=names)
+    return block
+
+
+def _blocks_apart(blocks: list[str]) -> list[str]:
+    """No two blocks set the same key (TOML itself would reject the pasted result)."""
+    try:
+        check_blocks(blocks)
+    except BlockError as exc:
+        raise ValueError(f"block [{exc.index}] repeats an earlier block: {exc.message}") from None
+    return blocks
+
+
+ConfigBlock = Annotated[str, AfterValidator(_toml_block)]
+
+
 class CodexSettings(Model):
     """The agent: model, prompt language, what it is told about the project, MCP servers."""
 
@@ -105,7 +134,10 @@ class CodexSettings(Model):
     services_overview: str = ""
     timeouts: Timeouts = Field(default_factory=Timeouts)
     mcp: Mcp = Field(default_factory=Mcp)
-    config_blocks: list[str] = Field(default_factory=list)
+    config_blocks: Annotated[list[ConfigBlock], AfterValidator(_blocks_apart)] = Field(
+        default_factory=list,
+        description="Extra TOML for config.toml, merged as data: each block must be TOML on its own.",
+    )
 
 
 class NamespaceSettings(Model):

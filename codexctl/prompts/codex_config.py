@@ -8,18 +8,25 @@ written as values.
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from collections.abc import Sequence
+from typing import Any
 
 from codexctl.config.hooks import parse_duration
 from codexctl.config.model import CodexSettings, McpServer
+from codexctl.config.tomlblocks import check_blocks, dumps, merge, parse_block
+from codexctl.config.tomlblocks import key as _key
+from codexctl.config.tomlblocks import string as _string
 from codexctl.errors import ConfigError, Location
 from codexctl.prompts.context import cluster_url
 
 MCP_TYPES = ("stdio", "http", "cluster")
-_BARE_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+HEADER = "# Rendered by codexctl from services.yaml (codex); secrets are referenced by variable name only."
+_BLOCK_HINT = (
+    "set model, reasoning effort and MCP servers with their codex keys; a block may add keys and tables, "
+    "not repeat them"
+)
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FOREIGN_FIELDS = {
     "stdio": ("url", "service", "port", "bearer_token_env"),
@@ -28,15 +35,6 @@ _FOREIGN_FIELDS = {
 }
 """Fields that mean nothing for a type: set anyway, they are a mistake worth naming."""
 _RENAME_SCRIPT = 'export {assignments}; exec "$0" "$@"'
-
-
-def _string(value: str) -> str:
-    """A TOML basic string (JSON's escapes are a subset TOML accepts)."""
-    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
-
-
-def _key(name: str) -> str:
-    return name if _BARE_KEY_RE.match(name) else _string(name)
 
 
 def _strings(values: Sequence[str]) -> str:
@@ -119,9 +117,9 @@ def _server_table(server: McpServer, *, namespace: str) -> str:
     return "\n".join([f"[mcp_servers.{_key(server.name)}]", *lines])
 
 
-def _parse(text: str, *, where: str, hint: str) -> None:
+def _parse(text: str, *, where: str, hint: str) -> dict[str, Any]:
     try:
-        tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"the codex config is not valid TOML: {exc}", location=Location(path=where), hint=hint
@@ -129,22 +127,32 @@ def _parse(text: str, *, where: str, hint: str) -> None:
 
 
 def render_codex_config(codex: CodexSettings, *, namespace: str) -> str:
-    """The whole config.toml; a ConfigError names the server or block that breaks it."""
+    """The whole config.toml; a ConfigError names the server or block that breaks it.
+
+    The blocks are merged as data, so a block's top-level key stays top-level (pasted after the
+    ``[mcp_servers.*]`` tables it would become a key of the last one), and written out once.
+    """
     seen: set[str] = set()
     for index, server in enumerate(codex.mcp.servers):
         _check_server(server, index=index, seen=seen)
     parts = [
-        "# Rendered by codexctl from services.yaml (codex); secrets are referenced by variable name only.",
         f"model = {_string(codex.model)}\nmodel_reasoning_effort = {_string(codex.model_reasoning_effort)}",
         *(_server_table(server, namespace=namespace) for server in codex.mcp.servers),
     ]
-    text = "\n\n".join(parts) + "\n"
-    _parse(text, where="codex.mcp.servers", hint="this is a bug if services.yaml validated")
+    config = _parse(
+        "\n\n".join(parts) + "\n", where="codex.mcp.servers", hint="this is a bug if services.yaml validated"
+    )
+    names = [server.name for server in codex.mcp.servers]
     for index, block in enumerate(codex.config_blocks):
-        text = f"{text}\n{block.strip()}\n"
-        _parse(
-            text,
-            where=f"codex.configBlocks[{index}]",
-            hint="a block must be TOML on its own and must not repeat a key or table defined above it",
-        )
+        try:
+            check_blocks([block], server_names=names)
+            merge(config, parse_block(block))
+        except ValueError as exc:
+            raise ConfigError(
+                str(exc),
+                location=Location(path=f"codex.configBlocks[{index}]"),
+                hint=_BLOCK_HINT,
+            ) from None
+    text = f"{HEADER}\n{dumps(config)}"
+    _parse(text, where="codex.configBlocks", hint="this is a bug: the merged config did not parse back")
     return text

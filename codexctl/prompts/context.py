@@ -18,12 +18,15 @@ REPAIR_KINDS: frozenset[str] = frozenset({"repair_issue", "repair_plan"})
 _NEEDS: dict[str, tuple[str, ...]] = {
     "dev_issue": ("issue",),
     "plan_issue": ("issue",),
-    "plan_review": ("issue",),
+    "plan_review": ("pr", "issue"),
     "dev_review": ("pr",),
     "repair_issue": ("issue", "pr"),
     "repair_plan": ("issue", "pr"),
 }
-"""The numbers each kind works on; two names mean "at least one of them"."""
+"""The numbers each kind works on; two names mean "at least one of them" (the first is the usual one).
+
+``plan_review`` answers a pull request's review with a plan (the review workflow passes ``--pr``);
+with only ``--issue`` it revises the plan posted on that issue."""
 
 
 class _Frozen(BaseModel):

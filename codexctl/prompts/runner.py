@@ -10,8 +10,11 @@ import base64
 import contextlib
 import json
 import os
+import socket
+import ssl
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from codexctl.config.hooks import parse_duration
 from codexctl.config.loader import read_prelude, read_text
-from codexctl.errors import CodexError
+from codexctl.errors import CodexError, Location
 from codexctl.plan import Plan, PlanRequest, build_plan
 from codexctl.plan.target import first_pass_context, parse_prelude, requested_env_and_slot, resolve_environment
 from codexctl.prompts.codex_config import render_codex_config
@@ -54,6 +57,8 @@ WRITE_SCRIPT = (
 WRITE_CHUNK = 6000
 """Base64 characters per exec: the chunk travels in the URL, which proxies may limit to ~8 KiB."""
 POLL_INTERVAL = 2.0
+PROGRESS_INTERVAL = 30.0
+"""Seconds between "still waiting" lines while deployment/codex is missing or not available."""
 READ_TIMEOUT = 30.0
 STATUS_CHANNEL = 3
 CLOSE_TIMEOUT = 1.0
@@ -80,28 +85,103 @@ def mode_for(*, kind: str, stack: str, project_dir: Path) -> str:
     return "repair" if kind in REPAIR_KINDS else "normal"
 
 
+def kubeconfig_paths() -> list[Path]:
+    """Where the kubeconfig is looked for: KUBECONFIG's paths, else ~/.kube/config."""
+    listed = [part for part in os.environ.get("KUBECONFIG", "").split(os.pathsep) if part]
+    return [Path(part).expanduser() for part in listed] or [Path("~/.kube/config").expanduser()]
+
+
+def _check_kubeconfig(path: Path) -> None:
+    """A broken file named with its line, before the client turns it into a traceback."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CodexError(f"cannot read the kubeconfig: {exc.strerror}", location=Location(file=path)) from None
+    except UnicodeDecodeError:
+        raise CodexError("the kubeconfig is not UTF-8 text", location=Location(file=path)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise CodexError(
+            f"the kubeconfig is not valid YAML: {problem}",
+            location=Location(file=path, line=mark.line + 1 if mark is not None else None),
+            hint="fix the file, or point KUBECONFIG at another one",
+        ) from None
+    if not isinstance(data, dict):
+        raise CodexError(
+            "the kubeconfig is not a kubeconfig (expected a mapping with clusters, users and contexts)",
+            location=Location(file=path),
+            hint="point KUBECONFIG at the cluster's kubeconfig file",
+        )
+
+
 def _api_client(*, context: str | None) -> ApiClient:
     """A client of its own (no global config), from KUBECONFIG, ~/.kube/config or the pod's account."""
     from kubernetes import client, config
 
-    kubeconfig = os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
+    paths = kubeconfig_paths()
+    found = [path for path in paths if path.is_file()]
     configuration = client.Configuration()
-    try:
-        config.load_kube_config(  # type: ignore[no-untyped-call]
-            config_file=kubeconfig, context=context, client_configuration=configuration, persist_config=False
-        )
-    except config.ConfigException as exc:
+    if not found:
         if context is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
             config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
             return client.ApiClient(configuration)
+        tried = ", ".join(str(path) for path in paths)
         raise CodexError(
-            f"no usable kubeconfig: {exc}",
-            hint="set KUBECONFIG, or pass --kube-context / environments.<env>.kubeContext",
+            f"no kubeconfig found (looked for {tried})",
+            hint="set KUBECONFIG to the cluster's kubeconfig file, or run codexctl inside the cluster",
+        )
+    for path in found:
+        _check_kubeconfig(path)
+    where = found[0] if len(found) == 1 else None
+    named = os.pathsep.join(str(path) for path in found)
+    try:
+        config.load_kube_config(  # type: ignore[no-untyped-call]
+            config_file=named, context=context, client_configuration=configuration, persist_config=False
+        )
+    except config.ConfigException as exc:
+        detail = str(exc).replace("\n", " ")
+        raise CodexError(
+            f"the kubeconfig cannot be used: {detail}" + ("" if where else f" (files: {named})"),
+            location=Location(file=where) if where else None,
+            hint="pass --kube-context or set environments.<env>.kubeContext" if "context" in detail.lower() else None,
+        ) from None
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise CodexError(
+            f"the kubeconfig is malformed: {type(exc).__name__}: {exc}" + ("" if where else f" (files: {named})"),
+            location=Location(file=where) if where else None,
+            hint="compare it with `kubectl config view`",
         ) from None
     return client.ApiClient(configuration)
 
 
-def _api_error(exc: Exception, *, doing: str) -> CodexError:
+def _network_reason(exc: BaseException) -> str | None:
+    """Why a request never got an answer, in a few words; None for anything else."""
+    from urllib3.exceptions import HTTPError as Urllib3Error
+
+    if not isinstance(exc, Urllib3Error | OSError):
+        return None
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(current, socket.gaierror):
+            return "unknown host name"
+        if isinstance(current, ssl.SSLError):
+            return f"TLS failed: {current.reason or current}"
+        if isinstance(current, TimeoutError | socket.timeout):
+            return "timed out"
+        reason = getattr(current, "reason", None)
+        current = reason if isinstance(reason, BaseException) else (current.__cause__ or current.__context__)
+    text = str(getattr(exc, "reason", None) or exc)
+    return text.rsplit(": ", 1)[-1] if ": " in text else text
+
+
+def _api_error(exc: Exception, *, doing: str, server: str | None = None) -> CodexError:
     from kubernetes.client.exceptions import ApiException
 
     if isinstance(exc, ApiException):
@@ -110,6 +190,12 @@ def _api_error(exc: Exception, *, doing: str) -> CodexError:
             detail = json.loads(exc.body or "{}").get("message") or detail
         status = f"HTTP {exc.status}" if exc.status else "connection failed"
         return CodexError(f"{doing}: {status}: {detail}".rstrip(": "))
+    reason = _network_reason(exc)
+    if reason is not None:
+        return CodexError(
+            f"cannot reach the Kubernetes API server at {server or 'the kubeconfig server'} ({reason}) while {doing}",
+            hint="check that the cluster runs and that KUBECONFIG (or --kube-context) points at it",
+        )
     return CodexError(f"{doing}: {type(exc).__name__}: {exc}")
 
 
@@ -147,41 +233,80 @@ class AgentWorkload:
         return cls(name=name, selector=selector, container=pod_spec.containers[0].name)
 
 
-def wait_for_agent(api: ApiClient, *, name: str, namespace: str, timeout: float) -> AgentWorkload:
-    """Wait for this one Deployment, never the stack: the agent must start even when the rest fails."""
+def _left(seconds: float) -> str:
+    return f"{max(0, round(seconds))}s left"
+
+
+def wait_for_agent(api: ApiClient, *, name: str, namespace: str, deploy_wait: float, rollout: float) -> AgentWorkload:
+    """Wait for this one Deployment, never the stack: the agent must start even when the rest fails.
+
+    It may not exist yet (the deploy that creates it may still run): that wait is bounded by
+    ``deploy_wait`` (codex.timeouts.deployWait). Once it exists, it has ``rollout``
+    (codex.timeouts.rollout) to become available. Progress is logged every PROGRESS_INTERVAL.
+    """
     from kubernetes.client import AppsV1Api
     from kubernetes.client.exceptions import ApiException
 
     apps = AppsV1Api(api)
-    deadline = time.monotonic() + timeout
+    server = api.configuration.host
+    doing = f"reading deployment/{name} in namespace {namespace}"
+    started = time.monotonic()
+    appear_by = started + deploy_wait
+    available_by: float | None = None
+    next_report = started + PROGRESS_INTERVAL
     last: V1Deployment | None = None
     while True:
         try:
             last = apps.read_namespaced_deployment(name, namespace, _request_timeout=READ_TIMEOUT)
         except ApiException as exc:
             if exc.status != 404:
-                raise _api_error(exc, doing=f"reading deployment/{name} in namespace {namespace}") from None
+                raise _api_error(exc, doing=doing, server=server) from None
             last = None
         except Exception as exc:
-            raise _api_error(exc, doing=f"reading deployment/{name} in namespace {namespace}") from None
+            raise _api_error(exc, doing=doing, server=server) from None
+        now = time.monotonic()
+        if last is not None and available_by is None:
+            available_by = now + rollout
+            if now > started + POLL_INTERVAL:
+                _log(f"deployment/{name} exists now; waiting up to {rollout:g}s for it to become available")
         if last is not None and _rolled_out(last):
             return AgentWorkload.of(last, name=name)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        deadline = appear_by if available_by is None else available_by
+        if now >= deadline:
             break
-        time.sleep(min(POLL_INTERVAL, remaining))
+        if now >= next_report:
+            next_report = now + PROGRESS_INTERVAL
+            if last is None:
+                _log(
+                    f"still waiting for deployment/{name} in namespace {namespace}: it does not exist yet "
+                    f"({_left(deadline - now)} of codex.timeouts.deployWait)"
+                )
+            else:
+                _log(
+                    f"still waiting for deployment/{name} in namespace {namespace}: {_replicas(last)} "
+                    f"({_left(deadline - now)} of codex.timeouts.rollout)"
+                )
+        time.sleep(min(POLL_INTERVAL, deadline - now))
     if last is None:
         raise CodexError(
-            f"deployment/{name} does not exist in namespace {namespace} (waited {timeout:g}s)",
+            f"deployment/{name} does not exist in namespace {namespace} "
+            f"(waited {time.monotonic() - started:.0f}s; codex.timeouts.deployWait is {deploy_wait:g}s)",
             hint="deploy the stack first (pulumi up, or codexctl ci up --fallback-repair)",
         )
     status = last.status
     raise CodexError(
-        f"deployment/{name} in namespace {namespace} did not become available within {timeout:g}s "
+        f"deployment/{name} in namespace {namespace} did not become available within {rollout:g}s "
         f"(codex.timeouts.rollout): {status.available_replicas or 0 if status else 0} available, "
         f"{status.updated_replicas or 0 if status else 0} updated",
         hint=f"look at its pods: kubectl -n {namespace} describe deployment/{name}",
     )
+
+
+def _replicas(deployment: V1Deployment) -> str:
+    spec, status = deployment.spec, deployment.status
+    desired = spec.replicas if spec is not None and spec.replicas is not None else 1
+    available = status.available_replicas or 0 if status is not None else 0
+    return f"{available} of {desired} available"
 
 
 def _ready_pod(core: CoreV1Api, agent: AgentWorkload, *, namespace: str) -> str:
@@ -189,7 +314,9 @@ def _ready_pod(core: CoreV1Api, agent: AgentWorkload, *, namespace: str) -> str:
     try:
         pods = core.list_namespaced_pod(namespace, label_selector=agent.selector, _request_timeout=READ_TIMEOUT).items
     except Exception as exc:
-        raise _api_error(exc, doing=f"listing pods of deployment/{agent.name}") from None
+        raise _api_error(
+            exc, doing=f"listing pods of deployment/{agent.name}", server=core.api_client.configuration.host
+        ) from None
 
     def ready(pod: V1Pod) -> bool:
         status, meta = pod.status, pod.metadata
@@ -240,7 +367,9 @@ class _Exec:
                 _preload_content=False,
             )
         except Exception as exc:
-            raise _api_error(exc, doing=f"exec in pod {self.pod} ({what})") from None
+            raise _api_error(
+                exc, doing=f"exec in pod {self.pod} ({what})", server=self.core.api_client.configuration.host
+            ) from None
         status_text = ""
         try:
             while True:
@@ -363,27 +492,47 @@ def run_prompt(
         )
     timeouts = plan.settings.codex.timeouts
     rollout, exec_timeout = parse_duration(timeouts.rollout), parse_duration(timeouts.exec)
+    deploy_wait = parse_duration(timeouts.deploy_wait)
     api = _api_client(context=kube_context or plan.target.environment.kube_context)
     try:
-        _log(f"waiting for deployment/{name} in namespace {namespace} (up to {rollout:g}s)")
-        agent = wait_for_agent(api, name=name, namespace=namespace, timeout=rollout)
-        core = CoreV1Api(api)
-        pod = _ready_pod(core, agent, namespace=namespace)
-        runner = _Exec(core, pod=pod, namespace=namespace, container=agent.container)
-        deadline = time.monotonic() + exec_timeout
-        try:
-            _write_file(runner, name="config", content=config_text, deadline=deadline)
-            _write_file(runner, name="prompt", content=prompt.text, deadline=deadline)
-            _log(f"running the agent ({kind}, {prompt.lang}) in pod {pod}, up to {exec_timeout:g}s")
-            seconds = str(max(1, int(deadline - time.monotonic())))
-            command = ("sh", "-c", RUN_SCRIPT, "codexctl-run", PROMPT_FILE, seconds)
-            code, _ = runner.run(command, out=out, deadline=deadline, what="the agent")
-        except TimeoutError:
-            raise CodexError(
-                f"the agent did not finish within {exec_timeout:g}s (codex.timeouts.exec); stopped waiting",
-                hint="raise codex.timeouts.exec in services.yaml, or narrow the task",
-            ) from None
-        _log(f"the agent exited with status {code}")
-        return code
+        with warnings.catch_warnings():
+            _quiet_tls_warnings(api)
+            _log(
+                f"waiting for deployment/{name} in namespace {namespace} (to exist: up to {deploy_wait:g}s, "
+                f"then to become available: up to {rollout:g}s)"
+            )
+            agent = wait_for_agent(api, name=name, namespace=namespace, deploy_wait=deploy_wait, rollout=rollout)
+            core = CoreV1Api(api)
+            pod = _ready_pod(core, agent, namespace=namespace)
+            runner = _Exec(core, pod=pod, namespace=namespace, container=agent.container)
+            deadline = time.monotonic() + exec_timeout
+            try:
+                _write_file(runner, name="config", content=config_text, deadline=deadline)
+                _write_file(runner, name="prompt", content=prompt.text, deadline=deadline)
+                _log(f"running the agent ({kind}, {prompt.lang}) in pod {pod}, up to {exec_timeout:g}s")
+                seconds = str(max(1, int(deadline - time.monotonic())))
+                command = ("sh", "-c", RUN_SCRIPT, "codexctl-run", PROMPT_FILE, seconds)
+                code, _ = runner.run(command, out=out, deadline=deadline, what="the agent")
+            except TimeoutError:
+                raise CodexError(
+                    f"the agent did not finish within {exec_timeout:g}s (codex.timeouts.exec); stopped waiting",
+                    hint="raise codex.timeouts.exec in services.yaml, or narrow the task",
+                ) from None
+            _log(f"the agent exited with status {code}")
+            return code
     finally:
         api.close()  # type: ignore[no-untyped-call]
+
+
+def _quiet_tls_warnings(api: ApiClient) -> None:
+    """With TLS verification off, urllib3 warns on every request (each poll): say it once instead.
+    Call inside ``warnings.catch_warnings()``, which puts the filters back afterwards."""
+    if api.configuration.verify_ssl:
+        return
+    from urllib3.exceptions import InsecureRequestWarning
+
+    warnings.simplefilter("ignore", InsecureRequestWarning)
+    _log(
+        f"warning: the TLS certificate of {api.configuration.host} is not verified "
+        "(insecure-skip-tls-verify in the kubeconfig)"
+    )

@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 
 from tests.prompts.conftest import copy_example
-from tests.prompts.kube_double import AgentScript, Cluster, KubeDouble
+from tests.prompts.kube_double import AgentScript, Cluster, KubeDouble, self_signed_context
 
 CODEXCTL = Path(sys.executable).parent / "codexctl"
 
@@ -73,6 +73,28 @@ def test_render_errors_are_one_clear_line(tmp_path: Path) -> None:
     )
 
 
+def test_plan_review_answers_a_pull_request_review_as_the_review_workflow_calls_it() -> None:
+    heads = {
+        "en": "# Task: answer the review of pull request #5 with a plan",
+        "ru": "# Задача: ответить на ревью pull request #5 планом",
+    }
+    for lang, head in heads.items():
+        result = codexctl("prompt", "render", "-s", "ai-slot-3", "-k", "plan_review", "--pr", "5", "--lang", lang)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith(head)
+        assert "gh pr comment 5 --body-file plan.md" in result.stdout
+        assert "issue #" not in result.stdout.lower()
+        assert "задаче #" not in result.stdout
+    # with only an issue, it revises the plan posted on the issue
+    on_issue = codexctl("prompt", "render", "-s", "ai-slot-3", "-k", "plan_review", "--issue", "9", "--lang", "en")
+    assert on_issue.returncode == 0, on_issue.stderr
+    assert on_issue.stdout.startswith("# Task: revise the plan of issue #9")
+    assert_one_line_error(
+        codexctl("prompt", "render", "-s", "ai-slot-3", "-k", "plan_review"),
+        "prompt kind plan_review needs --pr or --issue",
+    )
+
+
 def test_config_prints_toml_and_rejects_a_broken_block(tmp_path: Path) -> None:
     result = codexctl("prompt", "config", "--stack", "ai-slot-3")
     assert result.returncode == 0, result.stderr
@@ -83,7 +105,7 @@ def test_config_prints_toml_and_rejects_a_broken_block(tmp_path: Path) -> None:
     )
     assert_one_line_error(
         codexctl("prompt", "config", "--stack", "ai-slot-3", "--project-dir", str(project)),
-        "codex.configBlocks[0]: the codex config is not valid TOML",
+        "services.yaml:35: codex.configBlocks[0]: 'model' is set by codex.model, not by a block",
     )
 
 
@@ -117,6 +139,30 @@ def test_run_rollout_timeout_is_one_clear_line(tmp_path: Path) -> None:
     )
     assert "Traceback" not in result.stderr
     assert cluster.execs == []
+
+
+def test_run_with_a_malformed_kubeconfig_is_one_line_naming_it(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nclusters:\n- name: x\n  cluster: {server: [\n")
+    result = codexctl(
+        "prompt", "run", "-s", "ai-slot-3", "-k", "dev_issue", "--issue", "5", env={"KUBECONFIG": str(kubeconfig)}
+    )
+    assert_one_line_error(result, f"error: {kubeconfig}:5: the kubeconfig is not valid YAML: ")
+    assert len(result.stderr.splitlines()) == 2  # the error and its hint
+    assert "ParserError" not in result.stderr
+
+
+def test_run_against_insecure_tls_warns_once(tmp_path: Path) -> None:
+    cluster = Cluster(namespace="project-example-dev-3", deployments={"codex": 5})
+    with KubeDouble(cluster, tls=self_signed_context(tmp_path)) as double:
+        kubeconfig = double.kubeconfig(tmp_path / "kubeconfig")
+        result = codexctl(
+            "prompt", "run", "-s", "ai-slot-3", "-k", "dev_issue", "--issue", "5", env={"KUBECONFIG": str(kubeconfig)}
+        )
+    assert result.returncode == 0, result.stderr
+    assert cluster.reads.count("deployment/codex") == 6
+    assert "InsecureRequestWarning" not in result.stderr
+    assert result.stderr.count("is not verified") == 1
 
 
 def test_help_texts_have_examples() -> None:

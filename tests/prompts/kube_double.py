@@ -12,7 +12,9 @@ import contextlib
 import hashlib
 import json
 import socket
+import ssl
 import struct
+import subprocess
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,7 +41,9 @@ class Cluster:
 
     namespace: str
     deployments: dict[str, int | None] = field(default_factory=dict)
-    """name → reads before it becomes available (None: never)."""
+    """name → reads before it becomes available (None: never); every read counts, 404s included."""
+    appears_after: dict[str, int] = field(default_factory=dict)
+    """name → reads answered 404 before the Deployment exists (the deploy is still creating it)."""
     agent: AgentScript = field(default_factory=AgentScript)
     reads: list[str] = field(default_factory=list)
     execs: list[tuple[str, str, list[str]]] = field(default_factory=list)
@@ -119,7 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
         if parts[:4] == ["apis", "apps", "v1", "namespaces"] and parts[5:6] == ["deployments"]:
             name = parts[6]
             cluster.reads.append(f"deployment/{name}")
-            if parts[4] != cluster.namespace or name not in cluster.deployments:
+            missing = cluster.reads.count(f"deployment/{name}") <= cluster.appears_after.get(name, 0)
+            if parts[4] != cluster.namespace or name not in cluster.deployments or missing:
                 self._json(404, {"kind": "Status", "status": "Failure", "reason": "NotFound", "code": 404})
                 return
             self._json(200, cluster.deployment(name))
@@ -185,25 +190,47 @@ class _Server(ThreadingHTTPServer):
     cluster: Cluster
 
 
-class KubeDouble:
-    """Serve ``cluster`` on 127.0.0.1 and write a kubeconfig that points at it."""
+def self_signed_context(folder: Path) -> ssl.SSLContext:
+    """A server TLS context with a throwaway self-signed certificate (made by the openssl CLI)."""
+    cert, key = folder / "double.crt", folder / "double.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
 
-    def __init__(self, cluster: Cluster) -> None:
+
+class KubeDouble:
+    """Serve ``cluster`` on 127.0.0.1 and write a kubeconfig that points at it.
+
+    With ``tls`` (a server context), it serves HTTPS and the kubeconfig says insecure-skip-tls-verify.
+    """
+
+    def __init__(self, cluster: Cluster, *, tls: ssl.SSLContext | None = None) -> None:
         self.cluster = cluster
         self.server = _Server(("127.0.0.1", 0), _Handler)
         self.server.cluster = cluster
+        self.tls = tls
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host!s}:{port}"
 
     def kubeconfig(self, path: Path) -> Path:
+        cluster: dict[str, Any] = {"server": self.url}
+        if self.tls is not None:
+            cluster["insecure-skip-tls-verify"] = True
         config = {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "double", "cluster": {"server": self.url}}],
+            "clusters": [{"name": "double", "cluster": cluster}],
             "users": [{"name": "double", "user": {"token": "test-token"}}],
             "contexts": [{"name": "double", "context": {"cluster": "double", "user": "double"}}],
             "current-context": "double",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -122,16 +123,85 @@ def test_http_and_cluster_servers() -> None:
     }
 
 
-def test_config_blocks_are_appended_and_checked() -> None:
+def test_config_blocks_are_merged_and_checked() -> None:
     codex = settings(configBlocks=['approval_policy = "never"', "[sandbox_workspace_write]\nnetwork_access = true"])
     config = parsed(codex)
     assert config["approval_policy"] == "never"
     assert config["sandbox_workspace_write"] == {"network_access": True}
-    with pytest.raises(ConfigError, match=r"codex.configBlocks\[1\]: the codex config is not valid TOML"):
-        parsed(settings(configBlocks=['approval_policy = "never"', "[broken"]))
-    with pytest.raises(ConfigError, match=r"codex.configBlocks\[0\]: .*not valid TOML") as caught:
-        parsed(settings(configBlocks=['model = "again"']))
-    assert "must not repeat a key" in str(caught.value)
+    assert config["model"] == "gpt-5-codex"
+
+
+def test_a_blocks_top_level_key_stays_top_level_next_to_mcp_servers() -> None:
+    codex = settings(
+        mcp={
+            "servers": [
+                {"name": "docs", "type": "http", "url": "https://docs.example/mcp"},
+                {"name": "db", "type": "cluster", "service": "db-mcp", "port": 8080},
+            ]
+        },
+        configBlocks=[
+            "[sandbox_workspace_write]\nnetwork_access = true",
+            'approval_policy = "never"\n[profiles.fast]\nmodel = "o4-mini"',
+            "[mcp_servers.db]\ntool_timeout_sec = 30",
+            '[mcp_servers.extra]\ncommand = "extra-mcp"',
+        ],
+    )
+    text = render_codex_config(codex, namespace=NAMESPACE)
+    config = tomllib.loads(text)
+    assert text.startswith("# Rendered by codexctl")
+    assert config["approval_policy"] == "never"
+    assert config["model"] == "gpt-5-codex"
+    assert config["sandbox_workspace_write"] == {"network_access": True}
+    assert config["profiles"] == {"fast": {"model": "o4-mini"}}
+    assert config["mcp_servers"] == {
+        "docs": {"url": "https://docs.example/mcp"},
+        "db": {"url": f"http://db-mcp.{NAMESPACE}.svc.cluster.local:8080/mcp", "tool_timeout_sec": 30},
+        "extra": {"command": "extra-mcp"},
+    }
+
+
+def test_merged_blocks_keep_every_toml_value() -> None:
+    block = (
+        'title = "a \\"quoted\\" name"\nratio = 0.5\nbig = 1e20\nwhen = 1979-05-27T07:32:00-08:00\n'
+        "day = 1979-05-27\nflags = [true, false]\npoint = { x = 1, y = [2, 3] }\n"
+        '"odd key" = 1\n[[hooks]]\nname = "one"\n[hooks.env]\nA = "1"\n[[hooks]]\nname = "two"\n'
+        "[empty]\n"
+    )
+    config = parsed(settings(configBlocks=[block]))
+    assert {name: value for name, value in config.items() if name not in ("model", "model_reasoning_effort")} == (
+        tomllib.loads(block)
+    )
+
+
+def test_bad_blocks_are_named_when_rendering() -> None:
+    """Blocks are checked when services.yaml loads; rendering checks them again (a model built in code)."""
+
+    def built(*blocks: str) -> CodexSettings:
+        return CodexSettings.model_construct(**{**settings().__dict__, "config_blocks": list(blocks)})
+
+    with pytest.raises(ConfigError, match=r"codex.configBlocks\[1\]: not valid TOML on its own: "):
+        render_codex_config(built('approval_policy = "never"', "[broken"), namespace=NAMESPACE)
+    with pytest.raises(ConfigError, match=r"codex.configBlocks\[0\]: 'model' is set by codex.model") as caught:
+        render_codex_config(built('model = "again"'), namespace=NAMESPACE)
+    assert "not repeat them" in str(caught.value)
+    with pytest.raises(ConfigError, match=r"codex.configBlocks\[1\]: 'a.b' is set twice"):
+        render_codex_config(built("[a]\nb = 1", "a.b = 2"), namespace=NAMESPACE)
+
+
+@pytest.mark.parametrize(
+    ("blocks", "message"),
+    [
+        (["[broken"], "configBlocks.0\n  Value error, not valid TOML on its own"),
+        (['model_reasoning_effort = "high"'], "set by codex.modelReasoningEffort, not by a block"),
+        (["[mcp_servers.docs]\nurl = 'https://elsewhere'"], "'mcp_servers.docs.url' is set by codex.mcp.servers"),
+        (["x = 1", "y = 2", "x = 3"], "block [2] repeats an earlier block: 'x' is set twice"),
+    ],
+)
+def test_the_model_rejects_bad_blocks(blocks: list[str], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        settings(
+            mcp={"servers": [{"name": "docs", "type": "http", "url": "https://docs.example/mcp"}]}, configBlocks=blocks
+        )
 
 
 def test_unknown_type_is_a_clear_error() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 import tomllib
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from codexctl.errors import CodexError
 from codexctl.prompts import runner
 from codexctl.prompts.runner import AGENT_COMMAND, PROMPT_FILE, RUN_SCRIPT, WRITE_SCRIPT, prepare, run_prompt
 from tests.prompts.conftest import EXAMPLE, copy_example
-from tests.prompts.kube_double import AgentScript, Cluster, KubeDouble, free_port
+from tests.prompts.kube_double import AgentScript, Cluster, KubeDouble, free_port, self_signed_context
 
 NAMESPACE = "project-example-dev-3"
 OTHERS = ("django-backend", "chat-backend", "web-frontend", "jaeger", "postgres")
@@ -143,10 +144,74 @@ def test_rollout_timeout_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_a_missing_agent_deployment_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project = copy_example(tmp_path, rollout="1s")
+    project = copy_example(tmp_path, deploy_wait="1s")  # rollout stays 30m: it is not the limit here
     for _ in serve(Cluster(namespace=NAMESPACE, deployments={}), tmp_path, monkeypatch):
-        with pytest.raises(CodexError, match=f"deployment/codex does not exist in namespace {NAMESPACE}"):
+        started = time.monotonic()
+        with pytest.raises(CodexError) as caught:
             run_prompt(stack="ai-slot-3", kind="dev_issue", project_dir=project, issue=42, out=io.StringIO())
+        assert time.monotonic() - started < 5
+    assert str(caught.value).startswith(
+        f"deployment/codex does not exist in namespace {NAMESPACE} (waited 1s; codex.timeouts.deployWait is 1s)"
+    )
+
+
+def test_waiting_for_a_missing_deployment_shows_progress_and_respects_deploy_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(runner, "PROGRESS_INTERVAL", 0.3)
+    project = copy_example(tmp_path, deploy_wait="2s")
+    for _ in serve(Cluster(namespace=NAMESPACE, deployments={}), tmp_path, monkeypatch):
+        started = time.monotonic()
+        with pytest.raises(CodexError, match="does not exist"):
+            run_prompt(stack="ai-slot-3", kind="dev_issue", project_dir=project, issue=42, out=io.StringIO())
+        assert time.monotonic() - started < 6
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == (
+        f"codexctl: waiting for deployment/codex in namespace {NAMESPACE} "
+        "(to exist: up to 2s, then to become available: up to 1800s)"
+    )
+    progress = [line for line in lines if line.startswith("codexctl: still waiting")]
+    assert 3 <= len(progress) <= 8, lines  # about every 0.3s for 2s: a modest rate, not every 0.02s poll
+    assert progress[0].startswith(
+        f"codexctl: still waiting for deployment/codex in namespace {NAMESPACE}: it does not exist yet ("
+    )
+    assert progress[0].endswith("s left of codex.timeouts.deployWait)")
+    left = [int(line.rsplit("(", 1)[1].split("s left")[0]) for line in progress]
+    assert left == sorted(left, reverse=True)
+    assert left[0] <= 2
+
+
+def test_a_deployment_created_late_then_gets_the_rollout_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(runner, "PROGRESS_INTERVAL", 0.05)
+    project = copy_example(tmp_path, deploy_wait="1s", rollout="3s")
+    # 404 for 10 reads (~0.2s), then 40 more reads (~0.8s) until available: past deployWait since the start
+    cluster = Cluster(namespace=NAMESPACE, deployments={"codex": 50}, appears_after={"codex": 10})
+    monkeypatch.setattr(runner, "POLL_INTERVAL", 0.025)
+    for _ in serve(cluster, tmp_path, monkeypatch):
+        started = time.monotonic()
+        code = run_prompt(stack="ai-slot-3", kind="dev_issue", project_dir=project, issue=42, out=io.StringIO())
+        waited = time.monotonic() - started
+    assert code == 0
+    assert waited > 1.0, "the double was too fast to show that the rollout time starts when it appears"
+    err = capsys.readouterr().err
+    assert "it does not exist yet" in err
+    assert "codexctl: deployment/codex exists now; waiting up to 3s for it to become available" in err
+    assert "0 of 1 available (" in err
+    assert "s left of codex.timeouts.rollout)" in err
+
+
+def test_a_deployment_that_exists_is_bounded_by_the_rollout_not_deploy_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = copy_example(tmp_path, deploy_wait="30m", rollout="1s")
+    cluster = Cluster(namespace=NAMESPACE, deployments={"codex": None})
+    for _ in serve(cluster, tmp_path, monkeypatch):
+        started = time.monotonic()
+        with pytest.raises(CodexError, match=r"did not become available within 1s \(codex.timeouts.rollout\)"):
+            run_prompt(stack="ai-slot-3", kind="dev_issue", project_dir=project, issue=42, out=io.StringIO())
+        assert time.monotonic() - started < 5
 
 
 def test_exec_timeout_stops_waiting_with_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -174,18 +239,89 @@ def test_an_unreachable_cluster_is_a_clear_error(tmp_path: Path, monkeypatch: py
     cluster = Cluster(namespace=NAMESPACE)
     double = KubeDouble(cluster)
     config = double.kubeconfig(tmp_path / "kubeconfig")
-    config.write_text(config.read_text().replace(double.url, f"http://127.0.0.1:{free_port()}"))
+    server = f"http://127.0.0.1:{free_port()}"
+    config.write_text(config.read_text().replace(double.url, server))
     double.server.server_close()
     monkeypatch.setenv("KUBECONFIG", str(config))
-    with pytest.raises(CodexError, match="reading deployment/codex in namespace project-example-dev-3: "):
+    with pytest.raises(CodexError) as caught:
         run_prompt(stack="ai-slot-3", kind="dev_issue", project_dir=EXAMPLE, issue=42, out=io.StringIO())
+    assert caught.value.message == (
+        f"cannot reach the Kubernetes API server at {server} (connection refused) "
+        f"while reading deployment/codex in namespace {NAMESPACE}"
+    )
+    assert "MaxRetryError" not in str(caught.value)
+    assert "HTTPConnectionPool" not in str(caught.value)
 
 
-def test_no_kubeconfig_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KUBECONFIG", "/nonexistent/kubeconfig")
+def test_no_kubeconfig_names_the_paths_tried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
-    with pytest.raises(CodexError, match="no usable kubeconfig"):
+    monkeypatch.setenv("KUBECONFIG", "/nonexistent/kubeconfig")
+    with pytest.raises(CodexError) as caught:
         run_prompt(stack="ai-slot-3", kind="dev_issue", project_dir=EXAMPLE, issue=42, out=io.StringIO())
+    assert caught.value.message == "no kubeconfig found (looked for /nonexistent/kubeconfig)"
+    assert "--kube-context" not in str(caught.value)
+    assert "KUBECONFIG" in (caught.value.hint or "")
+    monkeypatch.delenv("KUBECONFIG")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(CodexError) as caught:
+        run_prompt(stack="ai-slot-3", kind="dev_issue", project_dir=EXAMPLE, issue=42, out=io.StringIO())
+    assert caught.value.message == f"no kubeconfig found (looked for {tmp_path / '.kube' / 'config'})"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "apiVersion: v1\nclusters:\n- name: x\n  cluster: {server: [\n",
+            "the kubeconfig is not valid YAML: ",
+        ),
+        ("apiVersion: v1\n\tkind: Config\n", "the kubeconfig is not valid YAML: "),
+        ("- just\n- a list\n", "the kubeconfig is not a kubeconfig (expected a mapping"),
+        ("apiVersion: v1\nclusters: 5\ncontexts: 7\n", "the kubeconfig "),
+    ],
+)
+def test_a_malformed_kubeconfig_is_one_line_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, message: str
+) -> None:
+    config = tmp_path / "kubeconfig"
+    config.write_text(text)
+    monkeypatch.setenv("KUBECONFIG", str(config))
+    with pytest.raises(CodexError) as caught:
+        run_prompt(stack="ai-slot-3", kind="dev_issue", project_dir=EXAMPLE, issue=42, out=io.StringIO())
+    first = str(caught.value).splitlines()[0]
+    assert first.startswith(f"{config}")
+    assert message in first
+    assert "Traceback" not in str(caught.value)
+
+
+def test_an_unknown_kube_context_hints_at_the_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    double = KubeDouble(Cluster(namespace=NAMESPACE))
+    monkeypatch.setenv("KUBECONFIG", str(double.kubeconfig(tmp_path / "kubeconfig")))
+    double.server.server_close()
+    with pytest.raises(CodexError) as caught:
+        run_prompt(
+            stack="ai-slot-3", kind="dev_issue", project_dir=EXAMPLE, issue=42, kube_context="nope", out=io.StringIO()
+        )
+    assert str(caught.value).startswith(f"{tmp_path / 'kubeconfig'}: the kubeconfig cannot be used: ")
+    assert "nope" in caught.value.message
+    assert "--kube-context" in (caught.value.hint or "")
+
+
+def test_an_unverified_tls_server_is_warned_about_once_not_on_every_poll(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cluster = Cluster(namespace=NAMESPACE, deployments={"codex": 6})
+    with KubeDouble(cluster, tls=self_signed_context(tmp_path)) as double:
+        monkeypatch.setenv("KUBECONFIG", str(double.kubeconfig(tmp_path / "kubeconfig")))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            code = run_prompt(stack="ai-slot-3", kind="dev_issue", project_dir=EXAMPLE, issue=42, out=io.StringIO())
+    assert code == 0
+    assert cluster.reads.count("deployment/codex") == 7
+    assert [warning for warning in caught if "Insecure" in type(warning.message).__name__] == []
+    err = capsys.readouterr().err
+    assert err.count("is not verified") == 1
+    assert f"codexctl: warning: the TLS certificate of {double.url} is not verified" in err
 
 
 def test_an_exec_that_could_not_start_is_an_error_not_an_exit_status() -> None:
