@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
-from codexctl.ci.errors import CiError
+from codexctl.ci.errors import CiError, ExternalError
 
 OutputValue = str | int | bool | None
 
@@ -36,8 +36,7 @@ def write_outputs(values: Mapping[str, OutputValue], *, path: str | None = None)
             lines.append(f"{key}<<{marker}\n{value}\n{marker}")
         else:
             lines.append(f"{key}={value}")
-    with Path(target).open("a", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
+    _append(target, "\n".join(lines) + "\n", name="GITHUB_OUTPUT")
 
 
 def write_summary(markdown: str, *, path: str | None = None) -> None:
@@ -45,8 +44,18 @@ def write_summary(markdown: str, *, path: str | None = None) -> None:
     target = path if path is not None else os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
         return
-    with Path(target).open("a", encoding="utf-8") as handle:
-        handle.write(markdown.rstrip("\n") + "\n\n")
+    _append(target, markdown.rstrip("\n") + "\n\n", name="GITHUB_STEP_SUMMARY")
+
+
+def _append(target: str, text: str, *, name: str) -> None:
+    try:
+        with Path(target).open("a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise CiError(
+            f"cannot write ${name} ({target}): {exc.strerror or exc}",
+            hint=f"${name} must name a writable file (GitHub Actions sets it); unset it outside a workflow",
+        ) from None
 
 
 def issue_state(*, repository: str, number: int, token: str | None, api_url: str, timeout: float = 10.0) -> str:
@@ -59,10 +68,18 @@ def issue_state(*, repository: str, number: int, token: str | None, api_url: str
         with urllib.request.urlopen(request, timeout=timeout) as response:
             data = json.loads(response.read().decode("utf-8"))
     except urllib.error.HTTPError as exc:
-        raise CiError(f"GitHub API answered {exc.code} for {repository}#{number}") from None
+        hint = None
+        if exc.code in (401, 403, 404) and not token:
+            hint = "set GITHUB_TOKEN: without it private repositories answer 404 and requests are rate-limited"
+        elif exc.code in (401, 403):
+            hint = "check that GITHUB_TOKEN may read issues and pull requests of the repository"
+        raise ExternalError(f"GitHub API answered {exc.code} for {repository}#{number}", hint=hint) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise CiError(f"cannot reach the GitHub API at {api_url}: {exc}") from None
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        raise ExternalError(f"cannot reach the GitHub API at {api_url}: {reason}") from None
+    except ValueError:
+        raise ExternalError(f"the GitHub API at {api_url} did not answer JSON for {repository}#{number}") from None
     state = data.get("state") if isinstance(data, dict) else None
     if state not in ("open", "closed"):
-        raise CiError(f"GitHub API gave no state for {repository}#{number}")
+        raise ExternalError(f"GitHub API gave no state for {repository}#{number}")
     return str(state)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from codexctl.ci.errors import CiError
+from codexctl.ci.errors import CiError, ExternalError
 
 Status = Literal["built", "mirrored", "skipped"]
 KANIKO = "/kaniko/executor"
@@ -65,7 +65,52 @@ def plan_images(*, stack: str, project_dir: Path, only: Sequence[str]) -> list[I
             )
         else:
             jobs.append(ImageJob(name=name, ref=image.local, source=image.from_))
+    check_sources(jobs, project_dir=project_dir)
     return jobs
+
+
+def check_sources(jobs: Sequence[ImageJob], *, project_dir: Path) -> None:
+    """Every build's Dockerfile and context exist, before anything is mirrored or built."""
+    for job in jobs:
+        if job.source is not None:
+            continue
+        if job.context is not None and not job.context.is_dir():
+            raise CiError(
+                f"image {job.name}: build context {_shown(job.context, project_dir)} is not a folder",
+                hint=f"fix images.{job.name}.context in services.yaml (relative to {project_dir})",
+            )
+        if job.dockerfile is not None and not job.dockerfile.is_file():
+            raise CiError(
+                f"image {job.name}: Dockerfile {_shown(job.dockerfile, project_dir)} does not exist",
+                hint=f"fix images.{job.name}.dockerfile in services.yaml (relative to {project_dir})",
+            )
+
+
+def _shown(path: Path, project_dir: Path) -> str:
+    try:
+        return str(path.relative_to(project_dir))
+    except ValueError:
+        return str(path)
+
+
+_TELLING = ("error", "unknown", "denied", "unauthorized", "not found", "no such", "cannot", "invalid")
+
+
+def telling_line(output: str, *, code: int) -> str:
+    """The line of a failed command that says why, not a trailing usage hint.
+
+    First an ``error:`` line (``ERROR: failed to solve: …`` of buildx, ``unknown command: …``
+    of docker), else the first line naming a problem, else the last line.
+    """
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for line in lines:
+        lowered = line.lower()
+        if lowered.startswith(("error", "unknown")) or "error:" in lowered:
+            return line[:300]
+    for line in lines:
+        if any(word in line.lower() for word in _TELLING):
+            return line[:300]
+    return lines[-1][:300] if lines else f"exit {code}"
 
 
 class ImageRunner:
@@ -87,6 +132,7 @@ class ImageRunner:
         self.force = force
         self.progress = progress
         self.sleep = sleep
+        self.results: list[ImageResult] = []
 
     @staticmethod
     def _pick_builder(choice: str) -> str:
@@ -97,20 +143,24 @@ class ImageRunner:
         return choice
 
     def run(self, jobs: Sequence[ImageJob]) -> list[ImageResult]:
-        results: list[ImageResult] = []
-        for job in jobs:
+        """The images made present, in order; on a failure, ``self.results`` holds the ones done before it."""
+        self.results = results = []
+        for index, job in enumerate(jobs, start=1):
+            step = f"[{index}/{len(jobs)}] {job.ref}"
             if not self.force and self._present(job.ref):
-                self.progress(f"{job.ref}: present, skipped")
+                self.progress(f"{step}: present, skipped")
                 results.append(ImageResult(name=job.name, ref=job.ref, status="skipped"))
                 continue
             if job.source is not None:
+                self.progress(f"{step}: mirroring from {job.source}")
                 for command in self._mirror_commands(job.source, job.ref):
                     self._retry(command)
                 results.append(ImageResult(name=job.name, ref=job.ref, status="mirrored"))
             else:
+                self.progress(f"{step}: building from {job.dockerfile} ({self.builder})")
                 self._retry(self._build_command(job))
                 results.append(ImageResult(name=job.name, ref=job.ref, status="built"))
-            self.progress(f"{job.ref}: {results[-1].status}")
+            self.progress(f"{step}: {results[-1].status}")
         return results
 
     def _present(self, ref: str) -> bool:
@@ -132,20 +182,20 @@ class ImageRunner:
             return [["crane", "copy", source, ref]]
         if shutil.which("docker"):
             return [["docker", "pull", source], ["docker", "tag", source, ref], ["docker", "push", ref]]
-        raise CiError("no tool to mirror images: install skopeo, crane or docker")
+        raise ExternalError("no tool to mirror images: install skopeo, crane or docker")
 
     def _build_command(self, job: ImageJob) -> list[str]:
         args = [f"{key}={value}" for key, value in sorted(job.build_args.items())]
         if self.builder == "buildx":
             if not shutil.which("docker"):
-                raise CiError("--builder buildx needs docker on PATH")
+                raise ExternalError("--builder buildx needs docker on PATH")
             command = ["docker", "buildx", "build", "--push", "--file", str(job.dockerfile), "--tag", job.ref]
             for arg in args:
                 command += ["--build-arg", arg]
             return [*command, str(job.context)]
         executor = os.environ.get("CODEX_KANIKO_EXECUTOR", KANIKO)
         if not shutil.which(executor):
-            raise CiError(
+            raise ExternalError(
                 f"--builder kaniko needs {executor}", hint="run in the kaniko image or set CODEX_KANIKO_EXECUTOR"
             )
         command = [executor, "--dockerfile", str(job.dockerfile), "--context", f"dir://{job.context}"]
@@ -159,8 +209,9 @@ class ImageRunner:
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode == 0:
                 return
-            last = (done.stderr or done.stdout).strip().splitlines()[-1:] or [f"exit {done.returncode}"]
+            line = telling_line(done.stderr or done.stdout or "", code=done.returncode)
             if attempt == self.retries:
-                raise CiError(f"`{' '.join(command[:3])} …` failed {attempt + 1} times: {last[0]}")
-            self.progress(f"{command[0]} failed ({last[0]}); retrying")
+                tries = "1 attempt" if attempt == 0 else f"{attempt + 1} attempts"
+                raise ExternalError(f"`{' '.join(command[:3])} …` failed after {tries}: {line}")
+            self.progress(f"{command[0]} failed ({line}); retrying")
             self.sleep(self.backoff * 2**attempt)

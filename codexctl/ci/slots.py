@@ -7,6 +7,7 @@ two runners asking at once can never end up with the same slot.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import time
 from dataclasses import dataclass
@@ -131,16 +132,20 @@ def find_bound(workspace: LocalWorkspace, binding: Binding) -> SlotInfo | None:
 
 
 def ensure_slot(workspace: LocalWorkspace, *, binding: Binding, max_slots: int) -> SlotClaim:
-    """Reuse the slot bound to ``binding``, else claim the lowest free one in ``1..max_slots``."""
-    if max_slots < 1:
-        raise CiError(f"maxSlots is {max_slots}: there are no slots to claim", hint="set maxSlots or pass --max")
+    """Reuse the slot bound to ``binding``, else claim the lowest free one in ``1..max_slots``.
+
+    ``max_slots`` 0 means no limit (SPEC §2 ``maxSlots``): the lowest free slot number is claimed.
+    """
+    if max_slots < 0:
+        raise CiError(f"maxSlots is {max_slots}: use 0 (no limit) or a positive number", hint="pass --max N")
     slots = list_slots(workspace)
     bound = next((info for info in slots if info.binding == binding), None)
     if bound is not None:
         workspace.set_tag(bound.stack, USED_TAG, format_time(now_utc()))
         return SlotClaim(stack=bound.stack, slot=bound.slot, reused=True)
     taken = {info.slot for info in slots}
-    for number in range(1, max_slots + 1):
+    numbers = itertools.count(1) if max_slots == 0 else range(1, max_slots + 1)
+    for number in numbers:
         if number in taken:
             continue
         name = slot_stack(number)

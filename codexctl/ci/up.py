@@ -132,6 +132,7 @@ class UpRunner:
         policy: UpPolicy,
         repair_targets: Callable[[], list[str]],
         progress: Callable[[str], None] = lambda _: None,
+        output: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -142,6 +143,8 @@ class UpRunner:
         self.policy = policy
         self.repair_targets = repair_targets
         self.progress = progress
+        self.output = output
+        """Each line pulumi prints while it works (its progress), streamed as it comes."""
         self.sleep = sleep
         self.clock = clock
 
@@ -215,7 +218,16 @@ class UpRunner:
 
         def work() -> None:
             try:
-                stack.up(target=targets, color="never", on_event=failures)
+                # continue_on_error: one failing group must not hold back the others (SPEC §4.3);
+                # the CLI then still schedules every resource that does not depend on the failure.
+                stack.up(
+                    target=targets,
+                    color="never",
+                    on_event=failures,
+                    on_output=self.output,
+                    on_error=self.output,
+                    continue_on_error=True,
+                )
             except BaseException as exc:
                 box["error"] = exc
 

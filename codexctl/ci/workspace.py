@@ -15,7 +15,7 @@ from pulumi.automation import LocalWorkspace, PulumiCommand, Stack
 from pulumi.automation._cmd import CommandResult, OnOutput
 from pulumi.automation.errors import StackNotFoundError, create_command_error
 
-from codexctl.ci.errors import CiError
+from codexctl.ci.errors import CiError, ExternalError
 
 PROGRAM_ROOT = Path(__file__).resolve().parents[2]
 """The folder of ``Pulumi.yaml`` (the program is local, not inline: dynamic providers need that)."""
@@ -94,7 +94,7 @@ def find_pulumi_root() -> str | None:
     """The root (``<root>/bin/pulumi``) of the CLI on PATH; None means plain ``pulumi``."""
     found = shutil.which("pulumi")
     if found is None:
-        raise CiError(
+        raise ExternalError(
             "the pulumi CLI is not on PATH",
             hint="install it (https://www.pulumi.com/docs/install/) or use pulumi/actions in a workflow",
         )
@@ -110,7 +110,9 @@ def open_workspace(*, program_dir: Path | None = None) -> tuple[LocalWorkspace, 
     try:
         command = TrackedPulumiCommand(root=find_pulumi_root())
     except (OSError, subprocess.CalledProcessError) as exc:
-        raise CiError(f"the pulumi CLI does not run: {exc}", hint="check the installation (`pulumi version`)") from None
+        raise ExternalError(
+            f"the pulumi CLI does not run: {exc}", hint="check the installation (`pulumi version`)"
+        ) from None
     return LocalWorkspace(work_dir=str(work_dir), pulumi_command=command), command
 
 

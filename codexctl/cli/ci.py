@@ -20,10 +20,20 @@ import typer
 from codexctl.cli.output import console, fail, handle_errors
 
 if TYPE_CHECKING:
-    pass
+    from codexctl.ci.cleanup import Removal
 
 app = typer.Typer(
-    help="CI steps on the Pulumi Automation API: slots, up, images, prompt, cleanup.",
+    help=(
+        "CI steps on the Pulumi Automation API: ensure-slot and find-slot (slots of issues and PRs), "
+        "up, images, prompt, cleanup and gc.\n\n"
+        "Each writes key=value outputs to $GITHUB_OUTPUT and a summary to $GITHUB_STEP_SUMMARY when set.\n\n"
+        "\b\n"
+        "Exit codes:\n"
+        "  0  success\n"
+        "  1  the work failed or an outside system did (pulumi up, a destroy, docker or a build, the\n"
+        "     registry, the cluster, the GitHub API, the Pulumi CLI or backend): the same call may work later\n"
+        "  2  bad input or configuration (options, services.yaml, stack name, files): fix it first"
+    ),
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -79,10 +89,17 @@ def _seconds(text: str | None, *, option: str) -> float | None:
 
 
 def _publish(outputs: dict[str, str | int | bool | None], summary: str) -> None:
+    """Outputs are what later steps read: failing to write them fails the step. The summary is only
+    for people: failing to write it is a warning."""
+    from codexctl.ci.errors import CiError
     from codexctl.ci.github import write_outputs, write_summary
 
     write_outputs(outputs)
-    write_summary(summary)
+    try:
+        write_summary(summary)
+    except CiError as exc:
+        console.print("[bold yellow]warning:[/bold yellow] ", end="", markup=True)
+        console.print(str(exc), markup=False)
 
 
 P = ParamSpec("P")
@@ -100,16 +117,25 @@ def pulumi_errors(func: Callable[P, R]) -> Callable[P, R]:
             errors = sys.modules.get("pulumi.automation.errors")
             if errors is None or not isinstance(exc, errors.CommandError):
                 raise
-            from codexctl.ci.errors import pulumi_error_line
+            from codexctl.ci.errors import pulumi_error_line, pulumi_hint
 
-            fail(f"pulumi: {pulumi_error_line(exc)}", code=EXIT_FAILED)
+            hint = pulumi_hint(exc)
+            fail(f"pulumi: {pulumi_error_line(exc)}" + (f"\n  hint: {hint}" if hint else ""), code=EXIT_FAILED)
 
     return wrapper
 
 
 @contextmanager
 def _progress(title: str) -> Iterator[Callable[[str], None]]:
-    """A rich spinner for people at a terminal; plain log lines on a runner."""
+    """A rich spinner for people at a terminal; plain log lines on a runner (no spinner renders there)."""
+    if not console.is_terminal:
+        console.print(f"{title} …", markup=False)
+
+        def log(message: str) -> None:
+            console.print(f"· {message}", markup=False)
+
+        yield log
+        return
     with console.status(title) as status:
 
         def report(message: str) -> None:
@@ -119,6 +145,11 @@ def _progress(title: str) -> Iterator[Callable[[str], None]]:
         yield report
 
 
+def _stream(line: str) -> None:
+    """One line of pulumi's own output, indented under the step's progress lines."""
+    console.print(f"  {line}", markup=False)
+
+
 @app.command("ensure-slot")
 @handle_errors
 @pulumi_errors
@@ -126,7 +157,10 @@ def ensure_slot_command(
     issue: IssueOption = None,
     pr: PrOption = None,
     max_slots: Annotated[
-        int | None, typer.Option("--max", min=1, help="Highest slot number [default: maxSlots of services.yaml].")
+        int | None,
+        typer.Option(
+            "--max", min=0, help="Highest slot number; 0 means no limit [default: maxSlots of services.yaml]."
+        ),
     ] = None,
     project_dir: ProjectDirOption = None,
     program_dir: ProgramDirOption = None,
@@ -224,6 +258,7 @@ def up_command(
     if mode not in MODES:
         fail(f"unknown mode {mode!r}: use normal or repair")
     project = _project_dir(project_dir)
+    _check_stack(stack, project=project, program_dir=program_dir, mode=mode)
     policy = UpPolicy(
         retries=retries,
         backoff=_seconds(backoff, option="--backoff") or 0.0,
@@ -246,6 +281,7 @@ def up_command(
             policy=policy,
             repair_targets=targets,
             progress=progress,
+            output=_stream,
         )
         outcome = runner.run(mode=mode, fallback_repair=fallback_repair)
     report_path = report or default_report_path(stack)
@@ -272,6 +308,15 @@ def up_command(
     fail(infra.summary, code=EXIT_FAILED)
 
 
+def _check_stack(stack: str, *, project: Path, program_dir: Path | None, mode: str) -> None:
+    """The stack resolved against services.yaml and its config file, as the program will: a typo
+    (``prod-typo``) fails here with exit 2, before any stack is created or config is set."""
+    from codexctl.ci.stacks import plan_request, resolve_stack
+    from codexctl.ci.workspace import PROGRAM_ROOT
+
+    resolve_stack(plan_request(stack, project_dir=project, program_dir=program_dir or PROGRAM_ROOT, mode=mode))
+
+
 @app.command("images")
 @handle_errors
 @pulumi_errors
@@ -283,36 +328,54 @@ def images_command(
             "--builder", envvar="CODEX_IMAGE_BUILDER", help="buildx, kaniko, or auto (buildx when docker exists)."
         ),
     ] = "auto",
-    only: Annotated[list[str] | None, typer.Option("--only", help="Only these images (repeatable).")] = None,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", metavar="NAME", help="Only this image (repeatable).")
+    ] = None,
     retries: Annotated[int, typer.Option("--retries", min=0, help="Attempts after the first, per command.")] = 2,
     backoff: Annotated[str, typer.Option("--backoff", help="First wait between attempts; doubles each time.")] = "5s",
     force: Annotated[bool, typer.Option("--force", help="Build or mirror even when the image is present.")] = False,
     project_dir: ProjectDirOption = None,
 ) -> None:
-    """Mirror external images and build build images of services.yaml, skipping present ones.
+    """Mirror the external images and build the images with a Dockerfile (images: of services.yaml),
+    skipping those the registry already has.
 
     Mirroring uses skopeo, crane or docker, whichever exists; building uses
     docker buildx build --push or kaniko (--builder / $CODEX_IMAGE_BUILDER).
-    Outputs: built, mirrored, skipped.
+    Every Dockerfile and build context is checked before anything runs.
+    Outputs: built, mirrored, skipped (also for the images done before a failure).
 
     Example: codexctl ci images --stack ai-staging --builder kaniko
     """
-    from codexctl.ci.images import ImageRunner, plan_images
+    from codexctl.ci.images import ImageResult, ImageRunner, plan_images
 
     project = _project_dir(project_dir)
     jobs = plan_images(stack=stack, project_dir=project, only=only or [])
-    with _progress(f"images of {stack}") as progress:
-        runner = ImageRunner(
-            builder=builder,
-            retries=retries,
-            backoff=_seconds(backoff, option="--backoff") or 0.0,
-            force=force,
-            progress=progress,
-        )
-        results = runner.run(jobs)
-    done = {status: [r.ref for r in results if r.status == status] for status in ("built", "mirrored", "skipped")}
-    lines = "\n".join(f"- `{r.ref}`: {r.status}" for r in results)
-    _publish({key: ",".join(value) for key, value in done.items()}, f"### Images of `{stack}`\n{lines}")
+    runner = ImageRunner(
+        builder=builder,
+        retries=retries,
+        backoff=_seconds(backoff, option="--backoff") or 0.0,
+        force=force,
+    )
+
+    def publish(results: list[ImageResult], *, failed: str = "") -> dict[str, list[str]]:
+        done = {status: [r.ref for r in results if r.status == status] for status in ("built", "mirrored", "skipped")}
+        lines = "\n".join(f"- `{r.ref}`: {r.status}" for r in results)
+        if failed:
+            lines += f"\n\n**failed:** {failed}"
+        _publish({key: ",".join(value) for key, value in done.items()}, f"### Images of `{stack}`\n{lines}")
+        return done
+
+    with _progress(f"images of {stack}: {len(jobs)} to check") as progress:
+        runner.progress = progress
+        try:
+            results = runner.run(jobs)
+        except Exception as exc:
+            from codexctl.ci.errors import CiError
+
+            if isinstance(exc, CiError) and runner.results:
+                publish(runner.results, failed=exc.message)
+            raise
+    done = publish(results)
     console.print(", ".join(f"{len(v)} {k}" for k, v in done.items()))
 
 
@@ -329,7 +392,7 @@ def prompt_command(
     project_dir: ProjectDirOption = None,
     report: ReportOption = None,
 ) -> None:
-    """Render the prompt and run the agent in the slot (SPEC §8).
+    """Render the prompt and run the agent in the slot (the codex Deployment of the stack).
 
     When the last ci up of this stack reported infra_ready=false, the repair prompt is
     used instead (repair_issue; repair_plan for plan kinds) with what failed.
@@ -338,7 +401,14 @@ def prompt_command(
     Example: codexctl ci prompt --stack ai-slot-3 --kind dev_issue --issue 42
     """
     from codexctl.ci.report import default_report_path, read_report
+    from codexctl.prompts.context import check_numbers
 
+    check_numbers(kind=kind, issue=issue, pr=pr)  # the kind asked for, before any repair substitution
+    if report is not None and not report.is_file():
+        fail(
+            f"--report {report}: no such file\n  hint: leave --report out to use the report ci up wrote "
+            f"({default_report_path(stack)}), or run ci up first"
+        )
     infra = read_report(report or default_report_path(stack))
     chosen = kind
     if infra is not None and not infra.healthy and not kind.startswith("repair_"):
@@ -361,6 +431,25 @@ def prompt_command(
         fail(f"the agent run ({chosen}) exited with {code}", code=EXIT_FAILED)
 
 
+NamespaceTimeoutOption = Annotated[
+    str, typer.Option("--namespace-timeout", help="How long to wait for a slot's namespace to go.")
+]
+KeepNamespaceOption = Annotated[
+    bool,
+    typer.Option("--keep-namespace", help="Leave the slot's namespace (its PVCs and secrets) in the cluster."),
+]
+
+
+def _removed_text(removal: Removal) -> str:
+    parts = [f"removed {removal.stack}"]
+    if removal.namespace is not None:
+        parts.append(removal.namespace.describe())
+    if removal.data_dir is not None:
+        parts.append(f"data dir {removal.data_dir}")
+    text = "; ".join(parts)
+    return f"{text} ({removal.note})" if removal.note else text
+
+
 @app.command("cleanup")
 @handle_errors
 @pulumi_errors
@@ -369,18 +458,22 @@ def cleanup_command(
     pr: PrOption = None,
     stack: Annotated[str | None, typer.Option("--stack", "-s", help="Stack name instead of --issue/--pr.")] = None,
     keep_data: Annotated[bool, typer.Option("--keep-data", help="Leave the slot's host data dir.")] = False,
+    keep_namespace: KeepNamespaceOption = False,
+    namespace_timeout: NamespaceTimeoutOption = "5m",
     project_dir: ProjectDirOption = None,
     program_dir: ProgramDirOption = None,
 ) -> None:
-    """Destroy a stack, remove it, and delete its slot data dir (under dataPaths.root, safely).
+    """Destroy a stack and remove it; for a slot stack also delete its namespace (through the
+    Kubernetes API, $KUBECONFIG and the environment's kubeContext) and its data dir (only inside
+    dataPaths.root). Other stacks (staging, dev, prod) keep their namespace and data.
 
-    Outputs: stack, removed.
+    Outputs: stack, removed, namespace.
 
 
     \b
     Examples:
       codexctl ci cleanup --issue 42
-      codexctl ci cleanup --stack ai-slot-3 --keep-data
+      codexctl ci cleanup --stack ai-slot-3 --keep-data --keep-namespace
     """
     from codexctl.ci.cleanup import remove_stack
     from codexctl.ci.slots import Binding, find_bound
@@ -388,20 +481,43 @@ def cleanup_command(
 
     if (stack is None) == (issue is None and pr is None) or (issue is not None and pr is not None):
         fail("give exactly one of --issue N, --pr N or --stack S")
-    with _progress("cleanup"):
+    wait = _seconds(namespace_timeout, option="--namespace-timeout") or 0.0
+    with _progress("cleanup") as progress:
         workspace, _ = open_workspace(program_dir=program_dir)
         if stack is None:
             binding = Binding.from_options(issue=issue, pr=pr)
             bound = find_bound(workspace, binding)
             if bound is None:
                 console.print(f"no slot is bound to {binding}: nothing to clean up")
-                _publish({"stack": "", "removed": False}, f"### Cleanup\nno slot bound to {binding}.")
+                _publish({"stack": "", "removed": False, "namespace": ""}, f"### Cleanup\nno slot bound to {binding}.")
                 return
             stack = bound.stack
-        removal = remove_stack(workspace, stack=stack, project_dir=_project_dir(project_dir), keep_data=keep_data)
-    data = f" and {removal.data_dir}" if removal.data_dir else ""
-    console.print(f"removed {stack}{data} {removal.note}".rstrip())
-    _publish({"stack": stack, "removed": True}, f"### Cleanup\nremoved `{stack}`{data}.")
+        progress(f"destroying {stack}")
+        removal = remove_stack(
+            workspace,
+            stack=stack,
+            project_dir=_project_dir(project_dir),
+            keep_data=keep_data,
+            keep_namespace=keep_namespace,
+            namespace_timeout=wait,
+        )
+    text = _removed_text(removal)
+    console.print(text)
+    namespace = removal.namespace.namespace if removal.namespace else ""
+    _publish({"stack": stack, "removed": True, "namespace": namespace}, f"### Cleanup\n{text}.")
+
+
+def _gc_age(text: str | None) -> float | None:
+    """``--older-than``: unset → no age criterion; ``0`` → every slot with a last-used time."""
+    from codexctl.ci.durations import parse_duration
+    from codexctl.ci.errors import CiError
+
+    if text is None or not text.strip():
+        return None
+    try:
+        return parse_duration(text)
+    except CiError as exc:
+        fail(f"--older-than: {exc}")
 
 
 @app.command("gc")
@@ -409,7 +525,8 @@ def cleanup_command(
 @pulumi_errors
 def gc_command(
     older_than: Annotated[
-        str | None, typer.Option("--older-than", help="Remove slot stacks idle longer than this (e.g. 7d).")
+        str | None,
+        typer.Option("--older-than", help="Remove slot stacks idle longer than this (e.g. 7d; 0: every idle slot)."),
     ] = None,
     closed: Annotated[
         bool,
@@ -422,40 +539,84 @@ def gc_command(
         "https://api.github.com"
     ),
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be removed.")] = False,
+    keep_namespace: KeepNamespaceOption = False,
+    namespace_timeout: NamespaceTimeoutOption = "5m",
     project_dir: ProjectDirOption = None,
     program_dir: ProgramDirOption = None,
 ) -> None:
-    """Remove slot stacks that are idle too long or bound to closed issues/PRs.
+    """Remove slot stacks that are idle too long or bound to closed issues/PRs, as cleanup does.
 
-    Outputs: removed.
+    Needs --older-than D, --closed, or both. A failed lookup or removal does not stop the others:
+    every failure is reported at the end, and the step then exits non-zero.
+    Outputs: removed, failed.
 
     Example: codexctl ci gc --closed --older-than 7d
     """
-    from codexctl.ci.cleanup import gc_candidates, remove_stack
+    from codexctl.ci.cleanup import GcProblem, gc_candidates, remove_stack
+    from codexctl.ci.errors import CiError
     from codexctl.ci.github import issue_state
     from codexctl.ci.slots import Binding, now_utc
     from codexctl.ci.workspace import open_workspace
 
-    age = _seconds(older_than, option="--older-than")
+    age = _gc_age(older_than)
     if age is None and not closed:
-        fail("give --older-than D, --closed, or both")
+        fail("give --older-than D, --closed, or both (e.g. codexctl ci gc --closed --older-than 7d)")
     if closed and not repository:
         fail("--closed needs the repository: --repository owner/name or $GITHUB_REPOSITORY")
+    wait = _seconds(namespace_timeout, option="--namespace-timeout") or 0.0
     token = os.environ.get("GITHUB_TOKEN")
+    if closed and not token:
+        console.print(
+            "[bold yellow]warning:[/bold yellow] --closed without $GITHUB_TOKEN: private repositories answer 404 "
+            "and the API allows 60 requests an hour",
+            markup=True,
+        )
 
     def is_closed(binding: Binding) -> bool:
         return issue_state(repository=repository or "", number=binding.number, token=token, api_url=api_url) == "closed"
 
     removed: list[str] = []
+    notes: dict[str, str] = {}
     with _progress("gc of slot stacks") as progress:
         workspace, _ = open_workspace(program_dir=program_dir)
-        picked = gc_candidates(workspace, now=now_utc(), older_than=age, is_closed=is_closed if closed else None)
+        picked, problems = gc_candidates(
+            workspace, now=now_utc(), older_than=age, is_closed=is_closed if closed else None
+        )
+        for problem in problems:
+            progress(f"{problem.stack}: {problem.error.message}")
         for candidate in picked:
-            progress(f"{candidate.slot.stack}: {candidate.reason}")
-            if not dry_run:
-                remove_stack(workspace, stack=candidate.slot.stack, project_dir=_project_dir(project_dir))
-            removed.append(candidate.slot.stack)
-    lines = "\n".join(f"- `{c.slot.stack}`: {c.reason}" for c in picked) or "nothing to remove"
+            name = candidate.slot.stack
+            progress(f"{name}: {candidate.reason}")
+            if dry_run:
+                removed.append(name)
+                continue
+            try:
+                removal = remove_stack(
+                    workspace,
+                    stack=name,
+                    project_dir=_project_dir(project_dir),
+                    keep_namespace=keep_namespace,
+                    namespace_timeout=wait,
+                )
+            except CiError as exc:
+                problems.append(GcProblem(stack=name, error=exc))
+                progress(f"{name}: {exc.message}")
+                continue
+            removed.append(name)
+            notes[name] = _removed_text(removal)
+    failed = [problem.stack for problem in problems]
+    lines = [f"- `{c.slot.stack}`: {c.reason}" for c in picked if c.slot.stack in removed]
+    lines += [f"- `{p.stack}`: **failed**: {p.error.message}" for p in problems]
     verb = "would remove" if dry_run else "removed"
     console.print(f"{verb}: {', '.join(removed) or 'nothing'}")
-    _publish({"removed": ",".join(removed)}, f"### gc ({verb})\n{lines}")
+    for name in removed:
+        if name in notes:
+            console.print(f"  {notes[name]}", markup=False)
+    _publish(
+        {"removed": ",".join(removed), "failed": ",".join(failed)},
+        f"### gc ({verb})\n" + ("\n".join(lines) or "nothing to remove"),
+    )
+    if problems:
+        details = "".join(f"\n  {p.stack}: {str(p.error).replace(chr(10), chr(10) + '  ')}" for p in problems)
+        code = max(getattr(p.error, "exit_code", 2) for p in problems)
+        fail(f"gc: {len(problems)} slot stack(s) failed, the others were handled:{details}", code=code)

@@ -56,8 +56,14 @@ def error_cause(exc: BaseException) -> CodexError | None:
     return None
 
 
+def exit_code_of(error: CodexError) -> int:
+    """2 for bad input (the default); an error class may say otherwise (``exit_code = 1`` for outside failures)."""
+    code = getattr(error, "exit_code", EXIT_BAD_INPUT)
+    return code if isinstance(code, int) and code > 0 else EXIT_BAD_INPUT
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Bad input → one message and exit 2; bugs still get their traceback."""
+    """Expected failures → one message and their exit code (2 for bad input); bugs keep their traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -71,6 +77,6 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
                 raise
             console.print("[bold red]error:[/bold red] ", end="", markup=True)
             console.print(str(cause), markup=False)
-            raise typer.Exit(EXIT_BAD_INPUT) from None
+            raise typer.Exit(exit_code_of(cause)) from None
 
     return wrapper

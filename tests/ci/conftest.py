@@ -6,11 +6,14 @@ import json
 import os
 import stat
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.ci.kube_api import KubeApi, Namespaces
 
 DOUBLE_SOURCE = Path(__file__).with_name("pulumi_double.py")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -110,3 +113,12 @@ def github_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path,
 
 def read_outputs(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+
+
+@pytest.fixture
+def kube_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[KubeApi]:
+    """The loopback Kubernetes API double, with $KUBECONFIG pointing at it."""
+    with KubeApi(Namespaces()) as api:
+        monkeypatch.setenv("KUBECONFIG", str(api.kubeconfig(tmp_path / "kubeconfig")))
+        monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+        yield api

@@ -174,7 +174,7 @@ def main() -> None:
     record(argv)
     args = [a for a in argv if a != "--non-interactive"]
     if os.environ.get("PULUMI_DOUBLE_DOWN") and argv != ["version"]:
-        die("error: could not reach the backend: connection refused")
+        die(os.environ.get("PULUMI_DOUBLE_DOWN_MESSAGE") or "error: could not reach the backend: connection refused")
     STACKS.mkdir(parents=True, exist_ok=True)
     pos = words(args)
     stack = flag(args, "--stack")

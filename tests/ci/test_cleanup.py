@@ -16,6 +16,7 @@ from codexctl.ci.cleanup import safe_data_dir
 from codexctl.ci.errors import CiError
 from codexctl.cli.app import app
 from tests.ci.conftest import PulumiDouble, read_outputs
+from tests.ci.kube_api import KubeApi
 
 runner = CliRunner()
 
@@ -32,8 +33,9 @@ def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_cleanup_by_issue_destroys_removes_and_deletes_data(
-    pulumi_double: PulumiDouble, github_files: tuple[Path, Path], data_root: Path
+    pulumi_double: PulumiDouble, github_files: tuple[Path, Path], data_root: Path, kube_api: KubeApi
 ) -> None:
+    kube_api.state.present = {"ns-ai-slot-3", "ns-ai-slot-4"}
     pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7"}, resources=12)
     pulumi_double.make_stack("ai-slot-4", tags={"codex:binding": "issue-8"}, resources=12)
     result = runner.invoke(app, ["ci", "cleanup", "--issue", "7"])
@@ -45,10 +47,15 @@ def test_cleanup_by_issue_destroys_removes_and_deletes_data(
     assert pulumi_double.stacks() == ["ai-slot-4"]
     assert not (data_root / "slots" / "3").exists()
     assert (data_root / "slots" / "4" / "postgres" / "PG_VERSION").exists()
-    assert read_outputs(github_files[0]) == {"stack": "ai-slot-3", "removed": "true"}
+    assert read_outputs(github_files[0]) == {"stack": "ai-slot-3", "removed": "true", "namespace": "ns-ai-slot-3"}
+    # the namespace the stack's outputs named (read before destroy), through the kubeconfig's credentials
+    assert kube_api.state.deletes() == ["ns-ai-slot-3"]
+    assert {auth for _, _, auth in kube_api.state.requests} == {"Bearer kube-t0ken"}
+    assert kube_api.state.present == {"ns-ai-slot-4"}
+    assert "namespace ns-ai-slot-3 deleted" in result.output
 
 
-def test_cleanup_keep_data(pulumi_double: PulumiDouble, data_root: Path) -> None:
+def test_cleanup_keep_data(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
     pulumi_double.make_stack("ai-slot-3", resources=2)
     result = runner.invoke(app, ["ci", "cleanup", "--stack", "ai-slot-3", "--keep-data"])
     assert result.exit_code == 0, result.output
@@ -65,7 +72,7 @@ def test_cleanup_of_unbound_issue_is_a_no_op(pulumi_double: PulumiDouble, github
     assert read_outputs(github_files[0])["removed"] == "false"
 
 
-def test_cleanup_waits_out_a_lock(pulumi_double: PulumiDouble, data_root: Path) -> None:
+def test_cleanup_waits_out_a_lock(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
     pulumi_double.make_stack("ai-slot-3", resources=2)
     pulumi_double.script(destroy=["locked"])
     from codexctl.ci.cleanup import remove_stack
@@ -136,6 +143,7 @@ def test_gc_closed_asks_github_and_removes_only_closed(
     github_api: str,
     data_root: Path,
     monkeypatch: pytest.MonkeyPatch,
+    kube_api: KubeApi,
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
     monkeypatch.setenv("GITHUB_REPOSITORY", "acme/shop")
@@ -151,17 +159,20 @@ def test_gc_closed_asks_github_and_removes_only_closed(
         ("/repos/acme/shop/issues/8", "Bearer t0ken"),
         ("/repos/acme/shop/issues/9", "Bearer t0ken"),
     ]
-    assert read_outputs(github_files[0]) == {"removed": "ai-slot-3,ai-slot-5"}
+    assert read_outputs(github_files[0]) == {"removed": "ai-slot-3,ai-slot-5", "failed": ""}
+    assert kube_api.state.deletes() == ["ns-ai-slot-3", "ns-ai-slot-5"]
     assert not (data_root / "slots" / "3").exists()
     assert (data_root / "slots" / "4").exists()
 
 
-def test_gc_older_than_uses_the_last_used_tag(pulumi_double: PulumiDouble, data_root: Path) -> None:
+def test_gc_older_than_uses_the_last_used_tag(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
     pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7", "codex:last-used": "2020-01-01T00:00:00Z"})
     pulumi_double.make_stack("ai-slot-4", tags={"codex:binding": "issue-8", "codex:last-used": "2999-01-01T00:00:00Z"})
     result = runner.invoke(app, ["ci", "gc", "--older-than", "7d", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert pulumi_double.stacks() == ["ai-slot-3", "ai-slot-4"]
+    assert "ai-slot-3: idle for " in result.output
+    assert " days " in result.output.split("ai-slot-3: idle for ", 1)[1].splitlines()[0]
     result = runner.invoke(app, ["ci", "gc", "--older-than", "7d"])
     assert result.exit_code == 0, result.output
     assert pulumi_double.stacks() == ["ai-slot-4"]
@@ -170,12 +181,74 @@ def test_gc_older_than_uses_the_last_used_tag(pulumi_double: PulumiDouble, data_
 def test_gc_github_errors_are_one_line(pulumi_double: PulumiDouble, github_api: str) -> None:
     pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-404"})
     result = runner.invoke(app, ["ci", "gc", "--closed", "--repository", "acme/shop", "--api-url", github_api])
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # the GitHub API failed, not the call
     assert "GitHub API answered 404 for acme/shop#404" in result.output
+    assert "Traceback" not in result.output
     assert pulumi_double.stacks() == ["ai-slot-3"]
 
 
 def test_gc_needs_a_criterion(pulumi_double: PulumiDouble) -> None:
     result = runner.invoke(app, ["ci", "gc"])
     assert result.exit_code == 2
-    assert "--older-than" in result.output
+    assert "give --older-than D, --closed, or both" in result.output
+    assert not pulumi_double.calls()
+
+
+def test_gc_goes_on_after_a_failed_destroy_and_a_failed_lookup(
+    pulumi_double: PulumiDouble,
+    github_files: tuple[Path, Path],
+    github_api: str,
+    data_root: Path,
+    kube_api: KubeApi,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One broken slot must not keep gc from the rest: every failure is reported, outputs are written."""
+    monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+    pulumi_double.make_stack("ai-slot-2", tags={"codex:binding": "issue-404"}, resources=4)  # lookup fails
+    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7"}, resources=4)  # destroy fails
+    pulumi_double.make_stack("ai-slot-4", tags={"codex:binding": "pr-9"}, resources=4)  # removed
+    pulumi_double.make_stack("ai-slot-5", tags={"codex:binding": "issue-8"}, resources=4)  # open: kept
+    pulumi_double.script(destroy=["fail"])
+    result = runner.invoke(app, ["ci", "gc", "--closed", "--repository", "acme/shop", "--api-url", github_api])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert pulumi_double.stacks() == ["ai-slot-2", "ai-slot-3", "ai-slot-5"]
+    assert read_outputs(github_files[0]) == {"removed": "ai-slot-4", "failed": "ai-slot-2,ai-slot-3"}
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert errors == ["error: gc: 2 slot stack(s) failed, the others were handled:"]
+    assert "  ai-slot-2: GitHub API answered 404 for acme/shop#404" in result.output
+    assert "  ai-slot-3: destroy of ai-slot-3 failed: update failed" in result.output
+    summary = github_files[1].read_text()
+    assert "`ai-slot-4`: pr-9 is closed" in summary
+    assert "`ai-slot-3`: **failed**" in summary
+
+
+def test_gc_older_than_zero_means_every_idle_slot(pulumi_double: PulumiDouble, data_root: Path) -> None:
+    pulumi_double.make_stack("ai-slot-3", tags={"codex:last-used": "2020-01-01T00:00:00Z"})
+    pulumi_double.make_stack("ai-slot-4", tags={"codex:last-used": "2026-01-01T00:00:00Z"})
+    result = runner.invoke(app, ["ci", "gc", "--older-than", "0", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "would remove: ai-slot-3, ai-slot-4" in result.output
+
+
+def test_gc_closed_without_a_token_warns(
+    pulumi_double: PulumiDouble, github_api: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-404"})
+    result = runner.invoke(app, ["ci", "gc", "--closed", "--repository", "acme/shop", "--api-url", github_api])
+    assert "warning: --closed without $GITHUB_TOKEN" in result.output
+    assert "hint: set GITHUB_TOKEN" in result.output  # the 404 of a private repository says why
+    assert result.exit_code == 1
+
+
+def test_gc_unreachable_github_is_exit_1(pulumi_double: PulumiDouble, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.ci.kube_api import free_port
+
+    monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7"})
+    api = f"http://127.0.0.1:{free_port()}"
+    result = runner.invoke(app, ["ci", "gc", "--closed", "--repository", "acme/shop", "--api-url", api])
+    assert result.exit_code == 1
+    assert f"cannot reach the GitHub API at {api}" in result.output
+    assert pulumi_double.stacks() == ["ai-slot-3"]

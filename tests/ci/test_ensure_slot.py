@@ -142,3 +142,63 @@ def test_backend_errors_are_one_line_not_a_traceback(
     assert code == 1
     assert "pulumi: could not reach the backend: connection refused" in output
     assert "Traceback" not in output
+
+
+def test_max_zero_means_no_limit(pulumi_double: PulumiDouble, github_files: tuple[Path, Path]) -> None:
+    """SPEC §2: maxSlots 0 is "no limit"; --max 0 says the same on the command line."""
+    for number in range(1, 13):
+        pulumi_double.make_stack(f"ai-slot-{number}", tags={"codex:binding": f"issue-{100 + number}"})
+    code, output = ensure("--issue", "7", "--max", "0")
+    assert code == 0, output
+    assert output.strip().splitlines()[-1] == "ai-slot-13"
+    assert read_outputs(github_files[0])["slot"] == "13"
+
+
+def test_max_slots_zero_in_services_yaml_means_no_limit(pulumi_double: PulumiDouble, tmp_path: Path) -> None:
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(REPO_ROOT / "examples" / "project-example", project)
+    services = project / "services.yaml"
+    services.write_text(services.read_text().replace("maxSlots: 10", "maxSlots: 0"))
+    for number in range(1, 11):
+        pulumi_double.make_stack(f"ai-slot-{number}", tags={"codex:binding": f"issue-{100 + number}"})
+    code, output = ensure("--issue", "7", "--project-dir", str(project))
+    assert code == 0, output
+    assert output.strip().splitlines()[-1] == "ai-slot-11"
+
+
+@pytest.mark.parametrize("variable", ["GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"])
+def test_unwritable_github_files_are_one_line(
+    pulumi_double: PulumiDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """$GITHUB_OUTPUT failing fails the step (later steps need it); the summary only warns."""
+    monkeypatch.setenv(variable, str(tmp_path / "missing-dir" / "file"))
+    result = runner.invoke(app, ["ci", "find-slot", "--issue", "5"])
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"cannot write ${variable} ({tmp_path / 'missing-dir' / 'file'})" in result.output
+    if variable == "GITHUB_OUTPUT":
+        assert result.exit_code == 2
+        assert "error:" in result.output
+    else:
+        assert result.exit_code == 0
+        assert "warning:" in result.output
+
+
+def test_unwritable_output_from_the_console_script_has_no_traceback(
+    pulumi_double: PulumiDouble, tmp_path: Path
+) -> None:
+    codexctl = Path(sys.executable).with_name("codexctl")
+    done = subprocess.run(
+        [str(codexctl), "ci", "find-slot", "--issue", "5"],
+        env={**os.environ, "GITHUB_OUTPUT": "/nonexistent/out"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert [line for line in done.stderr.splitlines() if line.startswith("error:")] == [
+        "error: cannot write $GITHUB_OUTPUT (/nonexistent/out): No such file or directory"
+    ]

@@ -270,3 +270,92 @@ def test_console_script_failure_is_one_clear_line(pulumi_double: PulumiDouble, t
     assert "Traceback" not in done.stderr
     assert "failed_components=redis" in output.read_text().splitlines()
     assert (tmp_path / ".codex-ci" / "ai-slot-3" / "infra-report.json").is_file()
+
+
+def test_up_continues_past_a_failing_group(pulumi_double: PulumiDouble, tmp_path: Path, repair_set: list[str]) -> None:
+    """SPEC §4.3: one failing group does not hold back the others; pulumi only does that with the flag."""
+    code, output = up(tmp_path, "--stack", "ai-slot-3")
+    assert code == 0, output
+    code, output = up(tmp_path, "--stack", "ai-slot-3", "--mode", "repair")
+    assert code == 0, output
+    normal, repair = ups(pulumi_double)
+    assert "--continue-on-error" in normal
+    assert "--continue-on-error" in repair
+    assert targets_of(repair) == repair_set
+
+
+@pytest.mark.parametrize(
+    ("stack", "args", "message"),
+    [
+        ("prod-typo", [], "stack 'prod-typo' means environment 'prod-typo'"),
+        ("ai-slot-99", [], "slot 99 is out of range"),
+        ("ai-repair", [], "runs only in repair mode"),
+    ],
+)
+def test_unknown_stack_fails_locally_before_the_backend(
+    pulumi_double: PulumiDouble,
+    github_files: tuple[Path, Path],
+    tmp_path: Path,
+    stack: str,
+    args: list[str],
+    message: str,
+) -> None:
+    code, output = up(tmp_path, "--stack", stack, *args)
+    assert code == 2
+    assert message in output
+    assert "Traceback" not in output
+    assert pulumi_double.calls() == []  # no stack init, no config set, not even a version check
+    assert pulumi_double.stacks() == []
+    assert github_files[0].read_text() == ""
+
+
+def test_the_stack_config_file_is_read_for_the_local_check(pulumi_double: PulumiDouble, tmp_path: Path) -> None:
+    """A stack named freely but configured to an environment (codex:env) is not a typo."""
+    program = tmp_path / "program"
+    (program / "stacks").mkdir(parents=True)
+    (program / "Pulumi.yaml").write_text((REPO_ROOT / "Pulumi.yaml").read_text())
+    (program / "stacks" / "Pulumi.dev-eu.yaml").write_text("config:\n  codex:env: dev\n")
+    code, output = up(tmp_path, "--stack", "dev-eu", "--program-dir", str(program))
+    assert code == 0, output
+    assert len(ups(pulumi_double)) == 1
+
+
+def test_pulumi_output_is_streamed_under_plain_step_titles(pulumi_double: PulumiDouble, tmp_path: Path) -> None:
+    """Off a terminal (a runner's log) the title is a plain line, and pulumi's lines come as they are printed."""
+    pulumi_double.script(up=["fail:redis"])
+    code, output = up(tmp_path, "--stack", "ai-slot-3", "--retries", "1")
+    assert code == 0, output
+    lines = output.splitlines()
+    assert lines[0] == "pulumi up ai-slot-3 (normal) …"
+    assert "· normal up of ai-slot-3: attempt 1/2" in lines
+    assert "  error: update failed" in lines  # the failed attempt's own output, indented
+    assert "  up of ai-slot-3 done" in lines
+    assert lines.index("  error: update failed") < lines.index("· normal up of ai-slot-3: attempt 2/2")
+    assert not [line for line in lines if line.startswith("error:")]
+
+
+def test_access_token_error_hints_at_the_backend_url(
+    pulumi_double: PulumiDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PULUMI_BACKEND_URL")
+    monkeypatch.setenv("PULUMI_DOUBLE_DOWN", "1")
+    monkeypatch.setenv(
+        "PULUMI_DOUBLE_DOWN_MESSAGE",
+        "error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions",
+    )
+    code, output = up(tmp_path, "--stack", "ai-slot-3")
+    assert code == 1
+    assert "pulumi: PULUMI_ACCESS_TOKEN must be set" in output
+    assert "hint: set PULUMI_BACKEND_URL" in output
+    monkeypatch.setenv("PULUMI_BACKEND_URL", "file:///nowhere")
+    code, output = up(tmp_path, "--stack", "ai-slot-3")
+    assert code == 1
+    assert "PULUMI_BACKEND_URL" not in output
+
+
+def test_missing_pulumi_cli_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An outside system missing, not bad input: exit 1 (exit 2 stays for bad options and files)."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    code, output = up(tmp_path, "--stack", "ai-slot-3")
+    assert code == 1
+    assert "the pulumi CLI is not on PATH" in output

@@ -1,0 +1,122 @@
+"""Delete a slot's namespace after its stack is destroyed: the program retains it (and its PVCs and
+the secrets hooks made) on delete, and the next issue taking the slot must not inherit them.
+
+The client is built here, from the kubeconfig the stack's provider uses (``$KUBECONFIG`` or
+``~/.kube/config``, the environment's ``kubeContext``), or the pod's account inside a cluster.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from codexctl.ci.errors import CiError, ExternalError
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
+
+PROTECTED = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+"""Namespaces no cleanup ever deletes, whatever a stack's outputs say."""
+
+NamespaceState = Literal["deleted", "already gone", "terminating"]
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceRemoval:
+    namespace: str
+    state: NamespaceState
+    waited: float = 0.0
+
+    def describe(self) -> str:
+        if self.state == "terminating":
+            return f"namespace {self.namespace} still terminating after {self.waited:.0f}s"
+        return f"namespace {self.namespace} {self.state}"
+
+
+def api_client(*, context: str | None) -> ApiClient:
+    """A client of its own (no global config): ``$KUBECONFIG``/``~/.kube/config``, else in-cluster."""
+    from kubernetes import client, config
+
+    configuration = client.Configuration()
+    # read $KUBECONFIG now: the client's own default was fixed when it was imported
+    config_file = os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
+    try:
+        config.load_kube_config(  # type: ignore[no-untyped-call]
+            config_file=config_file, context=context, client_configuration=configuration, persist_config=False
+        )
+    except (config.ConfigException, OSError, ValueError) as exc:
+        if context is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
+            config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+            return client.ApiClient(configuration)
+        raise CiError(
+            f"no usable kubeconfig to delete the slot's namespace: {str(exc).splitlines()[0] if str(exc) else exc}",
+            hint="set KUBECONFIG (the cluster of the stack), or pass --keep-namespace",
+        ) from None
+    except Exception as exc:  # a malformed file: yaml errors and the like
+        raise CiError(
+            f"cannot read the kubeconfig: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+            hint="check $KUBECONFIG / ~/.kube/config, or pass --keep-namespace",
+        ) from None
+    return client.ApiClient(configuration)
+
+
+def _failure(exc: Exception, *, doing: str) -> ExternalError:
+    from kubernetes.client.exceptions import ApiException
+
+    if isinstance(exc, ApiException):
+        detail = exc.reason or ""
+        with contextlib.suppress(ValueError, AttributeError, TypeError):
+            detail = json.loads(exc.body or "{}").get("message") or detail
+        status = f"HTTP {exc.status}" if exc.status else "connection failed"
+        return ExternalError(f"{doing}: {status}: {detail}".rstrip(": "))
+    reason = getattr(exc, "reason", None) or exc
+    return ExternalError(f"{doing}: cannot reach the cluster: {str(reason).splitlines()[0][:200]}")
+
+
+def _status(exc: Exception) -> int | None:
+    from kubernetes.client.exceptions import ApiException
+
+    return exc.status if isinstance(exc, ApiException) else None
+
+
+def delete_namespace(
+    namespace: str,
+    *,
+    context: str | None,
+    timeout: float = 300.0,
+    poll: float = 2.0,
+    client_factory: Callable[..., ApiClient] = api_client,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> NamespaceRemoval:
+    """Delete ``namespace`` and wait up to ``timeout`` seconds for it to go; 404 means already gone."""
+    from kubernetes.client import CoreV1Api
+
+    if namespace in PROTECTED:
+        raise CiError(f"refusing to delete namespace {namespace}: it belongs to the cluster, not to a slot")
+    with client_factory(context=context) as client:
+        core = CoreV1Api(client)
+        try:
+            core.delete_namespace(namespace, propagation_policy="Background", _request_timeout=30)
+        except Exception as exc:
+            if _status(exc) == 404:
+                return NamespaceRemoval(namespace=namespace, state="already gone")
+            raise _failure(exc, doing=f"deleting namespace {namespace}") from None
+        started = clock()
+        while True:
+            try:
+                core.read_namespace(namespace, _request_timeout=30)
+            except Exception as exc:
+                if _status(exc) == 404:
+                    return NamespaceRemoval(namespace=namespace, state="deleted", waited=clock() - started)
+                raise _failure(exc, doing=f"waiting for namespace {namespace} to go") from None
+            waited = clock() - started
+            if waited >= timeout:
+                return NamespaceRemoval(namespace=namespace, state="terminating", waited=waited)
+            sleep(min(poll, max(0.0, timeout - waited)))
