@@ -93,14 +93,16 @@ def test_project_example_uses_the_domain_hooks_instead_of_shell() -> None:
     slot = plan_of(EXAMPLE)
     assert [(h.component, h.step) for h in slot.hooks] == [
         (None, "ensure-data-dirs"),
+        ("codex", "ensure-codex-secrets"),
         ("codex", "reuse-dev-tls-secret"),
     ]
     assert slot.hooks[0].params["paths"][-2:] == [
         f"{slot.hooks[0].params['env_dir']}/postgres",
         f"{slot.hooks[0].params['env_dir']}/redis",
     ]
-    assert slot.hooks[1].params["secret_name"] == "project-example-dev-3-tls"
-    assert slot.hooks[1].params["source_namespace"] == "project-example-staging"
+    assert slot.hooks[1].params["namespace"] == "project-example-dev-3"
+    assert slot.hooks[2].params["secret_name"] == "project-example-dev-3-tls"
+    assert slot.hooks[2].params["source_namespace"] == "project-example-staging"
     staging = plan_of(EXAMPLE, "ai-staging")
     assert [h.step for h in staging.hooks] == ["ensure-data-dirs"]
 

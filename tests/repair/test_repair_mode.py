@@ -92,6 +92,7 @@ def test_repair_urns_are_a_subset_of_normal_urns_with_the_same_names() -> None:
         "codex-agent",
         "codex",
         "hook/beforeAll/ensure-data-dirs",  # the agent needs its workspace's data folders
+        "codex/hook/beforeApply/ensure-codex-secrets",  # the agent's credentials
         "codex/hook/afterApply/reuse-dev-tls-secret",
     }
 

@@ -17,6 +17,7 @@ import typer
 import yaml
 
 from codexctl.cli.app import app
+from codexctl.plan.hooks import CODEX_SECRETS
 
 ROOT = Path(__file__).resolve().parents[2]
 REUSABLE = ROOT / ".github" / "workflows"
@@ -88,6 +89,39 @@ def test_no_timeout_can_kill_an_up_and_every_up_has_a_soft_deadline(name: str) -
 def test_scripts_take_outside_values_from_env_only(name: str) -> None:
     for _, step in steps(load(REUSABLE / name)):
         assert "${{" not in step.get("run", ""), step.get("name")
+
+
+AGENT_CREDENTIALS = tuple(env_names[0] for *_, env_names in CODEX_SECRETS)
+"""OPENAI_API_KEY, CODEX_GH_PAT, CONTEXT7_API_KEY: the variables codex.ensure-codex-secrets reads."""
+
+
+def test_agent_credentials_are_the_variables_the_secrets_hook_reads() -> None:
+    assert AGENT_CREDENTIALS == ("OPENAI_API_KEY", "CODEX_GH_PAT", "CONTEXT7_API_KEY")
+
+
+@pytest.mark.parametrize("name", ALL_REUSABLE)
+def test_every_ci_up_step_gets_the_agent_credentials_from_secrets(name: str) -> None:
+    """`ci up` runs codex.ensure-codex-secrets, which reads these variables on the runner (SPEC §6)."""
+    workflow = load(REUSABLE / name)
+    ups = 0
+    for job in workflow["jobs"].values():
+        for step in job.get("steps", []):
+            if "codexctl ci up" not in step.get("run", ""):
+                continue
+            ups += 1
+            env = {**workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}
+            for variable in AGENT_CREDENTIALS:
+                assert env.get(variable) == f"${{{{ secrets.{variable} }}}}", (name, step.get("name"), variable)
+    if name != "codex-cleanup.yml":
+        assert ups, name
+
+
+@pytest.mark.parametrize("name", ALL_REUSABLE)
+def test_every_secret_a_reusable_workflow_uses_is_declared(name: str) -> None:
+    text = (REUSABLE / name).read_text()
+    used = set(re.findall(r"\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)", text)) - {"GITHUB_TOKEN"}
+    declared = set(load(REUSABLE / name)["on"]["workflow_call"].get("secrets") or {})
+    assert used <= declared, (name, used - declared)
 
 
 @pytest.mark.parametrize("name", AGENT_WORKFLOWS)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from components.hooks.providers.base import HookError, HookProvider, StepRun
 
 RETRY_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
+TOKEN_ENV = ("GITHUB_TOKEN", "CODEX_GH_PAT")
+"""Where the token comes from when secret config ``codex:githubToken`` is not set, in this order."""
+PER_PAGE = 100
+MAX_PAGES = 1000
+"""A bound on paging (100,000 comments), so a server that keeps answering full pages cannot loop."""
 
 
 class TransientGithubError(HookError):
@@ -30,17 +36,24 @@ class GithubApi:
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None, *, attempts: int | None = None) -> Any:
         """JSON in, JSON out; 409/429/5xx and transport errors retried, others raised at once."""
+        return self.request(method, path, body, attempts=attempts)[0]
+
+    def request(
+        self, method: str, path: str, body: dict[str, Any] | None = None, *, attempts: int | None = None
+    ) -> tuple[Any, str | None]:
+        """Like :meth:`call`, also returning the ``Link`` header; ``path`` may be a full URL under the API."""
         import json
         import urllib.error
         import urllib.request
 
+        url = path if path.startswith(("http://", "https://")) else self.api_url + path
         data = json.dumps(body).encode() if body is not None else None
         last = ""
         attempts = attempts or self.attempts
         for attempt in range(1, attempts + 1):
             self.run.check_deadline(f"{method} {path}")
             request = urllib.request.Request(
-                self.api_url + path,
+                url,
                 data=data,
                 method=method,
                 headers={
@@ -55,7 +68,7 @@ class GithubApi:
             try:
                 with urllib.request.urlopen(request, timeout=timeout) as response:
                     payload = response.read()
-                    return json.loads(payload) if payload else None
+                    return (json.loads(payload) if payload else None), response.headers.get("Link")
             except urllib.error.HTTPError as error:
                 last = f"HTTP {error.code} {error.reason}"
                 if error.code not in RETRY_STATUSES:
@@ -66,17 +79,60 @@ class GithubApi:
                 self.run.sleep(self.retry_delay * 2 ** (attempt - 1))
         raise TransientGithubError(f"GitHub {method} {path}: {last}; gave up after {attempts} attempts", reason=last)
 
+    def pages(self, path: str) -> Iterator[dict[str, Any]]:
+        """Every item of a list endpoint, one page at a time, fetched only as far as it is read.
+
+        Follows the ``Link: <…>; rel="next"`` header as GitHub documents it; a server that sends
+        no ``Link`` header is asked for ``page=N+1`` until a short page.
+        """
+        separator = "&" if "?" in path else "?"
+        base = f"{path}{separator}per_page={PER_PAGE}"
+        url, page = f"{base}&page=1", 1
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            items, link = self.request("GET", url)
+            items = list(items or [])
+            keys = {str(item.get("id")) for item in items if isinstance(item, dict)}
+            if keys and keys <= seen:
+                return  # a server that ignores `page` answers the first page again
+            seen |= keys
+            yield from (dict(item) for item in items if isinstance(item, dict))
+            if link is not None:
+                following = next_link(link)
+                if following is None:
+                    return
+                if not following.startswith(self.api_url + "/"):
+                    raise HookError(f"GitHub GET {path}: the next page ({following}) is not under {self.api_url}")
+                url = following
+            elif len(items) < PER_PAGE:
+                return
+            else:
+                page += 1
+                url = f"{base}&page={page}"
+        raise HookError(f"GitHub GET {path}: more than {MAX_PAGES} pages")
+
+
+def next_link(header: str) -> str | None:
+    """The ``rel="next"`` URL of an RFC 8288 ``Link`` header, or None."""
+    import re
+
+    for target, params in re.findall(r"<([^>]*)>((?:\s*;\s*[^,;<]+)*)", header):
+        for name, value in re.findall(r";\s*([A-Za-z*]+)\s*=\s*\"?([^\";]*)\"?", params):
+            if name.lower() == "rel" and "next" in value.lower().split():
+                return str(target)
+    return None
+
 
 class GithubCommentProvider(HookProvider):
     """Post the body once; a re-run edits the step's own comment (found by a hidden marker)."""
 
     def work(self, run: StepRun) -> dict[str, Any]:
-        """Token from secret config (a secret input), else ``GITHUB_TOKEN`` at run time."""
+        """Token from secret config (a secret input), else ``GITHUB_TOKEN``, else ``CODEX_GH_PAT`` at run time."""
         import os
 
-        token = run.secrets.get("token") or os.environ.get("GITHUB_TOKEN") or ""
+        token = run.secrets.get("token") or next((os.environ[n] for n in TOKEN_ENV if os.environ.get(n)), "")
         if not token:
-            raise HookError("no GitHub token: set secret config codex:githubToken or GITHUB_TOKEN")
+            raise HookError("no GitHub token: set secret config codex:githubToken, GITHUB_TOKEN or CODEX_GH_PAT")
         params = run.params
         api = GithubApi(run, api_url=str(params.get("api_url") or "https://api.github.com"), token=token)
         marker = str(params.get("marker") or "")
@@ -85,9 +141,9 @@ class GithubCommentProvider(HookProvider):
         comments = f"{issue}/comments"
 
         def own_comment() -> dict[str, Any] | None:
-            for comment in api.call("GET", f"{comments}?per_page=100") or []:
+            for comment in api.pages(comments):
                 if marker in str(comment.get("body") or ""):
-                    return dict(comment)
+                    return comment
             return None
 
         if marker and params.get("update_existing", True):
