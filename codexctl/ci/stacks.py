@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codexctl.plan import PlanRequest, Target
+from codexctl.plan import PlanRequest, resolve_stack
 
 
 def plan_request(stack: str, *, project_dir: Path, program_dir: Path | None, mode: str) -> PlanRequest:
@@ -21,21 +21,4 @@ def plan_request(stack: str, *, project_dir: Path, program_dir: Path | None, mod
     return request_for(stack.rsplit("/", 1)[-1], with_overrides(config, project_dir=project_dir.resolve(), mode=mode))
 
 
-def resolve_stack(request: PlanRequest) -> Target:
-    """The program's first pass (environment, slot, namespace, mode); a CodexError says what is wrong."""
-    from codexctl.config.loader import read_prelude, read_text
-    from codexctl.plan.target import (
-        first_pass_context,
-        parse_prelude,
-        requested_env_and_slot,
-        requested_mode,
-        resolve_target,
-    )
-
-    source = request.services_path
-    text = read_text(source)
-    env, slot = requested_env_and_slot(request)
-    mode = requested_mode(request)
-    raw = read_prelude(text, first_pass_context(request, env, slot, mode), source=source)
-    prelude = parse_prelude(raw, text=text, source=source)
-    return resolve_target(request, prelude, source=source, text=text)
+__all__ = ["plan_request", "resolve_stack"]

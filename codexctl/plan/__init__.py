@@ -1,6 +1,15 @@
 """What a stack deploys, decided in pure Python (no Pulumi imports here)."""
 
-from codexctl.plan.build import AGENT_SERVICE, ComponentPlan, Link, Plan, Skipped, build_plan, load_settings
+from codexctl.plan.build import (
+    AGENT_SERVICE,
+    ComponentPlan,
+    Link,
+    Plan,
+    Skipped,
+    build_plan,
+    load_settings,
+    resolve_stack,
+)
 from codexctl.plan.objects import KubeObject
 from codexctl.plan.target import MODES, Mode, PlanRequest, Target
 
@@ -17,4 +26,5 @@ __all__ = [
     "Target",
     "build_plan",
     "load_settings",
+    "resolve_stack",
 ]

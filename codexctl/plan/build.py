@@ -90,17 +90,27 @@ class Plan:
         raise KeyError(name)
 
 
-def load_settings(request: PlanRequest) -> tuple[Target, ServicesFile, dict[str, Any]]:
-    """Both template passes: the resolved target, the validated file, the full context."""
+def _first_pass(request: PlanRequest, text: str) -> Target:
     source = request.services_path
-    text = read_text(source)
     env, slot = requested_env_and_slot(request)
     mode = requested_mode(request)
     raw = read_prelude(text, first_pass_context(request, env, slot, mode), source=source)
     prelude = parse_prelude(raw, text=text, source=source)
-    target = resolve_target(request, prelude, source=source, text=text)
+    return resolve_target(request, prelude, source=source, text=text)
+
+
+def resolve_stack(request: PlanRequest) -> Target:
+    """The first template pass alone: the stack's environment, slot, namespace and mode, or the
+    CodexError that says what is wrong (what ``ci up`` checks before it touches a backend)."""
+    return _first_pass(request, read_text(request.services_path))
+
+
+def load_settings(request: PlanRequest) -> tuple[Target, ServicesFile, dict[str, Any]]:
+    """Both template passes: the resolved target, the validated file, the full context."""
+    text = read_text(request.services_path)
+    target = _first_pass(request, text)
     context = template_context(target, request)
-    settings = load_services_file(text, context, source=source)
+    settings = load_services_file(text, context, source=request.services_path)
     return target, settings, context
 
 
