@@ -169,7 +169,11 @@ class HookStep(Model):
     when: str | bool | None = None
     continue_on_error: bool = False
     timeout: Duration = "10m"
-    always: bool = False
+    always: bool | None = Field(
+        default=None,
+        description="Run on every up, changed or not. Default: false, except for codex.ensure-codex-secrets, "
+        "whose values come from the runner and change between runs (a job's github.token expires with it).",
+    )
 
     @model_validator(mode="after")
     def _one_action(self) -> HookStep:

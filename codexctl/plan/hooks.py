@@ -57,6 +57,10 @@ Action = Literal[
     "run",
 ]
 
+ALWAYS_BY_DEFAULT: frozenset[Action] = frozenset({"codex.ensure-codex-secrets"})
+"""Actions that run on every ``up`` unless a step says ``always: false``: their inputs live
+outside services.yaml (the runner's credentials), so a changed value would never re-run them."""
+
 CODEX_SECRETS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     # (params field naming the Secret, key in the Secret, stack config key, environment fallbacks)
     ("openai_secret", "OPENAI_API_KEY", "openaiApiKey", ("OPENAI_API_KEY",)),
@@ -331,7 +335,7 @@ def _plan_steps(
                 params=params,
                 timeout=parse_duration(step.timeout),
                 continue_on_error=step.continue_on_error,
-                always=step.always,
+                always=step.always if step.always is not None else action in ALWAYS_BY_DEFAULT,
                 guard=guard,
                 secret_config=secret_config,
                 secret_values={f"env:{name}": value for name, value in step.env.items()},

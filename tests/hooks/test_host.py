@@ -73,12 +73,14 @@ def registration_inputs(world: World, name: str, **params: Any) -> tuple[str, di
 
 
 def lifecycle(world: World, name: str, **params: Any) -> tuple[str, str, dict[str, Any]]:
-    """Check, create, then a no-op diff; returns (urn, id, outputs)."""
+    """Check, create, then a diff with the same inputs: none, unless the step runs on every up
+    (``always``); returns (urn, id, outputs)."""
     urn, inputs = registration_inputs(world, name, **params)
     checked = world.host.check(urn, {}, inputs)
     assert checked.failures == ()
     created = world.host.create(urn, checked.inputs)
-    assert world.host.diff(created.id, urn, created.outputs, checked.inputs).changes == "none"
+    again = "some" if checked.inputs.get("always") else "none"
+    assert world.host.diff(created.id, urn, created.outputs, checked.inputs).changes == again
     return urn, created.id, created.outputs
 
 

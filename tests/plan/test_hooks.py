@@ -10,6 +10,7 @@ import pytest
 from codexctl.errors import CodexError, ConfigError, PlanError
 from codexctl.plan import PlanRequest, build_plan
 from codexctl.plan.hooks import hooks_at, safe_data_dirs
+from tests.conftest import MINIMAL, NAMESPACE_MANIFEST, MakeProject
 from tests.hooks.helpers import ALIMENTOR, all_hooks_project
 
 EXAMPLE = ALIMENTOR.parent / "project-example"
@@ -275,3 +276,27 @@ def test_tls_step_outside_a_slot_needs_a_secret_name(alimentor: Path) -> None:
     )
     tls = next(h for h in plan_of(alimentor, "ai-staging").hooks if h.step == "reuse-dev-tls-secret")
     assert tls.params["secret_name"] == "staging-tls"
+
+
+@pytest.mark.parametrize(("always", "expected"), [(None, True), ("false", False), ("true", True)])
+def test_agent_secrets_are_refreshed_on_every_up_unless_a_step_says_otherwise(
+    make_project: MakeProject, always: str | None, expected: bool
+) -> None:
+    """The credentials come from the runner (a job's github.token expires with the job), so a
+    step that ran once must run again; other built-ins re-run only when their inputs change."""
+    option = "" if always is None else f"\n      always: {always}"
+    services = (
+        MINIMAL
+        + f"""\
+hooks:
+  beforeAll:
+    - name: secrets
+      use: codex.ensure-codex-secrets{option}
+    - name: pause
+      use: sleep
+      with: {{seconds: 1}}
+"""
+    )
+    project = make_project(services, {"ns.yaml": NAMESPACE_MANIFEST})
+    planned = {hook.step: hook.always for hook in plan_of(project).hooks}
+    assert planned == {"secrets": expected, "pause": False}
