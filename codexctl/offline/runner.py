@@ -44,6 +44,7 @@ class Registration:
     provider: str
     retain_on_delete: bool
     raw_inputs: Mapping[str, Any]
+    additional_secret_outputs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -132,6 +133,7 @@ class RecordingMonitor(mocks.MockMonitor):
             provider=request.provider,
             retain_on_delete=bool(request.retainOnDelete),
             raw_inputs=raw,
+            additional_secret_outputs=tuple(request.additionalSecretOutputs),
         )
         with self._lock:
             self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, resource_id or "", state)

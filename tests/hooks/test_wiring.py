@@ -143,6 +143,20 @@ def test_before_all_precedes_everything_and_after_all_follows_everything(every_h
         assert resource.urn in waits, resource.name
 
 
+def test_the_secrets_a_step_holds_stay_encrypted_in_state(every_hook: ProgramRun) -> None:
+    """The engine stores a step's outputs; ``secrets`` among them must be a secret output, and the
+    Secret objects' data likewise (the typed class declares it)."""
+    steps = [r for r in every_hook.registrations if r.type.startswith(HOOK)]
+    assert steps
+    for step in steps:
+        assert "secrets" in step.additional_secret_outputs, step.name
+    run = program(str(ALIMENTOR))
+    secrets = [r for r in run.registrations if r.type == "kubernetes:core/v1:Secret"]
+    assert secrets
+    for secret in secrets:
+        assert {"data", "stringData"} <= set(secret.additional_secret_outputs), secret.name
+
+
 def test_secret_config_reaches_the_steps_as_secret_inputs_only(tmp_path: Path) -> None:
     run = program(str(all_hooks_project(tmp_path)), openai=CANARY)
     secrets = find(run, "codex/hook/beforeApply/ensure-codex-secrets")
