@@ -10,7 +10,7 @@ import pytest
 
 from codexctl.errors import CodexError
 from codexctl.offline.runner import ProgramRun, Registration, Secret, run_program
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, MINIMAL, NAMESPACE_MANIFEST, MakeProject
 
 PROVIDER = "pulumi:providers:kubernetes"
 
@@ -134,3 +134,30 @@ def test_bad_input_fails_before_any_resource(tmp_path: Path) -> None:
         run_program("dev", {"codex:projectDir": str(tmp_path)})
     assert isinstance(info.value.__cause__, CodexError)
     assert "did you mean 'maxSlots'" in str(info.value)
+
+
+def test_claims_outlive_a_mode_switch(make_project: MakeProject) -> None:
+    """A PVC of a service outside the repair set: retained on delete in normal mode (a repair run,
+    or one that drops the manifest, never deletes its data) and not registered in repair mode."""
+    project = make_project(
+        MINIMAL.replace("services: []", "services:\n  - name: db\n    manifests:\n      - path: db.yaml\n"),
+        {
+            "ns.yaml": NAMESPACE_MANIFEST,
+            "db.yaml": """\
+                apiVersion: v1
+                kind: PersistentVolumeClaim
+                metadata:
+                  name: db-data
+                spec:
+                  accessModes: [ReadWriteOnce]
+                  resources: {requests: {storage: 1Gi}}
+                """,
+        },
+    )
+    config = {"codex:projectDir": str(project)}
+    normal = run_program("ai-slot-1", {**config, "codex:mode": "normal"})
+    claim = find(normal, "db/persistentvolumeclaim/db-data")
+    assert claim.retain_on_delete
+    assert claim.inputs["metadata"]["namespace"] == "demo-ai-1"
+    repair = run_program("ai-slot-1", {**config, "codex:mode": "repair"})
+    assert all(r.name != claim.name for r in repair.registrations)
