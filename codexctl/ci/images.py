@@ -42,10 +42,12 @@ class ImageResult:
 
 def plan_images(*, stack: str, project_dir: Path, only: Sequence[str]) -> list[ImageJob]:
     """The images of ``services.yaml`` rendered for ``stack`` (tags depend on the environment)."""
+    from codexctl.ci.stacks import plan_request
     from codexctl.config.model import BuildImage
-    from codexctl.plan import PlanRequest, load_settings
+    from codexctl.plan import load_settings
 
-    _, settings, _ = load_settings(PlanRequest(stack=stack, project_dir=project_dir))
+    # the stack file's settings too (vars, env …): tags are templates of them
+    _, settings, _ = load_settings(plan_request(stack, project_dir=project_dir, program_dir=None, mode="normal"))
     unknown = sorted(set(only) - set(settings.images))
     if unknown:
         raise CiError(f"unknown image(s) {', '.join(unknown)}", hint=f"known: {', '.join(sorted(settings.images))}")

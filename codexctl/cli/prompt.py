@@ -51,10 +51,13 @@ ProjectDirOption = Annotated[
 ]
 
 
-def _project_dir(project_dir: Path | None) -> Path:
-    from codexctl.cli.app import default_project_dir
+def _project_dir(project_dir: Path | None, stack: str) -> Path:
+    """--project-dir, else the stack file's ``codex:projectDir``, else the example."""
+    from codexctl.stackconfig import NAMESPACE, program_config, resolve_project_dir
 
-    return (project_dir or default_project_dir()).resolve()
+    if project_dir is not None:
+        return project_dir.resolve()
+    return resolve_project_dir(program_config(stack).get(f"{NAMESPACE}:projectDir"))
 
 
 @app.command()
@@ -85,18 +88,16 @@ def render(
     codexctl prompt render --stack ai-slot-3 --kind dev_issue --issue 42
     codexctl prompt render -s ai-slot-3 -k repair_issue --issue 42 --infra-report report.json --lang en
     """
-    from codexctl.plan import PlanRequest, build_plan
+    from codexctl.plan import build_plan
     from codexctl.prompts import InfraReport, build_context, render_prompt
     from codexctl.prompts.context import check_numbers
     from codexctl.prompts.render import choose_lang
-    from codexctl.prompts.runner import mode_for
+    from codexctl.prompts.runner import mode_for, stack_request
 
     check_numbers(kind=kind, issue=issue, pr=pr)
     report = InfraReport.from_file(infra_report) if infra_report is not None else None
-    folder = _project_dir(project_dir)
-    plan = build_plan(
-        PlanRequest(stack=stack, project_dir=folder, mode=mode or mode_for(kind=kind, stack=stack, project_dir=folder))
-    )
+    folder = _project_dir(project_dir, stack)
+    plan = build_plan(stack_request(stack, folder, mode=mode or mode_for(kind=kind, stack=stack, project_dir=folder)))
     context = build_context(
         plan=plan,
         kind=kind,
@@ -123,13 +124,13 @@ def config(
 
     Example: codexctl prompt config --stack ai-slot-3
     """
-    from codexctl.plan import PlanRequest, load_settings
+    from codexctl.plan import load_settings
     from codexctl.prompts import render_codex_config
-    from codexctl.prompts.runner import mode_for
+    from codexctl.prompts.runner import mode_for, stack_request
 
-    folder = _project_dir(project_dir)
+    folder = _project_dir(project_dir, stack)
     mode = mode_for(kind="dev_issue", stack=stack, project_dir=folder)
-    target, settings, _ = load_settings(PlanRequest(stack=stack, project_dir=folder, mode=mode))
+    target, settings, _ = load_settings(stack_request(stack, folder, mode=mode))
     typer.echo(render_codex_config(settings.codex, namespace=target.namespace), nl=False)
 
 
@@ -165,7 +166,7 @@ def run(
     code = run_prompt(
         stack=stack,
         kind=kind,
-        project_dir=_project_dir(project_dir),
+        project_dir=_project_dir(project_dir, stack),
         issue=issue,
         pr=pr,
         lang=lang,

@@ -69,9 +69,17 @@ def _log(message: str) -> None:
     print(f"codexctl: {message}", file=sys.stderr, flush=True)
 
 
+def stack_request(stack: str, project_dir: Path, *, mode: str = "normal") -> PlanRequest:
+    """What ``pulumi up -s stack`` plans: the stack file's ``codex:*`` settings (namespace, vars,
+    servicesFile …), with this project folder and mode."""
+    from codexctl.stackconfig import plan_request, program_config, with_overrides
+
+    return plan_request(stack, with_overrides(program_config(stack), project_dir=project_dir, mode=mode))
+
+
 def mode_for(*, kind: str, stack: str, project_dir: Path) -> str:
     """An environment fixed to one mode keeps it; else repair kinds get repair mode (SPEC §5)."""
-    request = PlanRequest(stack=stack, project_dir=project_dir)
+    request = stack_request(stack, project_dir)
     text = read_text(request.services_path)
     env, slot = requested_env_and_slot(request)
     context = first_pass_context(request, env, slot, "normal")
@@ -445,11 +453,7 @@ def prepare(
 ) -> tuple[Plan, RenderedPrompt, str]:
     """Plan, prompt and config, all before touching the cluster: bad input fails fast."""
     check_numbers(kind=kind, issue=issue, pr=pr)
-    plan = build_plan(
-        PlanRequest(
-            stack=stack, project_dir=project_dir, mode=mode_for(kind=kind, stack=stack, project_dir=project_dir)
-        )
-    )
+    plan = build_plan(stack_request(stack, project_dir, mode=mode_for(kind=kind, stack=stack, project_dir=project_dir)))
     codex = plan.settings.codex
     context = build_context(
         plan=plan,

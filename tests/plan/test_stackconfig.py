@@ -158,3 +158,20 @@ def test_mode_option_overrides_the_stack_file(
     )
     assert overridden.exit_code == 0, overridden.output
     assert "mode normal" in overridden.stdout
+
+
+def test_prompts_see_the_stack_file_too(vars_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The agent's prompt names the namespace the stack really deploys into, and the project the
+    stack file points at (no --project-dir)."""
+    stack_file = f"""\
+    config:
+      codex:projectDir: {vars_project}
+      codex:namespace: from-the-stack-file
+      codex:vars: '{{"feature": "x"}}'
+    """
+    monkeypatch.setattr(stackconfig, "PROGRAM_ROOT", _program(tmp_path / "program", {"dev": stack_file}))
+    result = CliRunner().invoke(CLI, ["prompt", "render", "--stack", "dev", "--kind", "dev_issue", "--issue", "5"])
+    assert result.exit_code == 0, result.output
+    assert "from-the-stack-file" in result.stdout
+    assert "demo" in result.stdout  # the project of the stack file, not the bundled example
+    assert "project-example" not in result.stdout
