@@ -116,6 +116,14 @@ def plan_request(stack: str, config: Mapping[str, str]) -> PlanRequest:
     )
 
 
+def stack_request(
+    stack: str, *, project_dir: Path | None = None, mode: str | None = None, program_dir: Path | None = None
+) -> PlanRequest:
+    """What ``pulumi up -s stack`` plans: the stack's config files, with these options on top."""
+    config = with_overrides(program_config(stack, program_dir=program_dir), project_dir=project_dir, mode=mode)
+    return plan_request(stack.rsplit("/", 1)[-1], config)  # org/project/stack → stack
+
+
 def _slot(value: str | None) -> int | None:
     if value in (None, "0"):
         return None

@@ -46,10 +46,11 @@ def slot_target(*, stack: str, project_dir: Path, program_dir: Path | None = Non
     """The resolved target of a slot stack (env ``ai`` with a slot); None for every other stack."""
     if slot_number(stack) is None:
         return None
-    from codexctl.ci.stacks import plan_request, resolve_stack
+    from codexctl.plan import resolve_stack
     from codexctl.plan.target import SLOT_ENVIRONMENT
+    from codexctl.stackconfig import stack_request
 
-    request = plan_request(stack, project_dir=project_dir, program_dir=program_dir, mode="normal")
+    request = stack_request(stack, project_dir=project_dir, program_dir=program_dir, mode="normal")
     target = resolve_stack(request)
     return target if target.is_slot and target.env == SLOT_ENVIRONMENT else None
 

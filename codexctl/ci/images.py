@@ -42,12 +42,12 @@ class ImageResult:
 
 def plan_images(*, stack: str, project_dir: Path, only: Sequence[str]) -> list[ImageJob]:
     """The images of ``services.yaml`` rendered for ``stack`` (tags depend on the environment)."""
-    from codexctl.ci.stacks import plan_request
     from codexctl.config.model import BuildImage
     from codexctl.plan import load_settings
+    from codexctl.stackconfig import stack_request
 
     # the stack file's settings too (vars, env …): tags are templates of them
-    _, settings, _ = load_settings(plan_request(stack, project_dir=project_dir, program_dir=None, mode="normal"))
+    _, settings, _ = load_settings(stack_request(stack, project_dir=project_dir, mode="normal"))
     unknown = sorted(set(only) - set(settings.images))
     if unknown:
         raise CiError(f"unknown image(s) {', '.join(unknown)}", hint=f"known: {', '.join(sorted(settings.images))}")

@@ -16,8 +16,8 @@ from pulumi.automation._cmd import CommandResult, OnOutput
 from pulumi.automation.errors import StackNotFoundError, create_command_error
 
 from codexctl.ci.errors import CiError, ExternalError
+from codexctl.stackconfig import PROGRAM_ROOT
 
-PROGRAM_ROOT = Path(__file__).resolve().parents[2]
 """The folder of ``Pulumi.yaml`` (the program is local, not inline: dynamic providers need that)."""
 
 

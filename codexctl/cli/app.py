@@ -49,9 +49,10 @@ ModeOption = Annotated[
 
 
 def default_project_dir() -> Path:
-    from codexctl.offline.runner import PROGRAM_ROOT
+    """The program's default ``codex:projectDir`` (the bundled example)."""
+    from codexctl.stackconfig import resolve_project_dir
 
-    return PROGRAM_ROOT / "examples" / "project-example"
+    return resolve_project_dir(None)
 
 
 def stack_config(stack: str, *, project_dir: Path | None, mode: str | None) -> dict[str, str]:

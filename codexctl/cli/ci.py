@@ -311,10 +311,10 @@ def up_command(
 def _check_stack(stack: str, *, project: Path, program_dir: Path | None, mode: str) -> None:
     """The stack resolved against services.yaml and its config file, as the program will: a typo
     (``prod-typo``) fails here with exit 2, before any stack is created or config is set."""
-    from codexctl.ci.stacks import plan_request, resolve_stack
-    from codexctl.ci.workspace import PROGRAM_ROOT
+    from codexctl.plan import resolve_stack
+    from codexctl.stackconfig import stack_request
 
-    resolve_stack(plan_request(stack, project_dir=project, program_dir=program_dir or PROGRAM_ROOT, mode=mode))
+    resolve_stack(stack_request(stack, project_dir=project, program_dir=program_dir, mode=mode))
 
 
 @app.command("images")

@@ -92,12 +92,14 @@ def render(
     from codexctl.prompts import InfraReport, build_context, render_prompt
     from codexctl.prompts.context import check_numbers
     from codexctl.prompts.render import choose_lang
-    from codexctl.prompts.runner import mode_for, stack_request
+    from codexctl.prompts.runner import mode_for
+    from codexctl.stackconfig import stack_request
 
     check_numbers(kind=kind, issue=issue, pr=pr)
     report = InfraReport.from_file(infra_report) if infra_report is not None else None
     folder = _project_dir(project_dir, stack)
-    plan = build_plan(stack_request(stack, folder, mode=mode or mode_for(kind=kind, stack=stack, project_dir=folder)))
+    mode = mode or mode_for(kind=kind, stack=stack, project_dir=folder)
+    plan = build_plan(stack_request(stack, project_dir=folder, mode=mode))
     context = build_context(
         plan=plan,
         kind=kind,
@@ -126,11 +128,12 @@ def config(
     """
     from codexctl.plan import load_settings
     from codexctl.prompts import render_codex_config
-    from codexctl.prompts.runner import mode_for, stack_request
+    from codexctl.prompts.runner import mode_for
+    from codexctl.stackconfig import stack_request
 
     folder = _project_dir(project_dir, stack)
     mode = mode_for(kind="dev_issue", stack=stack, project_dir=folder)
-    target, settings, _ = load_settings(stack_request(stack, folder, mode=mode))
+    target, settings, _ = load_settings(stack_request(stack, project_dir=folder, mode=mode))
     typer.echo(render_codex_config(settings.codex, namespace=target.namespace), nl=False)
 
 

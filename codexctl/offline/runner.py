@@ -15,8 +15,9 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from codexctl.stackconfig import PROGRAM_ROOT
+
 PROJECT = "codex"
-PROGRAM_ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = PROGRAM_ROOT / "__main__.py"
 SECRET_SIG = rpc._special_secret_sig
 SIG_KEY = rpc._special_sig_key

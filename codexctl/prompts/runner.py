@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 from codexctl.config.hooks import parse_duration
 from codexctl.config.loader import read_prelude, read_text
 from codexctl.errors import CodexError, Location
-from codexctl.plan import Plan, PlanRequest, build_plan
+from codexctl.plan import Plan, build_plan
 from codexctl.plan.target import first_pass_context, parse_prelude, requested_env_and_slot, resolve_environment
 from codexctl.prompts.codex_config import render_codex_config
 from codexctl.prompts.context import REPAIR_KINDS, InfraReport, build_context, check_numbers
 from codexctl.prompts.render import RenderedPrompt, choose_lang, render_prompt
+from codexctl.stackconfig import stack_request
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient, CoreV1Api, V1Deployment, V1Pod
@@ -69,17 +70,9 @@ def _log(message: str) -> None:
     print(f"codexctl: {message}", file=sys.stderr, flush=True)
 
 
-def stack_request(stack: str, project_dir: Path, *, mode: str = "normal") -> PlanRequest:
-    """What ``pulumi up -s stack`` plans: the stack file's ``codex:*`` settings (namespace, vars,
-    servicesFile …), with this project folder and mode."""
-    from codexctl.stackconfig import plan_request, program_config, with_overrides
-
-    return plan_request(stack, with_overrides(program_config(stack), project_dir=project_dir, mode=mode))
-
-
 def mode_for(*, kind: str, stack: str, project_dir: Path) -> str:
     """An environment fixed to one mode keeps it; else repair kinds get repair mode (SPEC §5)."""
-    request = stack_request(stack, project_dir)
+    request = stack_request(stack, project_dir=project_dir)
     text = read_text(request.services_path)
     env, slot = requested_env_and_slot(request)
     context = first_pass_context(request, env, slot, "normal")
@@ -453,7 +446,8 @@ def prepare(
 ) -> tuple[Plan, RenderedPrompt, str]:
     """Plan, prompt and config, all before touching the cluster: bad input fails fast."""
     check_numbers(kind=kind, issue=issue, pr=pr)
-    plan = build_plan(stack_request(stack, project_dir, mode=mode_for(kind=kind, stack=stack, project_dir=project_dir)))
+    mode = mode_for(kind=kind, stack=stack, project_dir=project_dir)
+    plan = build_plan(stack_request(stack, project_dir=project_dir, mode=mode))
     codex = plan.settings.codex
     context = build_context(
         plan=plan,
