@@ -1,22 +1,20 @@
 """Delete a slot's namespace after its stack is destroyed: the program retains it (and its PVCs and
 the secrets hooks made) on delete, and the next issue taking the slot must not inherit them.
 
-The client is built here, from the kubeconfig the stack's provider uses (``$KUBECONFIG`` or
+The client comes from codexctl.kubeclient: the kubeconfig the stack's provider uses (``$KUBECONFIG`` or
 ``~/.kube/config``, the environment's ``kubeContext``), or the pod's account inside a cluster.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from codexctl import kubeclient
 from codexctl.ci.errors import CiError, ExternalError
+from codexctl.errors import CodexError
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
@@ -40,43 +38,24 @@ class NamespaceRemoval:
 
 
 def api_client(*, context: str | None) -> ApiClient:
-    """A client of its own (no global config): ``$KUBECONFIG``/``~/.kube/config``, else in-cluster."""
-    from kubernetes import client, config
-
-    configuration = client.Configuration()
-    # read $KUBECONFIG now: the client's own default was fixed when it was imported
-    config_file = os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
+    """The shared client (``$KUBECONFIG``/``~/.kube/config``, else in-cluster); a kubeconfig that
+    cannot be used is a bad-input error that says how to skip this step."""
     try:
-        config.load_kube_config(  # type: ignore[no-untyped-call]
-            config_file=config_file, context=context, client_configuration=configuration, persist_config=False
-        )
-    except (config.ConfigException, OSError, ValueError) as exc:
-        if context is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
-            config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-            return client.ApiClient(configuration)
+        return kubeclient.api_client(context=context)
+    except CodexError as exc:
         raise CiError(
-            f"no usable kubeconfig to delete the slot's namespace: {str(exc).splitlines()[0] if str(exc) else exc}",
+            f"no usable kubeconfig to delete the slot's namespace: {exc.message}",
+            location=exc.location,
             hint="set KUBECONFIG (the cluster of the stack), or pass --keep-namespace",
         ) from None
-    except Exception as exc:  # a malformed file: yaml errors and the like
-        raise CiError(
-            f"cannot read the kubeconfig: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-            hint="check $KUBECONFIG / ~/.kube/config, or pass --keep-namespace",
-        ) from None
-    return client.ApiClient(configuration)
 
 
 def _failure(exc: Exception, *, doing: str) -> ExternalError:
-    from kubernetes.client.exceptions import ApiException
-
-    if isinstance(exc, ApiException):
-        detail = exc.reason or ""
-        with contextlib.suppress(ValueError, AttributeError, TypeError):
-            detail = json.loads(exc.body or "{}").get("message") or detail
-        status = f"HTTP {exc.status}" if exc.status else "connection failed"
-        return ExternalError(f"{doing}: {status}: {detail}".rstrip(": "))
-    reason = getattr(exc, "reason", None) or exc
-    return ExternalError(f"{doing}: cannot reach the cluster: {str(reason).splitlines()[0][:200]}")
+    status = kubeclient.api_status(exc)
+    if status is not None:
+        return ExternalError(f"{doing}: {status}")
+    reason = kubeclient.network_reason(exc) or str(exc).splitlines()[0][:200]
+    return ExternalError(f"{doing}: cannot reach the cluster: {reason}")
 
 
 def _status(exc: Exception) -> int | None:
