@@ -28,7 +28,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy codexctl components
+	$(BIN)/mypy codex_stacks
 
 test: setup lint $(ACTIONLINT)
 	$(BIN)/python -m pytest

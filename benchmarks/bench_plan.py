@@ -16,7 +16,7 @@ import yaml
 from benchmarks.harness import Result, interleave, seconds
 from benchmarks.synthetic import STACK, write_project
 from benchmarks.templates import cold_templates
-from codexctl.plan import PlanRequest, build_plan
+from codex_stacks.plan import PlanRequest, build_plan
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO_ROOT / "examples" / "project-example"

@@ -20,8 +20,8 @@ def bench_preview(objects: int, *, repeats: int) -> Result:
     a program that registers as many plain resources (one per object, component and provider)
     under the same mock monitor: tiny inputs (the floor of the target), and, for the notes, the
     same manifests as inputs."""
-    from codexctl.offline.runner import run_program
-    from codexctl.plan import PlanRequest, build_plan
+    from codex_stacks.offline.runner import run_program
+    from codex_stacks.plan import PlanRequest, build_plan
 
     with tempfile.TemporaryDirectory(prefix="codex-bench-") as folder:
         project = write_project(Path(folder) / "project", services=services_for(objects))

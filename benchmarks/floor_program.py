@@ -1,6 +1,6 @@
 """The bare SDK floor: a Pulumi program that registers ``bench:resources`` plain resources.
 
-Run by :func:`codexctl.offline.runner.run_program` in place of ``__main__.py``, so it pays the
+Run by :func:`codex_stacks.offline.runner.run_program` in place of ``__main__.py``, so it pays the
 same engine cost as a preview (mock monitor, recording, stack outputs) and nothing else: no
 plan, no components, no typed Kubernetes classes, no dependencies. Inputs are tiny, unless
 ``bench:manifests`` names a JSON list of objects: then the first resources carry those as their

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 
 import pulumi
 
-from codexctl.config.hooks import HookStage
-from codexctl.plan import ComponentPlan, KubeObject
-from codexctl.plan.hooks import PlannedHook, hooks_at
-from codexctl.plan.kinds import is_namespaced
-from components.hooks import register_steps
-from components.kube import kube_resource
+from codex_stacks.components.hooks import register_steps
+from codex_stacks.components.kube import kube_resource
+from codex_stacks.config.hooks import HookStage
+from codex_stacks.plan import ComponentPlan, KubeObject
+from codex_stacks.plan.hooks import PlannedHook, hooks_at
+from codex_stacks.plan.kinds import is_namespaced
 
 TYPE_TOKENS = {
     "InfrastructureGroup": "codex:stack:InfrastructureGroup",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pulumi
 
-from codexctl.plan import PlanRequest
-from codexctl.stackconfig import NAMESPACE
-from codexctl.stackconfig import plan_request as request_for
+from codex_stacks.plan import PlanRequest
+from codex_stacks.stackconfig import NAMESPACE
+from codex_stacks.stackconfig import plan_request as request_for
 
 KEYS = ("projectDir", "servicesFile", "env", "slot", "namespace", "mode", "vars")
 """The non-secret keys that shape the plan (the offline commands read the same ones)."""

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from codexctl.plan import Plan
-from codexctl.plan.hooks import hooks_at
-from components.groups import COMPONENT_CLASSES, PlanComponent
-from components.hooks import register_steps
+from codex_stacks.components.groups import COMPONENT_CLASSES, PlanComponent
+from codex_stacks.components.hooks import register_steps
+from codex_stacks.plan import Plan
+from codex_stacks.plan.hooks import hooks_at
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from codexctl.offline import runner
-from codexctl.offline.runner import ProgramRun, RecordingMonitor
+from codex_stacks.offline import runner
+from codex_stacks.offline.runner import ProgramRun, RecordingMonitor
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO_ROOT / "examples" / "project-example"

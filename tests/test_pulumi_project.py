@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from codexctl.plan.hooks import CODEX_SECRETS, GITHUB_TOKEN_CONFIG
+from codex_stacks.plan.hooks import CODEX_SECRETS, GITHUB_TOKEN_CONFIG
 from tests.conftest import REPO_ROOT
 
 ALLOWED_TYPES = {"string", "integer", "boolean", "array"}  # the project file schema's simple types

@@ -20,9 +20,9 @@ import typer
 import yaml
 from click.testing import CliRunner
 
-from codexctl.cli.app import app
-from codexctl.offline import runner
-from codexctl.offline.runner import ProgramRun, RecordingMonitor, Secret
+from codex_stacks.cli.app import app
+from codex_stacks.offline import runner
+from codex_stacks.offline.runner import ProgramRun, RecordingMonitor, Secret
 
 CLI = typer.main.get_command(app)
 """The app as a click command, built once (typer rebuilds it on every invoke: ~0.1 s)."""
@@ -181,7 +181,7 @@ def canaries_set(monkeypatch: pytest.MonkeyPatch) -> Mapping[str, str]:
     def run_program(stack: str, config: Mapping[str, str], **kwargs: Any) -> ProgramRun:
         return real(stack, {**config, **SECRET_CONFIG}, **kwargs)
 
-    monkeypatch.setattr("codexctl.cli.preview.run_program", run_program)
+    monkeypatch.setattr("codex_stacks.cli.preview.run_program", run_program)
     return CANARIES
 
 

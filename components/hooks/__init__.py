@@ -2,7 +2,7 @@
 
 Type tokens are ``pulumi-python:dynamic/codex-hooks:<Action>``: the engine routes a dynamic
 resource to the Python provider host by its ``pulumi-python`` package, so the ``codex:hooks``
-name lives in the module part. Ordering is the caller's job (see ``components.groups``); this
+name lives in the module part. Ordering is the caller's job (see ``codex_stacks.components.groups``); this
 module only turns a :class:`PlannedHook` into a resource, with secret config as secret inputs.
 """
 
@@ -14,17 +14,17 @@ from typing import Any, ClassVar
 import pulumi
 from pulumi.dynamic import Resource, ResourceProvider
 
-from codexctl.plan.hooks import PlannedHook
-from components.hooks.providers.base import HookProvider
-from components.hooks.providers.codex_secrets import EnsureCodexSecretsProvider
-from components.hooks.providers.data_dirs import EnsureDataDirsProvider
-from components.hooks.providers.github_comment import GithubCommentProvider
-from components.hooks.providers.host_ports import CheckDevHostPortsProvider
-from components.hooks.providers.kubectl_wait import KubectlWaitProvider
-from components.hooks.providers.preflight import PreflightProvider
-from components.hooks.providers.shell import ShellStepProvider
-from components.hooks.providers.sleep import SleepProvider
-from components.hooks.providers.tls_secret import ReuseDevTlsSecretProvider
+from codex_stacks.components.hooks.providers.base import HookProvider
+from codex_stacks.components.hooks.providers.codex_secrets import EnsureCodexSecretsProvider
+from codex_stacks.components.hooks.providers.data_dirs import EnsureDataDirsProvider
+from codex_stacks.components.hooks.providers.github_comment import GithubCommentProvider
+from codex_stacks.components.hooks.providers.host_ports import CheckDevHostPortsProvider
+from codex_stacks.components.hooks.providers.kubectl_wait import KubectlWaitProvider
+from codex_stacks.components.hooks.providers.preflight import PreflightProvider
+from codex_stacks.components.hooks.providers.shell import ShellStepProvider
+from codex_stacks.components.hooks.providers.sleep import SleepProvider
+from codex_stacks.components.hooks.providers.tls_secret import ReuseDevTlsSecretProvider
+from codex_stacks.plan.hooks import PlannedHook
 
 TYPE_PREFIX = "pulumi-python:dynamic/codex-hooks:"
 SECRET_OUTPUTS = ["secrets"]

@@ -25,10 +25,10 @@ import typer
 import yaml
 from click.testing import CliRunner
 
-from codexctl.cli.app import app
-from codexctl.errors import CodexError
-from codexctl.offline import runner
-from codexctl.offline.runner import ProgramRun, RecordingMonitor
+from codex_stacks.cli.app import app
+from codex_stacks.errors import CodexError
+from codex_stacks.offline import runner
+from codex_stacks.offline.runner import ProgramRun, RecordingMonitor
 
 CLI = typer.main.get_command(app)
 """The app as a click command, built once (typer rebuilds it on every invoke: ~0.1 s)."""
@@ -809,7 +809,7 @@ def test_preview(case: Case, tmp_path: Path, monitors: list[RecordingMonitor], m
     root = case.materialize(tmp_path)
     out = tmp_path / "out"
     if case.config:
-        monkeypatch.setattr("codexctl.cli.preview.run_program", _with_config(case))
+        monkeypatch.setattr("codex_stacks.cli.preview.run_program", _with_config(case))
     result = CliRunner().invoke(CLI, _cli_args("preview", case, root, out))
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 2, result.output

@@ -12,9 +12,9 @@ from typing import ClassVar
 import pytest
 from typer.testing import CliRunner
 
-from codexctl.ci.cleanup import safe_data_dir
-from codexctl.ci.errors import CiError
-from codexctl.cli.app import app
+from codex_stacks.ci.cleanup import safe_data_dir
+from codex_stacks.ci.errors import CiError
+from codex_stacks.cli.app import app
 from tests.ci.conftest import PulumiDouble, read_outputs
 from tests.ci.kube_api import KubeApi
 
@@ -75,8 +75,8 @@ def test_cleanup_of_unbound_issue_is_a_no_op(pulumi_double: PulumiDouble, github
 def test_cleanup_waits_out_a_lock(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
     pulumi_double.make_stack("ai-slot-3", resources=2)
     pulumi_double.script(destroy=["locked"])
-    from codexctl.ci.cleanup import remove_stack
-    from codexctl.ci.workspace import open_workspace
+    from codex_stacks.ci.cleanup import remove_stack
+    from codex_stacks.ci.workspace import open_workspace
 
     workspace, _ = open_workspace()
     waits: list[float] = []

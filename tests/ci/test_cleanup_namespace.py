@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from codexctl.cli.app import app
+from codex_stacks.cli.app import app
 from tests.ci.conftest import REPO_ROOT, PulumiDouble, read_outputs
 from tests.ci.kube_api import KubeApi
 

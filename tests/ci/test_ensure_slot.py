@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from codexctl.cli.app import app
+from codex_stacks.cli.app import app
 from tests.ci.conftest import REPO_ROOT, PulumiDouble, read_outputs
 
 runner = CliRunner()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from codexctl.cli.app import app
+from codex_stacks.cli.app import app
 from tests.ci.conftest import PulumiDouble
 from tests.ci.kube_api import KubeApi
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from codexctl import stackconfig
-from codexctl.ci.images import plan_images
+from codex_stacks import stackconfig
+from codex_stacks.ci.images import plan_images
 from tests.conftest import MINIMAL, NAMESPACE_MANIFEST, MakeProject
 
 

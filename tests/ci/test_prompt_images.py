@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from codexctl.ci.report import FailedComponent, InfraReport, write_report
-from codexctl.cli.app import app
-from codexctl.prompts.context import InfraReport as PromptReport
+from codex_stacks.ci.report import FailedComponent, InfraReport, write_report
+from codex_stacks.cli.app import app
+from codex_stacks.prompts.context import InfraReport as PromptReport
 from tests.ci.conftest import read_outputs
 
 runner = CliRunner()
@@ -22,14 +22,14 @@ runner = CliRunner()
 
 @pytest.fixture
 def fake_runner(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Stands in for ``codexctl.prompts.runner.run_prompt`` (written elsewhere), recording its calls."""
+    """Stands in for ``codex_stacks.prompts.runner.run_prompt`` (written elsewhere), recording its calls."""
     calls: list[dict[str, Any]] = []
 
     def run_prompt(**kwargs: Any) -> int:
         calls.append(kwargs)
         return 0
 
-    import codexctl.prompts.runner as module
+    import codex_stacks.prompts.runner as module
 
     monkeypatch.setattr(module, "run_prompt", run_prompt)
     return calls
@@ -123,7 +123,7 @@ def test_missing_number_names_the_kind_asked_for(fake_runner: list[dict[str, Any
 def test_prompt_failure_exits_non_zero(
     fake_runner: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import codexctl.prompts.runner as module
+    import codex_stacks.prompts.runner as module
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(module, "run_prompt", lambda **_: 3)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from codexctl.ci.up import UpPolicy, UpRunner
-from codexctl.ci.workspace import open_workspace
-from codexctl.cli.app import app
-from codexctl.offline.targets import repair_targets
+from codex_stacks.ci.up import UpPolicy, UpRunner
+from codex_stacks.ci.workspace import open_workspace
+from codex_stacks.cli.app import app
+from codex_stacks.offline.targets import repair_targets
 from tests.ci.conftest import REPO_ROOT, PulumiDouble, read_outputs
 
 runner = CliRunner()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from codexctl.kubeschema import NoSchemaError, check_object
+from codex_stacks.kubeschema import NoSchemaError, check_object
 from tests.conftest import EXAMPLE, MakeProject
 
 CODEXCTL = Path(sys.executable).parent / "codexctl"
@@ -142,7 +142,7 @@ def test_help_lists_the_commands() -> None:
 
 
 def _supported_range() -> str:
-    from codexctl.kubeschema import supported_versions
+    from codex_stacks.kubeschema import supported_versions
 
     versions = supported_versions()
     return f"{versions[0]} to {versions[-1]}"
@@ -248,7 +248,7 @@ def test_preview_into_a_read_only_folder_fails_before_the_tree(
 ) -> None:
     import typer
 
-    from codexctl.cli.preview import check_out_folder
+    from codex_stacks.cli.preview import check_out_folder
 
     folder = tmp_path / "ro"
     folder.mkdir()

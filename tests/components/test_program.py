@@ -8,8 +8,8 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from codexctl.errors import CodexError
-from codexctl.offline.runner import ProgramRun, Registration, Secret, run_program
+from codex_stacks.errors import CodexError
+from codex_stacks.offline.runner import ProgramRun, Registration, Secret, run_program
 from tests.conftest import EXAMPLE, MINIMAL, NAMESPACE_MANIFEST, MakeProject
 
 PROVIDER = "pulumi:providers:kubernetes"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from codexctl.config.loader import load_services_file
-from codexctl.config.model import Overlay, Timeouts
-from codexctl.errors import ConfigError
+from codex_stacks.config.loader import load_services_file
+from codex_stacks.config.model import Overlay, Timeouts
+from codex_stacks.errors import ConfigError
 from tests.prompts.conftest import copy_example
 
 SOURCE = Path("services.yaml")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from codexctl.config.loader import load_services_file
-from codexctl.config.schema import services_schema
-from codexctl.config.templating import env_or, is_enabled, render, slug
-from codexctl.errors import ConfigError, TemplateError
+from codex_stacks.config.loader import load_services_file
+from codex_stacks.config.schema import services_schema
+from codex_stacks.config.templating import env_or, is_enabled, render, slug
+from codex_stacks.errors import ConfigError, TemplateError
 
 SOURCE = Path("services.yaml")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from codexctl.config.schema import services_schema
+from codex_stacks.config.schema import services_schema
 from tests.conftest import REPO_ROOT
 
 SCHEMA_FILE = REPO_ROOT / "schemas" / "services.schema.json"

@@ -60,7 +60,7 @@ def test_up_repair_and_back_to_normal(stack: object) -> None:
     stack.set_config("codex:mode", auto.ConfigValue("normal"))
     stack.up(on_output=print)
     assert {"codex", "postgres", "chat-backend"} <= _namespace_objects()
-    from codexctl.offline.targets import repair_targets
+    from codex_stacks.offline.targets import repair_targets
 
     stack.set_config("codex:mode", auto.ConfigValue("repair"))
     result = stack.up(target=repair_targets(STACK, project_dir=EXAMPLE), on_output=print)

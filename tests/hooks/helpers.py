@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from codexctl.plan.hooks import PlannedHook
+from codex_stacks.plan.hooks import PlannedHook
 
 FAST = {"request_timeout": 0.3, "retry_delay": 0.01, "attempts": 3}
 """Client tuning that keeps fault tests in milliseconds (production defaults are 10s/1s/4)."""
@@ -24,7 +24,7 @@ def step_props(
     always: bool = False,
     tuning: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """What ``components.hooks.HookStepResource`` registers, with secrets already unwrapped (as the
+    """What ``codex_stacks.components.hooks.HookStepResource`` registers, with secrets already unwrapped (as the
     provider host hands them over)."""
     hook = PlannedHook(
         stage=stage,  # type: ignore[arg-type]

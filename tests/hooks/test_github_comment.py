@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from components.hooks.providers.base import HookError
-from components.hooks.providers.github_comment import GithubCommentProvider
+from codex_stacks.components.hooks.providers.base import HookError
+from codex_stacks.components.hooks.providers.github_comment import GithubCommentProvider
 from tests.hooks.doubles import GithubDouble, unused_port
 from tests.hooks.helpers import step_props
 

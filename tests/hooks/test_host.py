@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from codexctl.offline.runner import ProgramRun, run_program
+from codex_stacks.offline.runner import ProgramRun, run_program
 from tests.hooks.doubles import GithubDouble, KubeDouble, write_kubeconfig
 from tests.hooks.helpers import FAST, all_hooks_project
 from tests.support.provider_host import ProviderHost, ProviderHostError, unwrap_secrets

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from components.hooks.providers.base import HookError
-from components.hooks.providers.codex_secrets import EnsureCodexSecretsProvider
-from components.hooks.providers.kubectl_wait import KubectlWaitProvider
-from components.hooks.providers.preflight import PreflightProvider
-from components.hooks.providers.tls_secret import ReuseDevTlsSecretProvider
+from codex_stacks.components.hooks.providers.base import HookError
+from codex_stacks.components.hooks.providers.codex_secrets import EnsureCodexSecretsProvider
+from codex_stacks.components.hooks.providers.kubectl_wait import KubectlWaitProvider
+from codex_stacks.components.hooks.providers.preflight import PreflightProvider
+from codex_stacks.components.hooks.providers.tls_secret import ReuseDevTlsSecretProvider
 from tests.hooks.doubles import KubeDouble, unused_port, write_kubeconfig
 from tests.hooks.helpers import step_props
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from components.hooks.providers.base import HookError
-from components.hooks.providers.shell import ShellStepProvider
-from components.hooks.providers.sleep import SleepProvider
+from codex_stacks.components.hooks.providers.base import HookError
+from codex_stacks.components.hooks.providers.shell import ShellStepProvider
+from codex_stacks.components.hooks.providers.sleep import SleepProvider
 from tests.hooks.helpers import step_props
 
 

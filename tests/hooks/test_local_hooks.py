@@ -13,10 +13,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-from components.hooks.providers.base import HookError
-from components.hooks.providers.data_dirs import EnsureDataDirsProvider
-from components.hooks.providers.host_ports import CheckDevHostPortsProvider
-from components.hooks.providers.shell import ShellStepProvider
+from codex_stacks.components.hooks.providers.base import HookError
+from codex_stacks.components.hooks.providers.data_dirs import EnsureDataDirsProvider
+from codex_stacks.components.hooks.providers.host_ports import CheckDevHostPortsProvider
+from codex_stacks.components.hooks.providers.shell import ShellStepProvider
 from tests.hooks.doubles import unused_port
 from tests.hooks.helpers import step_props
 

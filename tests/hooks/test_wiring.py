@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from codexctl.cli.preview import render_tree, reveal, write_components
-from codexctl.offline.runner import ProgramRun, Registration, run_program
+from codex_stacks.cli.preview import render_tree, reveal, write_components
+from codex_stacks.offline.runner import ProgramRun, Registration, run_program
 from tests.hooks.helpers import ALIMENTOR, all_hooks_project
 
 HOOK = "pulumi-python:dynamic/codex-hooks:"
@@ -237,7 +237,7 @@ def test_providers_are_pickled_by_reference_with_no_state(every_hook: ProgramRun
         blob = base64.b64decode(registration.raw_inputs["__provider"]["value"])
         strings = [arg for op, arg, _ in pickletools.genops(blob) if isinstance(arg, str)]
         module, cls = strings[:2]
-        assert module.startswith("components.hooks.providers."), registration.name
+        assert module.startswith("codex_stacks.components.hooks.providers."), registration.name
         assert cls.endswith("Provider")
         assert len(strings) == 2, f"{registration.name} pickles state: {strings[2:]}"
         assert len(blob) < 200

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from codexctl.errors import CodexError, ConfigError, PlanError
-from codexctl.plan import PlanRequest, build_plan
-from codexctl.plan.hooks import hooks_at, safe_data_dirs
+from codex_stacks.errors import CodexError, ConfigError, PlanError
+from codex_stacks.plan import PlanRequest, build_plan
+from codex_stacks.plan.hooks import hooks_at, safe_data_dirs
 from tests.conftest import MINIMAL, NAMESPACE_MANIFEST, MakeProject
 from tests.hooks.helpers import ALIMENTOR, all_hooks_project
 

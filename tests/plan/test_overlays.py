@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from codexctl.config.model import Overlay
-from codexctl.plan.overlays import apply_service_overlay, dropped, set_default_namespace
+from codex_stacks.config.model import Overlay
+from codex_stacks.plan.overlays import apply_service_overlay, dropped, set_default_namespace
 
 IMAGE = "registry/app:1.0"
 

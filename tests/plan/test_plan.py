@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from codexctl.errors import CodexError, PlanError, TemplateError
-from codexctl.plan import PlanRequest, build_plan
-from codexctl.plan.kinds import tier
+from codex_stacks.errors import CodexError, PlanError, TemplateError
+from codex_stacks.plan import PlanRequest, build_plan
+from codex_stacks.plan.kinds import tier
 from tests.conftest import EXAMPLE, MINIMAL, NAMESPACE_MANIFEST, MakeProject
 
 

@@ -11,10 +11,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from codexctl import stackconfig
-from codexctl.cli.app import app
-from codexctl.errors import ConfigError
-from codexctl.stackconfig import plan_request, program_config, with_overrides
+from codex_stacks import stackconfig
+from codex_stacks.cli.app import app
+from codex_stacks.errors import ConfigError
+from codex_stacks.stackconfig import plan_request, program_config, with_overrides
 from tests.conftest import MINIMAL, NAMESPACE_MANIFEST, MakeProject
 
 CLI = app

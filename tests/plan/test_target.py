@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from codexctl.errors import PlanError
-from codexctl.plan import PlanRequest, build_plan
+from codex_stacks.errors import PlanError
+from codex_stacks.plan import PlanRequest, build_plan
 from tests.conftest import EXAMPLE, MINIMAL, NAMESPACE_MANIFEST, MakeProject
 
 

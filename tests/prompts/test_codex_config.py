@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from codexctl.config.model import CodexSettings, Mcp, McpServer
-from codexctl.errors import CodexError, ConfigError
-from codexctl.plan import PlanRequest, load_settings
-from codexctl.prompts import render_codex_config
+from codex_stacks.config.model import CodexSettings, Mcp, McpServer
+from codex_stacks.errors import CodexError, ConfigError
+from codex_stacks.plan import PlanRequest, load_settings
+from codex_stacks.prompts import render_codex_config
 from tests.prompts.conftest import EXAMPLE, copy_example
 
 NAMESPACE = "project-example-dev-3"

@@ -8,7 +8,7 @@ import sys
 
 def test_importing_prompts_and_their_cli_loads_neither_pulumi_nor_the_kubernetes_client() -> None:
     code = (
-        "import sys, codexctl.prompts.runner, codexctl.cli.prompt; "
+        "import sys, codex_stacks.prompts.runner, codex_stacks.cli.prompt; "
         "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'pulumi', 'pulumi_kubernetes', 'kubernetes'}); "
         "print(','.join(loaded))"
     )

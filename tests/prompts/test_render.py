@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from codexctl.errors import CodexError, TemplateError
-from codexctl.plan import Plan, PlanRequest, build_plan
-from codexctl.prompts import BUNDLED_PROMPTS, KINDS, InfraReport, build_context, render_prompt
-from codexctl.prompts import render as render_module
-from codexctl.prompts.render import choose_lang
+from codex_stacks.errors import CodexError, TemplateError
+from codex_stacks.plan import Plan, PlanRequest, build_plan
+from codex_stacks.prompts import BUNDLED_PROMPTS, KINDS, InfraReport, build_context, render_prompt
+from codex_stacks.prompts import render as render_module
+from codex_stacks.prompts.render import choose_lang
 from tests.prompts.conftest import EXAMPLE, copy_example
 
 LANGS = ("en", "ru")

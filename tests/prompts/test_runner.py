@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from codexctl.errors import CodexError
-from codexctl.prompts import runner
-from codexctl.prompts.runner import AGENT_COMMAND, PROMPT_FILE, RUN_SCRIPT, WRITE_SCRIPT, prepare, run_prompt
+from codex_stacks.errors import CodexError
+from codex_stacks.prompts import runner
+from codex_stacks.prompts.runner import AGENT_COMMAND, PROMPT_FILE, RUN_SCRIPT, WRITE_SCRIPT, prepare, run_prompt
 from tests.prompts.conftest import EXAMPLE, copy_example
 from tests.prompts.kube_double import AgentScript, Cluster, KubeDouble, free_port, self_signed_context
 
@@ -85,7 +85,7 @@ def test_waits_only_for_the_agent_writes_prompt_and_config_and_runs_codex(double
 
 
 def test_repair_kinds_run_the_repair_prompt_with_the_report(double: KubeDouble) -> None:
-    from codexctl.prompts import InfraReport
+    from codex_stacks.prompts import InfraReport
 
     report = InfraReport(healthy=False, failed=[{"component": "data-services", "reason": "postgres crashloop"}])
     code = run_prompt(

@@ -8,11 +8,11 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from codexctl.errors import CodexError
-from codexctl.offline.runner import ProgramRun, run_program
-from codexctl.offline.targets import repair_targets
-from codexctl.plan import PlanRequest, build_plan
-from codexctl.plan.agent import NORMAL_RULES, REPAIR_RULES
+from codex_stacks.errors import CodexError
+from codex_stacks.offline.runner import ProgramRun, run_program
+from codex_stacks.offline.targets import repair_targets
+from codex_stacks.plan import PlanRequest, build_plan
+from codex_stacks.plan.agent import NORMAL_RULES, REPAIR_RULES
 from tests.conftest import EXAMPLE
 
 REPAIR_SET = {

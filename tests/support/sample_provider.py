@@ -6,7 +6,7 @@ actually ran the provider rather than something answering in its place.
 
 The class lives in an importable module on purpose: dill pickles it *by reference*
 (``tests.support.sample_provider.FileProvider``), exactly like the project's hooks under
-``components.hooks``, so the host process must be able to import it from its cwd.
+``codex_stacks.components.hooks``, so the host process must be able to import it from its cwd.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from codexctl.plan import PlanRequest, build_plan
-from codexctl.plan.hooks import CODEX_SECRETS
+from codex_stacks.plan import PlanRequest, build_plan
+from codex_stacks.plan.hooks import CODEX_SECRETS
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT_SECRETS = {"openai-secret", "github-secret", "context7-secret"}

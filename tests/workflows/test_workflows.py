@@ -16,8 +16,8 @@ import pytest
 import typer
 import yaml
 
-from codexctl.cli.app import app
-from codexctl.plan.hooks import CODEX_SECRETS
+from codex_stacks.cli.app import app
+from codex_stacks.plan.hooks import CODEX_SECRETS
 
 ROOT = Path(__file__).resolve().parents[2]
 REUSABLE = ROOT / ".github" / "workflows"

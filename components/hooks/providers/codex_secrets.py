@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.hooks.providers.base import HookProvider, StepRun
-from components.hooks.providers.kube import KubeApi, secret_path
+from codex_stacks.components.hooks.providers.base import HookProvider, StepRun
+from codex_stacks.components.hooks.providers.kube import KubeApi, secret_path
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "codex-stacks"}
 

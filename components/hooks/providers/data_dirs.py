@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.hooks.providers.base import HookError, HookProvider, StepRun
+from codex_stacks.components.hooks.providers.base import HookError, HookProvider, StepRun
 
 
 def checked_paths(params: dict[str, Any]) -> tuple[str, str, list[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from components.hooks.providers.base import HookError, HookProvider, StepRun
+from codex_stacks.components.hooks.providers.base import HookError, HookProvider, StepRun
 
 RETRY_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
 TOKEN_ENV = ("GITHUB_TOKEN", "CODEX_GH_PAT")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from components.hooks.providers.base import HookError, StepRun
+from codex_stacks.components.hooks.providers.base import HookError, StepRun
 
 RETRY_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.hooks.providers.base import HookError, HookProvider, StepRun
-from components.hooks.providers.kube import KubeApi
+from codex_stacks.components.hooks.providers.base import HookError, HookProvider, StepRun
+from codex_stacks.components.hooks.providers.kube import KubeApi
 
 
 class PreflightProvider(HookProvider):

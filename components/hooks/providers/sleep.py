@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.hooks.providers.base import HookProvider, StepRun
+from codex_stacks.components.hooks.providers.base import HookProvider, StepRun
 
 
 class SleepProvider(HookProvider):

@@ -1,0 +1,275 @@
+"""The services.yaml model (SPEC §3): the single source of validation, defaults and JSON Schema."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field, NonNegativeInt, ValidationInfo, model_validator
+
+from codex_stacks.config.base import Model
+from codex_stacks.config.hooks import ComponentHooks, Duration, StackHooks, parse_duration
+from codex_stacks.config.tomlblocks import BlockError, check_blocks
+
+DNS_LABEL = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+Name = Annotated[str, Field(pattern=DNS_LABEL, max_length=63)]
+
+
+def _stringify(value: Any) -> Any:
+    """YAML reads ``16`` or ``0.1`` as numbers; versions and build args are strings."""
+    if isinstance(value, dict):
+        return {k: str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v for k, v in value.items()}
+    return value
+
+
+StrMap = Annotated[dict[str, str], BeforeValidator(_stringify)]
+When = Annotated[
+    str | bool | None,
+    Field(description="Rendered template; false, empty, 0 or no disable the item."),
+]
+
+
+class Link(Model):
+    title: str
+    path: str = "/"
+
+
+class Timeouts(Model):
+    """How long ``codexctl prompt run`` waits for each part of the agent's run."""
+
+    exec: Duration = Field(default="60m", description="How long the agent (codex exec) may run.")
+    rollout: Duration = Field(
+        default="30m",
+        description="How long to wait, once deployment/codex exists, for it to become available.",
+    )
+    deploy_wait: Duration = Field(
+        default="10m",
+        description="How long to wait for deployment/codex to exist at all (the deploy may still be creating it).",
+    )
+
+    @model_validator(mode="after")
+    def _durations(self) -> Timeouts:
+        for value in (self.exec, self.rollout, self.deploy_wait):
+            parse_duration(value)
+        return self
+
+
+class EnvSource(Model):
+    """Where an MCP server's variable comes from: a runner env var name, or a literal value."""
+
+    env_ref: str | None = None
+    value: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> EnvSource:
+        if (self.env_ref is None) == (self.value is None):
+            raise ValueError("give exactly one of 'envRef' or 'value'")
+        return self
+
+
+class McpServer(Model):
+    """An MCP server for the agent: a local command, a URL, or a Service in the slot namespace."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    type: Literal["stdio", "http", "cluster"]
+    command: str | None = None
+    args: list[str] = Field(default_factory=list)
+    url: str | None = None
+    service: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    path: str = "/mcp"
+    env: dict[str, EnvSource] = Field(default_factory=dict)
+    bearer_token_env: str | None = None
+    startup_timeout: Duration | None = None
+
+    @model_validator(mode="after")
+    def _by_type(self) -> McpServer:
+        required = {"stdio": ("command",), "http": ("url",), "cluster": ("service", "port")}[self.type]
+        missing = [key for key in required if getattr(self, key) is None]
+        if missing:
+            raise ValueError(f"an MCP server of type {self.type!r} needs {', '.join(missing)}")
+        return self
+
+
+class Mcp(Model):
+    servers: list[McpServer] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Mcp:
+        names = [server.name for server in self.servers]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"MCP server names must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+
+def _toml_block(block: str, info: ValidationInfo) -> str:
+    """A block must be TOML on its own, and must not set what codexctl writes itself."""
+    mcp = info.data.get("mcp")
+    names = [server.name for server in mcp.servers] if isinstance(mcp, Mcp) else []
+    check_blocks([block], server_names=names)
+    return block
+
+
+def _blocks_apart(blocks: list[str]) -> list[str]:
+    """No two blocks set the same key (TOML itself would reject the pasted result)."""
+    try:
+        check_blocks(blocks)
+    except BlockError as exc:
+        raise ValueError(f"block [{exc.index}] repeats an earlier block: {exc.message}") from None
+    return blocks
+
+
+ConfigBlock = Annotated[str, AfterValidator(_toml_block)]
+
+
+class CodexSettings(Model):
+    """The agent: model, prompt language, what it is told about the project, MCP servers."""
+
+    model: str = "gpt-5-codex"
+    model_reasoning_effort: Literal["minimal", "low", "medium", "high"] = "medium"
+    prompt_lang: Literal["en", "ru"] = "en"
+    extra_tools: list[str] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+    project_context: str = ""
+    services_overview: str = ""
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    mcp: Mcp = Field(default_factory=Mcp)
+    config_blocks: Annotated[list[ConfigBlock], AfterValidator(_blocks_apart)] = Field(
+        default_factory=list,
+        description="Extra TOML for config.toml, merged as data: each block must be TOML on its own.",
+    )
+
+
+class NamespaceSettings(Model):
+    patterns: dict[str, str] = Field(default_factory=dict)
+
+
+class ExternalImage(Model):
+    """An upstream image mirrored into the local registry."""
+
+    type: Literal["external"]
+    from_: str = Field(alias="from")
+    local: str
+
+
+class BuildImage(Model):
+    """An image built from this repository."""
+
+    type: Literal["build"]
+    repository: str
+    tag_template: str
+    dockerfile: str = "Dockerfile"
+    context: str = "."
+    build_args: StrMap = Field(default_factory=dict)
+
+
+Image = Annotated[ExternalImage | BuildImage, Field(discriminator="type")]
+
+
+class Environment(Model):
+    """An environment; ``from`` inherits every field the child leaves unset."""
+
+    from_: str | None = Field(default=None, alias="from")
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
+    slot_bootstrap_infra: list[str] | None = Field(
+        default=None,
+        description="Infrastructure groups a slot stack deploys; unset means every active group.",
+    )
+    kube_context: str | None = Field(default=None, description="kubeconfig context of the cluster.")
+    mode: Literal["normal", "repair"] | None = Field(
+        default=None,
+        description="The only mode this environment runs in (e.g. a repair-only stack beside staging).",
+    )
+
+
+class DataPaths(Model):
+    """Host data directories: ``<root>/<env>``, or ``<root>/slots/<slot>`` for AI slots."""
+
+    root: str
+    env_dir: str | None = None
+    dirs: list[str] = Field(default_factory=lambda: ["postgres", "redis", "rabbitmq"])
+
+
+class ManifestRef(Model):
+    path: str = Field(min_length=1)
+
+
+class HostMount(Model):
+    name: Name
+    host_path: str
+    mount_path: str
+    read_only: bool = False
+    type: str | None = None
+
+
+class PvcMount(Model):
+    name: Name
+    claim_name: str
+    mount_path: str
+    sub_path: str | None = None
+    read_only: bool = False
+
+
+class Overlay(Model):
+    host_mounts: list[HostMount] = Field(default_factory=list)
+    pvc_mounts: list[PvcMount] = Field(default_factory=list)
+    drop_kinds: list[str] = Field(default_factory=list)
+
+
+class ServiceImage(Model):
+    repository: str
+    tag_template: str
+
+    @property
+    def reference(self) -> str:
+        return f"{self.repository}:{self.tag_template}"
+
+
+class Infrastructure(Model):
+    """A group of manifests deployed together (databases, config, ingress …)."""
+
+    name: Name
+    when: When = None
+    manifests: list[ManifestRef] = Field(default_factory=list)
+    hooks: ComponentHooks = Field(default_factory=ComponentHooks)
+    depends_on: list[str] = Field(default_factory=list)
+
+
+class Service(Model):
+    """One of the project's services, with its image and per-environment overlays."""
+
+    name: Name
+    manifests: list[ManifestRef] = Field(default_factory=list)
+    image: ServiceImage | None = None
+    when: When = None
+    overlays: dict[str, Overlay] = Field(default_factory=dict)
+    hooks: ComponentHooks = Field(default_factory=ComponentHooks)
+    depends_on: list[str] = Field(default_factory=list)
+
+
+class RepairSettings(Model):
+    """What repair mode deploys (SPEC §5)."""
+
+    infrastructure: list[str] | None = Field(
+        default=None, description="Default: the group that holds the Namespace object."
+    )
+    services: list[str] = Field(default_factory=lambda: ["codex"])
+
+
+class ServicesFile(Model):
+    """A project's services.yaml, after templating."""
+
+    project: Name
+    codex: CodexSettings = Field(default_factory=CodexSettings)
+    namespace: NamespaceSettings = Field(default_factory=NamespaceSettings)
+    max_slots: NonNegativeInt = 0
+    registry: str | None = None
+    base_domain: dict[str, str] = Field(default_factory=dict)
+    versions: StrMap = Field(default_factory=dict)
+    images: dict[str, Image] = Field(default_factory=dict)
+    environments: dict[str, Environment] = Field(default_factory=dict)
+    data_paths: DataPaths | None = None
+    hooks: StackHooks = Field(default_factory=StackHooks)
+    infrastructure: list[Infrastructure] = Field(default_factory=list)
+    services: list[Service] = Field(default_factory=list)
+    repair: RepairSettings = Field(default_factory=RepairSettings)

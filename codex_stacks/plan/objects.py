@@ -1,0 +1,99 @@
+"""Rendering a component's manifests into Kubernetes objects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codex_stacks.config.loader import read_text
+from codex_stacks.config.model import ManifestRef
+from codex_stacks.config.templating import render
+from codex_stacks.config.yamlio import load_documents
+from codex_stacks.errors import Location, PlanError
+
+
+@dataclass(frozen=True, slots=True)
+class KubeObject:
+    """One rendered Kubernetes object and where it came from."""
+
+    manifest: Mapping[str, Any]
+    source: Path
+    line: int
+
+    @property
+    def api_version(self) -> str:
+        return str(self.manifest["apiVersion"])
+
+    @property
+    def kind(self) -> str:
+        return str(self.manifest["kind"])
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["metadata"]["name"])
+
+    @property
+    def namespace(self) -> str | None:
+        value = self.manifest.get("metadata", {}).get("namespace")
+        return str(value) if value else None
+
+    @property
+    def key(self) -> str:
+        """``Kind/namespace/name`` (or ``Kind/name`` when cluster-scoped): unique in a stack."""
+        return "/".join(part for part in (self.kind, self.namespace, self.name) if part)
+
+
+def manifest_path(project_dir: Path, ref: ManifestRef, *, where: str) -> Path:
+    """The manifest file, which must stay inside the project folder."""
+    root = project_dir.resolve()
+    path = (root / ref.path).resolve()
+    if not path.is_relative_to(root):
+        raise PlanError(
+            f"manifest path {ref.path!r} leaves the project folder",
+            location=Location(path=where),
+            hint="manifest paths are relative to the folder of services.yaml",
+        )
+    return path
+
+
+def _check_object(doc: Any, *, source: Path, line: int) -> dict[str, Any]:
+    where = Location(file=source, line=line)
+    if not isinstance(doc, dict):
+        raise PlanError(
+            f"a manifest document must be a mapping (a Kubernetes object), not {type(doc).__name__}",
+            location=where,
+        )
+    for key in ("apiVersion", "kind"):
+        if not isinstance(doc.get(key), str) or not doc[key]:
+            raise PlanError(f"the object has no {key!r}", location=where)
+    metadata = doc.get("metadata")
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str) or not metadata["name"]:
+        raise PlanError(
+            f"the {doc['kind']} has no metadata.name",
+            location=where,
+            hint="generateName is not supported: Pulumi needs a stable name per object",
+        )
+    return doc
+
+
+def render_manifest(path: Path, context: Mapping[str, Any], *, where: str) -> list[KubeObject]:
+    """Every non-empty document of a manifest template, checked to be a Kubernetes object."""
+    try:
+        text = read_text(path)
+    except PlanError:
+        raise
+    except Exception as exc:  # ConfigError: re-raise with the key path that named the file
+        raise PlanError(
+            str(getattr(exc, "message", exc)),
+            location=Location(file=path, path=where),
+            hint="check the manifests[].path entry",
+        ) from None
+    rendered = render(text, context, source=path)
+    objects: list[KubeObject] = []
+    for line, doc in load_documents(rendered, source=path):
+        if doc is None:
+            continue
+        objects.append(KubeObject(manifest=_check_object(doc, source=path, line=line), source=path, line=line))
+    return objects
