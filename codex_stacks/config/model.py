@@ -180,6 +180,12 @@ class Environment(Model):
         default=None,
         description="The only mode this environment runs in (e.g. a repair-only stack beside staging).",
     )
+    scope: Literal["namespace", "cluster"] | None = Field(
+        default=None,
+        description="cluster: this environment's stack owns every object outside the project's namespaces "
+        "(cluster-scoped ones, kube-system/…), the agent containment policy and codex-system; at most one "
+        "environment has it, and it neither inherits nor is inherited (docs/security.md).",
+    )
 
 
 class DataPaths(Model):
@@ -247,6 +253,60 @@ class Service(Model):
     depends_on: list[str] = Field(default_factory=list)
 
 
+class Subject(Model):
+    """Who a RoleBinding names: a user, a group or a ServiceAccount."""
+
+    kind: Literal["User", "Group", "ServiceAccount"]
+    name: str = Field(min_length=1)
+    namespace: Name | None = Field(default=None, description="The ServiceAccount's namespace.")
+
+    @model_validator(mode="after")
+    def _namespace(self) -> Subject:
+        if (self.kind == "ServiceAccount") != (self.namespace is not None):
+            raise ValueError("a ServiceAccount subject needs its namespace; users and groups have none")
+        return self
+
+
+class NetworkPolicySettings(Model):
+    """Default-deny NetworkPolicies in the agent's namespace, with the project's traffic allowed."""
+
+    enabled: bool = Field(default=True, description="false: no NetworkPolicies (the opt-out).")
+    ingress_from: list[Name] = Field(
+        default_factory=lambda: ["ingress-nginx"],
+        description="Namespaces whose pods may connect to the slot's pods (the ingress controller's).",
+    )
+    internet_egress: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="Pod label selectors (matchLabels) of pods that may reach the internet; the agent's may.",
+    )
+    api_server: list[str] = Field(
+        default_factory=list,
+        description="CIDRs of the Kubernetes API for the agent; empty: TCP 443 and 6443 to any address.",
+    )
+
+
+class SecuritySettings(Model):
+    """What contains the agent besides its Role (docs/security.md)."""
+
+    runners: list[Subject] = Field(
+        default_factory=list,
+        description="CI runners' identities: the cluster stack lets them claim slots (Leases in codex-system).",
+    )
+    network_policy: NetworkPolicySettings = Field(default_factory=NetworkPolicySettings)
+
+
+def one_cluster_environment(environments: dict[str, Environment]) -> dict[str, Environment]:
+    """At most one environment owns the cluster-wide objects, and it stands alone: ``from`` would
+    pass ``scope`` on (or take another environment's settings into the cluster stack)."""
+    cluster = sorted(name for name, env in environments.items() if env.scope == "cluster")
+    if len(cluster) > 1:
+        raise ValueError(f"only one environment may have scope: cluster, not {', '.join(cluster)}")
+    for name, env in environments.items():
+        if cluster and env.from_ is not None and (name in cluster or env.from_ in cluster):
+            raise ValueError(f"environment {name!r}: a scope: cluster environment neither inherits nor is inherited")
+    return environments
+
+
 class RepairSettings(Model):
     """What repair mode deploys (SPEC §5)."""
 
@@ -267,9 +327,12 @@ class ServicesFile(Model):
     base_domain: dict[str, str] = Field(default_factory=dict)
     versions: StrMap = Field(default_factory=dict)
     images: dict[str, Image] = Field(default_factory=dict)
-    environments: dict[str, Environment] = Field(default_factory=dict)
+    environments: Annotated[dict[str, Environment], AfterValidator(one_cluster_environment)] = Field(
+        default_factory=dict
+    )
     data_paths: DataPaths | None = None
     hooks: StackHooks = Field(default_factory=StackHooks)
     infrastructure: list[Infrastructure] = Field(default_factory=list)
     services: list[Service] = Field(default_factory=list)
     repair: RepairSettings = Field(default_factory=RepairSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)

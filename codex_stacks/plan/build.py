@@ -11,6 +11,7 @@ from codex_stacks.config.model import Infrastructure, Service, ServicesFile
 from codex_stacks.config.templating import is_enabled
 from codex_stacks.errors import CodexError, Location, PlanError
 from codex_stacks.plan.agent import AGENT_COMPONENT, agent_objects
+from codex_stacks.plan.containment import secure_plan
 from codex_stacks.plan.hooks import PlannedHook, plan_hooks
 from codex_stacks.plan.kinds import tier
 from codex_stacks.plan.objects import KubeObject, manifest_path, render_manifest
@@ -26,7 +27,7 @@ from codex_stacks.plan.target import (
     template_context,
 )
 
-ComponentKind = Literal["InfrastructureGroup", "ServiceComponent", "CodexAgent"]
+ComponentKind = Literal["InfrastructureGroup", "ServiceComponent", "CodexAgent", "CodexSystem"]
 AGENT_SERVICE = "codex"
 """The service that runs the agent; its Deployment is the one ``prompt run`` waits for."""
 
@@ -78,6 +79,8 @@ class Plan:
     hooks: tuple[PlannedHook, ...] = ()
     repair_set: frozenset[str] = frozenset()
     """Components a repair run deploys (all of them in repair mode): the ``--target`` source."""
+    namespace_labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels of the Namespace the program creates itself (when no component owns it)."""
 
     @property
     def objects(self) -> list[KubeObject]:
@@ -198,7 +201,9 @@ def _selection(
         else:
             infra.append((index, group))
     for index, service in enumerate(settings.services):
-        if repair and service.name not in settings.repair.services:
+        if target.environment.scope == "cluster":
+            skipped.append(Skipped("ServiceComponent", service.name, "the cluster stack deploys no services"))
+        elif repair and service.name not in settings.repair.services:
             skipped.append(Skipped("ServiceComponent", service.name, "not in the repair set"))
         elif not is_enabled(service.when):
             skipped.append(Skipped("ServiceComponent", service.name, _disabled(service.when)))
@@ -249,6 +254,11 @@ def _dependency_order(components: Sequence[ComponentPlan], first: str | None) ->
 
 def build_plan(request: PlanRequest) -> Plan:
     """The whole plan, or a CodexError before anything is deployed (SPEC §9)."""
+    return secure_plan(_plan(request), request, plan_of=_plan, resolve=resolve_stack)
+
+
+def _plan(request: PlanRequest) -> Plan:
+    """The plan of the stack's own items, before what contains the agent is added."""
     target, settings, context = load_settings(request)
     infra, services, skipped = _selection(settings, target, request, context)
     selected = {item.name for _, item in infra} | {item.name for _, item in services}

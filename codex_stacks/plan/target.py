@@ -8,9 +8,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, NonNegativeInt, ValidationError
+from pydantic import AfterValidator, Field, NonNegativeInt, ValidationError
 
 from codex_stacks.config.base import Model
 from codex_stacks.config.loader import (
@@ -20,10 +20,11 @@ from codex_stacks.config.loader import (
     validate_document,
     validation_error,
 )
-from codex_stacks.config.model import DNS_LABEL, Environment, Name, ServicesFile, StrMap
+from codex_stacks.config.model import DNS_LABEL, Environment, Name, ServicesFile, StrMap, one_cluster_environment
 from codex_stacks.config.templating import render
 from codex_stacks.config.yamlio import line_of
 from codex_stacks.errors import ConfigError, Location, PlanError
+from codex_stacks.plan.cluster import SYSTEM_NAMESPACE
 
 Mode = Literal["normal", "repair"]
 MODES: tuple[Mode, ...] = ("normal", "repair")
@@ -104,7 +105,9 @@ class Prelude(Model, extra="ignore"):
     namespace: _NamespacePrelude = Field(default_factory=_NamespacePrelude)
     versions: StrMap = Field(default_factory=dict)
     base_domain: dict[str, str] = Field(default_factory=dict)
-    environments: dict[str, Environment] = Field(default_factory=dict)
+    environments: Annotated[dict[str, Environment], AfterValidator(one_cluster_environment)] = Field(
+        default_factory=dict
+    )
     max_slots: NonNegativeInt = 0
     registry: str | None = None
     data_paths: _DataPathsPrelude | None = None
@@ -280,6 +283,12 @@ def resolve_target(request: PlanRequest, prelude: Prelude, *, source: Path, text
                 hint=f"use a slot from 1 to {prelude.max_slots}, or raise maxSlots",
             )
     environment = resolve_environment(env_name, envs)
+    if environment.scope == "cluster" and env_name == SLOT_ENVIRONMENT:
+        raise PlanError(
+            f"environment {SLOT_ENVIRONMENT!r} has slots, so it cannot have scope: cluster",
+            location=Location(file=source, path=f"environments.{env_name}.scope"),
+            hint="give the cluster-wide objects an environment of their own, e.g. 'cluster'",
+        )
     if environment.mode is not None and environment.mode != mode:
         raise PlanError(
             f"environment {env_name!r} runs only in {environment.mode} mode, not {mode}",
@@ -294,7 +303,15 @@ def resolve_target(request: PlanRequest, prelude: Prelude, *, source: Path, text
     resolve.values["registry"] = registry
     base_domain = resolve(_lookup(env_name, prelude.base_domain, envs) or "", f"baseDomain.{env_name}")
     resolve.values["base_domain"] = base_domain
-    if request.namespace:
+    if environment.scope == "cluster":
+        if request.namespace and request.namespace != SYSTEM_NAMESPACE:
+            raise PlanError(
+                f"the namespace of a scope: cluster environment is always {SYSTEM_NAMESPACE}",
+                location=Location(path="codex:namespace"),
+                hint=f"remove codex:namespace from {STACK_CONFIG_FILE.format(stack=request.stack)}",
+            )
+        namespace = SYSTEM_NAMESPACE  # slot claims and the containment policy's home, for every project
+    elif request.namespace:
         namespace = request.namespace
     else:
         pattern = _lookup(env_name, prelude.namespace.patterns, envs)
