@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, NonNegativeInt, ValidationInfo, model_validator
@@ -267,6 +268,16 @@ class Subject(Model):
         return self
 
 
+def _cidrs(values: list[str]) -> list[str]:
+    """IPv4 or IPv6 networks, as a NetworkPolicy's ipBlock takes them."""
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a CIDR such as 10.0.0.1/32") from None
+    return values
+
+
 class NetworkPolicySettings(Model):
     """Default-deny NetworkPolicies in the agent's namespace, with the project's traffic allowed."""
 
@@ -275,11 +286,11 @@ class NetworkPolicySettings(Model):
         default_factory=lambda: ["ingress-nginx"],
         description="Namespaces whose pods may connect to the slot's pods (the ingress controller's).",
     )
-    internet_egress: list[dict[str, str]] = Field(
+    internet_egress: list[Annotated[dict[str, str], Field(min_length=1)]] = Field(
         default_factory=list,
         description="Pod label selectors (matchLabels) of pods that may reach the internet; the agent's may.",
     )
-    api_server: list[str] = Field(
+    api_server: Annotated[list[str], AfterValidator(_cidrs)] = Field(
         default_factory=list,
         description="CIDRs of the Kubernetes API for the agent; empty: TCP 443 and 6443 to any address.",
     )

@@ -565,3 +565,9 @@ def test_the_runtime_stays_out_even_when_the_folder_table_lets_it_in(path: str) 
     )
     assert not decision.allowed
     assert decision.messages == ["the codex agent may not mount the container runtime"]
+
+
+def test_the_cluster_stacks_namespace_cannot_be_moved() -> None:
+    """Runners claim slots in codex-system whatever the project: the cluster stack lives there."""
+    with pytest.raises(PlanError, match="always codex-system"):
+        build_plan(PlanRequest(stack="cluster", project_dir=EXAMPLE, namespace="elsewhere"))
