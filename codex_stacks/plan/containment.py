@@ -256,7 +256,7 @@ def agent_host_folders(plan: Plan, request: PlanRequest, plan_of: PlanOf) -> dic
 
 def cluster_security(plan: Plan, request: PlanRequest, plan_of: PlanOf) -> Plan:
     """The cluster stack's plan with the containment policy and the slot-claim rights added."""
-    from codex_stacks.plan.build import ComponentPlan
+    from codex_stacks.plan.build import ComponentPlan  # here, not above: build imports this module
 
     if plan.target.mode == "repair":
         raise PlanError(
