@@ -571,3 +571,106 @@ def test_the_cluster_stacks_namespace_cannot_be_moved() -> None:
     """Runners claim slots in codex-system whatever the project: the cluster stack lives there."""
     with pytest.raises(PlanError, match="always codex-system"):
         build_plan(PlanRequest(stack="cluster", project_dir=EXAMPLE, namespace="elsewhere"))
+
+
+def test_a_namespace_missing_from_the_table_gets_no_host_folders() -> None:
+    policy, binding = policy_and_binding()
+    stray = copy.deepcopy(namespace_of(f"ai-slot-{SLOT}"))
+    stray["metadata"]["name"] = "project-example-dev-11"  # beyond maxSlots: no stack lists it
+    user = "system:serviceaccount:project-example-dev-11:codex-sa"
+
+    def decision(spec: dict[str, Any]) -> Decision:
+        return admit(
+            policy,
+            binding,
+            request=_request("Pod", "CREATE", user, namespace="project-example-dev-11"),
+            obj=WORKLOADS["Pod"][2](spec),
+            namespace=stray,
+            param_objects=[binding],
+        )
+
+    assert not decision(_mount(f"{EXAMPLE.resolve()}/slots/11/src")).allowed
+    assert decision(_pod()).allowed
+
+
+LOG_READER = """\
+project: demo
+maxSlots: 1
+environments:
+  ai: {}
+  cluster: {scope: cluster}
+dataPaths:
+  root: /srv/demo-data
+infrastructure:
+  - name: base
+    when: "{{ env != 'cluster' }}"
+    manifests:
+      - path: ns.yaml
+      - path: reader.yaml
+services:
+  - name: codex
+    manifests:
+      - path: codex.yaml
+"""
+READER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: reader
+spec:
+  selector: {matchLabels: {app: reader}}
+  template:
+    metadata: {labels: {app: reader}}
+    spec:
+      containers: [{name: reader, image: reader}]
+      volumes:
+        - {name: logs, hostPath: {path: /var/log}}
+        - {name: app, hostPath: {path: /srv/demo-app/{{ slot }}}}
+"""
+AGENT_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: codex
+spec:
+  selector: {matchLabels: {app: codex}}
+  template:
+    metadata: {labels: {app: codex}}
+    spec:
+      serviceAccountName: codex-sa
+      containers: [{name: codex, image: codex}]
+"""
+
+
+def test_system_folders_never_reach_the_table_even_when_the_project_mounts_them(
+    make_project: Callable[..., Path],
+) -> None:
+    root = make_project(
+        LOG_READER,
+        {
+            "ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{ namespace }}\n",
+            "reader.yaml": READER,
+            "codex.yaml": AGENT_DEPLOYMENT,
+        },
+    )
+    cluster = run_program("cluster", {"codex:projectDir": str(root)})
+    (policy,) = registered(cluster, "ValidatingAdmissionPolicy")
+    (binding,) = registered(cluster, "ValidatingAdmissionPolicyBinding")
+    assert binding["metadata"]["annotations"]["host-folders.codex-stacks.dev/demo-ai-1"].splitlines() == [
+        "/srv/demo-app/1",
+        "/srv/demo-data/slots/1",
+    ]
+    slot = run_program("ai-slot-1", {"codex:projectDir": str(root)})
+    (namespace,) = registered(slot, "Namespace")
+    (reader,) = [d for d in registered(slot, "Deployment") if d["metadata"]["name"] == "reader"]
+    decision = admit(
+        policy,
+        binding,
+        request=_request("Deployment", "UPDATE", "system:serviceaccount:demo-ai-1:codex-sa", namespace="demo-ai-1"),
+        obj=reader,
+        old=reader,
+        namespace=namespace,
+        param_objects=[binding],
+    )
+    assert not decision.allowed  # /var/log stays the deployer's to mount
+    assert any("/var/log" in message for message in decision.messages)
