@@ -22,7 +22,7 @@ import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -31,6 +31,7 @@ import jinja2
 from jinja2 import nodes
 from jinja2.debug import rewrite_traceback_stack
 from jinja2.exceptions import SecurityError
+from jinja2.parser import Parser
 from jinja2.sandbox import SandboxedEnvironment
 
 from codex_stacks.errors import CodexError, Location, TemplateError
@@ -186,11 +187,14 @@ def _blank(text: str) -> bool:
 
 
 @lru_cache(maxsize=8192)
-def _compile(source: str, name: str) -> tuple[bool, jinja2.Template]:
-    """``source`` compiled once; True when it is exactly one expression (its value is kept)."""
+def _compile(source: str, name: str) -> tuple[bool | None, jinja2.Template]:
+    """``source`` compiled once: True when it is exactly one expression (its value is kept),
+    False for text, None when it holds statements (not allowed in a value)."""
     env = environment()
     tree = env.parse(source, name=name, filename=name)
     body = tree.body
+    if any(not isinstance(node, nodes.Output) for node in body):
+        return None, env.from_string("")
     single = None
     if len(body) == 1 and isinstance(body[0], nodes.Output):
         parts = [node for node in body[0].nodes if not (isinstance(node, nodes.TemplateData) and _blank(node.data))]
@@ -201,11 +205,6 @@ def _compile(source: str, name: str) -> tuple[bool, jinja2.Template]:
         tree.set_environment(env)
     code = env.compile(tree, name=name, filename=name)
     return single is not None, env.template_class.from_code(env, code, env.make_globals(None))
-
-
-def _statements(source: str, name: str) -> bool:
-    tree = environment().parse(source, name=name, filename=name)
-    return any(not isinstance(node, nodes.Output) for node in tree.body)
 
 
 def _fail(exc: BaseException, *, where: Callable[[int | None], Location], name: str, scope: Mapping[str, Any]) -> None:
@@ -269,14 +268,17 @@ def evaluate(
 ) -> Any:
     """The value of one services.yaml scalar: one ``{{ expression }}`` keeps its type; other text
     is rendered to a string (marked :class:`Outside` when outside text went into it)."""
+    pieces = _pieces(source, name)
+    if pieces is not None:
+        return _evaluate_pieces(pieces, scope, where=where, name=name, known=known)
     try:
-        if _statements(source, name):
+        single, template = _compile(source, name)
+        if single is None:
             raise TemplateError(
                 "only {{ … }} expressions are allowed in services.yaml values, not {% … %} statements",
                 location=where(None),
                 hint="use when: to switch an item on or off, and vars: for values computed once",
             )
-        single, template = _compile(source, name)
         value, seen = _run(template, scope, _Output(mode="track", known=known), expression=single)
     except CodexError as exc:
         if exc.location.file is None and exc.location.line is None:
@@ -288,6 +290,95 @@ def evaluate(
     if not single and seen:
         return Outside(value, origin=seen[0].origin, secret=any(item.secret for item in seen))
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """Literal text of a value, or one of its expressions (compiled once, shared by every value)."""
+
+    text: str | None
+    expression: jinja2.Template | None
+    line: int
+
+
+_EXPRESSION_RE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+
+
+@lru_cache(maxsize=8192)
+def _pieces(source: str, name: str) -> tuple[_Piece, ...] | None:
+    """``source`` split into text and expressions; None when only the full compiler can read it
+    (statements, comments, whitespace control, or braces the split cannot place)."""
+    if "{%" in source or "{#" in source or "{{-" in source or "-}}" in source:
+        return None
+    pieces: list[_Piece] = []
+    position = 0
+    for match in _EXPRESSION_RE.finditer(source):
+        line = source.count("\n", 0, match.start()) + 1
+        if match.start() > position:
+            pieces.append(_Piece(text=source[position : match.start()], expression=None, line=line))
+        try:
+            pieces.append(_Piece(text=None, expression=_expression(match.group(1), name), line=line))
+        except jinja2.TemplateSyntaxError:
+            return None
+        position = match.end()
+    if position < len(source):
+        pieces.append(_Piece(text=source[position:], expression=None, line=source.count("\n", 0, position) + 1))
+    if any(piece.text is not None and ("{{" in piece.text or "}}" in piece.text) for piece in pieces):
+        return None
+    return tuple(pieces)
+
+
+@lru_cache(maxsize=8192)
+def _expression(source: str, name: str) -> jinja2.Template:
+    """One expression compiled to a template that stores its value in ``result``."""
+    env = environment()
+    parser = Parser(env, source, name=name, filename=name, state="variable")
+    expression = parser.parse_expression()
+    if not parser.stream.eos:
+        raise jinja2.TemplateSyntaxError("expected the end of the expression", 1, name, name)
+    tree = nodes.Template([nodes.Assign(nodes.Name("result", "store"), expression, lineno=1)], lineno=1)
+    tree.set_environment(env)
+    code = env.compile(tree, name=name, filename=name)
+    return env.template_class.from_code(env, code, env.make_globals(None))
+
+
+def _shifted(where: Callable[[int | None], Location], first: int, line: int | None) -> Location:
+    """The location of line ``line`` of an expression that starts on line ``first`` of its value."""
+    return where(first + (line or 1) - 1)
+
+
+def _evaluate_pieces(
+    pieces: tuple[_Piece, ...],
+    scope: Mapping[str, Any],
+    *,
+    where: Callable[[int | None], Location],
+    name: str,
+    known: OutsideValues,
+) -> Any:
+    expressions = [piece for piece in pieces if piece.expression is not None]
+    single = len(expressions) == 1 and all(piece.text is None or _blank(piece.text) for piece in pieces)
+    policy = _Output(mode="track", known=known)
+    output: list[str] = []
+    for piece in pieces:
+        if piece.expression is None:
+            output.append(piece.text or "")
+            continue
+        try:
+            value, _ = _run(piece.expression, scope, policy, expression=True)
+            if single:
+                return value
+            output.append(str(policy.finalize(value)))
+        except CodexError as exc:
+            if exc.location.file is None and exc.location.line is None:
+                raise TemplateError(exc.message, location=where(piece.line), hint=exc.hint) from None
+            raise
+        except Exception as exc:  # every failure of a template is the template's
+            _fail(exc, where=partial(_shifted, where, piece.line), name=name, scope=scope)
+            raise
+    text = "".join(output)
+    if policy.seen:
+        return Outside(text, origin=policy.seen[0].origin, secret=any(item.secret for item in policy.seen))
+    return text
 
 
 @dataclass(frozen=True)
