@@ -232,6 +232,9 @@ class ServiceImage(Model):
         return f"{self.repository}:{self.tag_template}"
 
 
+NAMESPACES_DESCRIPTION = "Namespaces other than the stack's that this item's objects may name explicitly."
+
+
 class Infrastructure(Model):
     """A group of manifests deployed together (databases, config, ingress …)."""
 
@@ -240,6 +243,7 @@ class Infrastructure(Model):
     manifests: list[ManifestRef] = Field(default_factory=list)
     hooks: ComponentHooks = Field(default_factory=ComponentHooks)
     depends_on: list[str] = Field(default_factory=list)
+    namespaces: list[Name] = Field(default_factory=list, description=NAMESPACES_DESCRIPTION)
 
 
 class Service(Model):
@@ -252,6 +256,7 @@ class Service(Model):
     overlays: dict[str, Overlay] = Field(default_factory=dict)
     hooks: ComponentHooks = Field(default_factory=ComponentHooks)
     depends_on: list[str] = Field(default_factory=list)
+    namespaces: list[Name] = Field(default_factory=list, description=NAMESPACES_DESCRIPTION)
 
 
 class Subject(Model):
@@ -306,18 +311,6 @@ class SecuritySettings(Model):
     network_policy: NetworkPolicySettings = Field(default_factory=NetworkPolicySettings)
 
 
-def one_cluster_environment(environments: dict[str, Environment]) -> dict[str, Environment]:
-    """At most one environment owns the cluster-wide objects, and it stands alone: ``from`` would
-    pass ``scope`` on (or take another environment's settings into the cluster stack)."""
-    cluster = sorted(name for name, env in environments.items() if env.scope == "cluster")
-    if len(cluster) > 1:
-        raise ValueError(f"only one environment may have scope: cluster, not {', '.join(cluster)}")
-    for name, env in environments.items():
-        if cluster and env.from_ is not None and (name in cluster or env.from_ in cluster):
-            raise ValueError(f"environment {name!r}: a scope: cluster environment neither inherits nor is inherited")
-    return environments
-
-
 class RepairSettings(Model):
     """What repair mode deploys (SPEC §5)."""
 
@@ -327,10 +320,30 @@ class RepairSettings(Model):
     services: list[str] = Field(default_factory=lambda: ["codex"])
 
 
+class EnvVar(Model):
+    """A runner environment variable templates may read with ``env_or()``."""
+
+    secret: bool = Field(default=False, description="Masked like a Secret wherever its value ends up.")
+    description: str = ""
+
+
+ENV_VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
 class ServicesFile(Model):
-    """A project's services.yaml, after templating."""
+    """A project's services.yaml (docs/services-yaml.md): YAML whose values may be templates."""
 
     project: Name
+    vars: dict[Annotated[str, Field(pattern=VAR_NAME)], Any] = Field(
+        default_factory=dict,
+        description="Values computed once per stack, in order: each a template that may use the stack's context "
+        "and the vars above it; every template of the project sees them by name.",
+    )
+    env_vars: dict[Annotated[str, Field(pattern=ENV_VAR_NAME)], EnvVar] = Field(
+        default_factory=dict,
+        description="The runner environment variables env_or() may read; nothing else is readable.",
+    )
     codex: CodexSettings = Field(default_factory=CodexSettings)
     namespace: NamespaceSettings = Field(default_factory=NamespaceSettings)
     max_slots: NonNegativeInt = 0
@@ -338,9 +351,7 @@ class ServicesFile(Model):
     base_domain: dict[str, str] = Field(default_factory=dict)
     versions: StrMap = Field(default_factory=dict)
     images: dict[str, Image] = Field(default_factory=dict)
-    environments: Annotated[dict[str, Environment], AfterValidator(one_cluster_environment)] = Field(
-        default_factory=dict
-    )
+    environments: dict[str, Environment] = Field(default_factory=dict)
     data_paths: DataPaths | None = None
     hooks: StackHooks = Field(default_factory=StackHooks)
     infrastructure: list[Infrastructure] = Field(default_factory=list)

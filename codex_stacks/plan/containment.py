@@ -35,9 +35,10 @@ from codex_stacks.plan.policy import (
     covering_folders,
     policy_objects,
 )
-from codex_stacks.plan.target import SLOT_ENVIRONMENT, Mode, PlanRequest, Target, resolve_environment
+from codex_stacks.plan.target import SLOT_ENVIRONMENT, Mode, PlanRequest, Target
 
 if TYPE_CHECKING:
+    from codex_stacks.config.settings import Settings
     from codex_stacks.plan.build import Plan
 
 PlanOf = Callable[[PlanRequest], "Plan"]
@@ -57,8 +58,28 @@ def _pod_objects(plans: Iterable[Plan]) -> list[Mapping[str, Any]]:
     return [obj.manifest for plan in plans for obj in plan.objects if pod_spec(obj.manifest) is not None]
 
 
+def _scopes(settings: Settings) -> dict[str, str | None]:
+    """Each environment's ``scope`` (inherited along ``from`` like every other field)."""
+    return {name: settings.environment(name).scope for name in settings.document.environments}
+
+
+def check_cluster_environment(settings: Settings) -> None:
+    """At most one environment owns the cluster-wide objects, and it stands alone: ``from`` would
+    pass ``scope`` on, or take another environment's settings into the cluster stack."""
+    document = settings.document
+    cluster = sorted(name for name, scope in _scopes(settings).items() if scope == CLUSTER_SCOPE)
+    for name, parent in document.env_from.items():
+        if parent is not None and (name in cluster or parent in cluster):
+            document.fail(
+                f"environment {name!r}: a scope: cluster environment neither inherits nor is inherited",
+                ["environments", name, "from"],
+            )
+    if len(cluster) > 1:
+        document.fail(f"only one environment may have scope: cluster, not {', '.join(cluster)}", ["environments"])
+
+
 def _cluster_environment(plan: Plan) -> str | None:
-    return next((name for name, env in plan.settings.environments.items() if env.scope == CLUSTER_SCOPE), None)
+    return next((name for name, scope in _scopes(plan.settings).items() if scope == CLUSTER_SCOPE), None)
 
 
 def _outside(plan: Plan) -> Iterable[tuple[str, KubeObject]]:
@@ -97,8 +118,8 @@ def _siblings(plan: Plan, request: PlanRequest, plan_of: PlanOf, resolve: Resolv
     found: list[Plan | None] = []
     if plan.target.is_slot:
         return found
-    for name in plan.settings.environments:
-        environment = resolve_environment(name, plan.settings.environments)
+    for name in plan.settings.document.environments:
+        environment = plan.settings.environment(name)
         if name in (plan.target.env, SLOT_ENVIRONMENT) or environment.scope == CLUSTER_SCOPE:
             continue
         other = _request(request, name, environment.mode or "normal")
@@ -217,8 +238,8 @@ def agent_host_folders(plan: Plan, request: PlanRequest, plan_of: PlanOf) -> dic
     their data folders: every slot ``ai-slot-1…maxSlots`` and every long-lived environment."""
     settings = plan.settings
     stacks: list[tuple[str, Mode]] = []
-    for name in settings.environments:
-        environment = resolve_environment(name, settings.environments)
+    for name in settings.document.environments:
+        environment = settings.environment(name)
         if environment.scope == CLUSTER_SCOPE:
             continue
         mode: Mode = environment.mode or "normal"
@@ -241,7 +262,7 @@ def agent_host_folders(plan: Plan, request: PlanRequest, plan_of: PlanOf) -> dic
         if other.target.is_slot and settings.max_slots == 0 and _has_agent(other):
             raise PlanError(
                 "maxSlots is 0 (no limit), but the containment policy must list every slot's folders",
-                location=Location(file=request.services_path, path="maxSlots"),
+                location=settings.document.location(["maxSlots"]),
                 hint="set maxSlots to the number of slots the cluster may run",
             )
         by_namespace.setdefault(other.target.namespace, []).append(other)
@@ -291,7 +312,8 @@ def cluster_security(plan: Plan, request: PlanRequest, plan_of: PlanOf) -> Plan:
 
 def secure_plan(plan: Plan, request: PlanRequest, *, plan_of: PlanOf, resolve: ResolveOf) -> Plan:
     """The plan with what contains the agent added; ``plan_of`` plans another stack of the same
-    project without this step, ``resolve`` runs only its first template pass."""
+    project without this step, ``resolve`` only binds another stack (its namespace)."""
+    check_cluster_environment(plan.settings)
     if plan.target.environment.scope == CLUSTER_SCOPE:
         return cluster_security(plan, request, plan_of)
     return namespace_security(plan, request, plan_of, resolve)

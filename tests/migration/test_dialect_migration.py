@@ -1,0 +1,150 @@
+"""Both examples register exactly what they did before services.yaml became structure-first.
+
+``before/`` was recorded with the old two-pass dialect (see README.md here); every stack of both
+examples must register the same resources with the same inputs, parents, dependencies and
+options now. Differences made on purpose after the migration are listed in ``INTENTIONAL``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codex_stacks.offline.runner import Secret, run_program
+from codex_stacks.stackconfig import program_config, with_overrides
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
+CASES = sorted(HERE.glob("before/*.json"))
+_ENV_PREFIXES = ("CODE_ROOT", "BASE_DOMAIN", "REGISTRY", "DATA_ROOT", "ALIMENTOR", "ISSUE", "PR_", "CODEX_WORKSPACE")
+
+_ROLE = "the agent's Role names every resource, never RBAC or what limits the agent (docs/security.md)"
+_LABELS = "Pod Security and containment labels on the namespace (docs/security.md)"
+_POLICIES = "a slot's default-deny NetworkPolicies, in the agent's component (docs/security.md)"
+_WAITS = "waits for the agent's component, which now holds the slot's NetworkPolicies"
+_GUARD = "the rendered objects it guards changed (labels, Role, NetworkPolicies)"
+_CLUSTER = "cluster-wide groups belong to the cluster stack alone (docs/security.md, 'The cluster stack')"
+_NETWORK_POLICIES = (
+    "codex-default-deny",
+    "codex-allow-same-namespace",
+    "codex-allow-dns",
+    "codex-allow-ingress-controller",
+    "codex-allow-agent-egress",
+)
+_SLOT_CASES = {
+    "alimentor--ai-slot-2--normal.json": ("alimentor-dev-2", "base", ()),
+    "alimentor--ai-slot-2--repair.json": ("alimentor-dev-2", "base", ()),
+    "project-example--ai-slot-3--normal.json": (
+        "project-example-dev-3",
+        "namespace-and-config",
+        ("codex-allow-internet-0",),
+    ),
+    "project-example--ai-slot-3--repair.json": (
+        "project-example-dev-3",
+        "namespace-and-config",
+        ("codex-allow-internet-0",),
+    ),
+}
+INTENTIONAL: dict[tuple[str, str], str] = {}
+"""(case file, resource name) → why that registration differs from the recorded one on purpose."""
+for _case, (_namespace, _owner, _extra) in _SLOT_CASES.items():
+    INTENTIONAL[(_case, "codex-agent/role/codex-agent")] = _ROLE
+    INTENTIONAL[(_case, f"{_owner}/namespace/{_namespace}")] = _LABELS
+    INTENTIONAL[(_case, "codex/deployment/codex")] = _WAITS
+    INTENTIONAL[(_case, "codex/hook/beforeApply/ensure-codex-secrets")] = _GUARD
+    INTENTIONAL[(_case, "codex/hook/afterApply/reuse-dev-tls-secret")] = _GUARD
+    INTENTIONAL[(_case, "hook/beforeAll/ensure-data-dirs")] = _GUARD
+    for _policy in (*_NETWORK_POLICIES, *_extra):
+        INTENTIONAL[(_case, f"codex-agent/networkpolicy/{_policy}")] = _POLICIES
+for _case, _namespace in [
+    ("alimentor--ai-staging--normal.json", "base/namespace/alimentor-staging"),
+    ("project-example--ai-staging--normal.json", "namespace-and-config/namespace/project-example-staging"),
+    ("project-example--dev--normal.json", "namespace-and-config/namespace/project-example-dev"),
+]:
+    INTENTIONAL[(_case, _namespace)] = _LABELS
+    INTENTIONAL[(_case, "hook/beforeAll/ensure-data-dirs")] = _GUARD
+INTENTIONAL[("project-example--ai-repair--repair.json", "codex-agent/role/codex-agent")] = _ROLE
+INTENTIONAL[("project-example--ai-repair--repair.json", "codex/hook/beforeApply/ensure-codex-secrets")] = _GUARD
+INTENTIONAL[("project-example--ai-repair--repair.json", "hook/beforeAll/ensure-data-dirs")] = _GUARD
+for _case in ("project-example--ai-staging--normal.json", "project-example--dev--normal.json"):
+    for _name in (
+        "cluster-dns",
+        "tls-issuer",
+        "cluster-dns/configmap/kube-system/coredns",
+        "tls-issuer/clusterissuer/letsencrypt",
+    ):
+        INTENTIONAL[(_case, _name)] = _CLUSTER
+INTENTIONAL_OUTPUTS: dict[tuple[str, str], str] = {
+    **{(_case, "repairTargets"): _POLICIES for _case in _SLOT_CASES},
+    **{
+        (_case, key): _CLUSTER
+        for _case in ("project-example--ai-staging--normal.json", "project-example--dev--normal.json")
+        for key in ("components", "skipped")
+    },
+}
+"""(case file, stack output) → why that output differs on purpose."""
+
+
+def _name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return {"__secret__": _plain(value.value)}
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, str):
+        return value.replace(str(ROOT), "<ROOT>")
+    return value
+
+
+def test_every_stack_of_both_examples_was_recorded() -> None:
+    names = {path.name for path in CASES}
+    assert len(names) == 8
+    assert {"project-example--ai-slot-3--normal.json", "alimentor--ai-slot-2--repair.json"} <= names
+
+
+@pytest.mark.parametrize("case", CASES, ids=[path.stem for path in CASES])
+def test_registrations_are_unchanged(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for key in list(os.environ):
+        if key.startswith(_ENV_PREFIXES):
+            monkeypatch.delenv(key)
+    before = json.loads(case.read_text(encoding="utf-8"))
+    example = case.name.split("--", 1)[0]
+    mode = before["mode"]
+    config = with_overrides(
+        program_config(before["stack"]),
+        project_dir=ROOT / "examples" / example,
+        mode=None if mode == "normal" else mode,
+    )
+    run = run_program(before["stack"], config)
+    now = {
+        r.urn: {
+            "type": r.type,
+            "name": r.name,
+            "urn": r.urn,
+            "parent": r.parent,
+            "inputs": _plain(r.inputs),
+            "dependencies": sorted(r.dependencies),
+            "retainOnDelete": r.retain_on_delete,
+        }
+        for r in run.registrations
+    }
+    recorded = {item["urn"]: item for item in before["registrations"]}
+    expected_urns = {urn for urn in recorded if (case.name, _name(urn)) not in INTENTIONAL}
+    actual_urns = {urn for urn in now if (case.name, _name(urn)) not in INTENTIONAL}
+    assert actual_urns == expected_urns
+    for urn in sorted(expected_urns):
+        assert now[urn] == recorded[urn], urn
+    outputs = _plain(run.outputs)
+    for key in sorted(set(outputs) | set(before["outputs"])):
+        if (case.name, key) not in INTENTIONAL_OUTPUTS:
+            assert outputs.get(key) == before["outputs"].get(key), key
