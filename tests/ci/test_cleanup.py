@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from codex_stacks.ci.cleanup import safe_data_dir
 from codex_stacks.ci.errors import CiError
 from codex_stacks.cli.app import app
-from tests.ci.conftest import PulumiDouble, read_outputs
-from tests.ci.kube_api import KubeApi
+from tests.ci.conftest import CI_TOKEN, PulumiDouble, deleted_namespaces, read_outputs, slot_namespaces
+from tests.support.kube_double import KubeDouble, free_port
 
 runner = CliRunner()
 
@@ -33,9 +33,10 @@ def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_cleanup_by_issue_destroys_removes_and_deletes_data(
-    pulumi_double: PulumiDouble, github_files: tuple[Path, Path], data_root: Path, kube_api: KubeApi
+    pulumi_double: PulumiDouble, github_files: tuple[Path, Path], data_root: Path, kube_api: KubeDouble
 ) -> None:
-    kube_api.state.present = {"ns-ai-slot-3", "ns-ai-slot-4"}
+    kube_api.create_namespace("ns-ai-slot-3")
+    kube_api.create_namespace("ns-ai-slot-4")
     pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7"}, resources=12)
     pulumi_double.make_stack("ai-slot-4", tags={"codex:binding": "issue-8"}, resources=12)
     result = runner.invoke(app, ["ci", "cleanup", "--issue", "7"])
@@ -49,13 +50,13 @@ def test_cleanup_by_issue_destroys_removes_and_deletes_data(
     assert (data_root / "slots" / "4" / "postgres" / "PG_VERSION").exists()
     assert read_outputs(github_files[0]) == {"stack": "ai-slot-3", "removed": "true", "namespace": "ns-ai-slot-3"}
     # the namespace the stack's outputs named (read before destroy), through the kubeconfig's credentials
-    assert kube_api.state.deletes() == ["ns-ai-slot-3"]
-    assert {auth for _, _, auth in kube_api.state.requests} == {"Bearer kube-t0ken"}
-    assert kube_api.state.present == {"ns-ai-slot-4"}
+    assert deleted_namespaces(kube_api) == ["ns-ai-slot-3"]
+    assert {request.authorization for request in kube_api.requests} == {f"Bearer {CI_TOKEN}"}
+    assert slot_namespaces(kube_api) == {"ns-ai-slot-4"}
     assert "namespace ns-ai-slot-3 deleted" in result.output
 
 
-def test_cleanup_keep_data(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
+def test_cleanup_keep_data(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeDouble) -> None:
     pulumi_double.make_stack("ai-slot-3", resources=2)
     result = runner.invoke(app, ["ci", "cleanup", "--stack", "ai-slot-3", "--keep-data"])
     assert result.exit_code == 0, result.output
@@ -72,7 +73,7 @@ def test_cleanup_of_unbound_issue_is_a_no_op(pulumi_double: PulumiDouble, github
     assert read_outputs(github_files[0])["removed"] == "false"
 
 
-def test_cleanup_waits_out_a_lock(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
+def test_cleanup_waits_out_a_lock(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeDouble) -> None:
     pulumi_double.make_stack("ai-slot-3", resources=2)
     pulumi_double.script(destroy=["locked"])
     from codex_stacks.ci.cleanup import remove_stack
@@ -143,7 +144,7 @@ def test_gc_closed_asks_github_and_removes_only_closed(
     github_api: str,
     data_root: Path,
     monkeypatch: pytest.MonkeyPatch,
-    kube_api: KubeApi,
+    kube_api: KubeDouble,
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
     monkeypatch.setenv("GITHUB_REPOSITORY", "acme/shop")
@@ -160,12 +161,14 @@ def test_gc_closed_asks_github_and_removes_only_closed(
         ("/repos/acme/shop/issues/9", "Bearer t0ken"),
     ]
     assert read_outputs(github_files[0]) == {"removed": "ai-slot-3,ai-slot-5", "failed": ""}
-    assert kube_api.state.deletes() == ["ns-ai-slot-3", "ns-ai-slot-5"]
+    assert deleted_namespaces(kube_api) == ["ns-ai-slot-3", "ns-ai-slot-5"]
     assert not (data_root / "slots" / "3").exists()
     assert (data_root / "slots" / "4").exists()
 
 
-def test_gc_older_than_uses_the_last_used_tag(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
+def test_gc_older_than_uses_the_last_used_tag(
+    pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeDouble
+) -> None:
     pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7", "codex:last-used": "2020-01-01T00:00:00Z"})
     pulumi_double.make_stack("ai-slot-4", tags={"codex:binding": "issue-8", "codex:last-used": "2999-01-01T00:00:00Z"})
     result = runner.invoke(app, ["ci", "gc", "--older-than", "7d", "--dry-run"])
@@ -199,7 +202,7 @@ def test_gc_goes_on_after_a_failed_destroy_and_a_failed_lookup(
     github_files: tuple[Path, Path],
     github_api: str,
     data_root: Path,
-    kube_api: KubeApi,
+    kube_api: KubeDouble,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """One broken slot must not keep gc from the rest: every failure is reported, outputs are written."""
@@ -243,8 +246,6 @@ def test_gc_closed_without_a_token_warns(
 
 
 def test_gc_unreachable_github_is_exit_1(pulumi_double: PulumiDouble, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.ci.kube_api import free_port
-
     monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
     pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7"})
     api = f"http://127.0.0.1:{free_port()}"

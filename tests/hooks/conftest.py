@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.hooks.doubles import GithubDouble, KubeDouble, write_kubeconfig
+from tests.hooks.doubles import GithubDouble
+from tests.support.kube_double import KubeDouble
+
+SLOT_NAMESPACE = "alimentor-dev-3"
+"""The slot's namespace: the stack's first group creates it before any component's hook runs."""
 
 
 @pytest.fixture
 def kube(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[KubeDouble]:
-    """A Kubernetes API double; ``KUBECONFIG`` points at it for the provider code."""
-    double = KubeDouble()
-    double.start()
-    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kubeconfig", double.url)))
-    try:
+    """The Kubernetes API double, with the slot namespace; ``KUBECONFIG`` points at it for the provider code."""
+    with KubeDouble(namespaces=(SLOT_NAMESPACE,)) as double:
+        monkeypatch.setenv("KUBECONFIG", str(double.kubeconfig(tmp_path / "kubeconfig")))
         yield double
-    finally:
-        double.stop()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Loopback HTTP test doubles of the Kubernetes and GitHub APIs, with injectable faults.
+"""A loopback HTTP test double of the GitHub API, with injectable faults (the Kubernetes one is
+tests/support/kube_double.py).
 
 Only the few endpoints the hooks touch, answering the way the real servers do (status codes,
 ``Status`` bodies, server-set metadata), so the production client code runs unchanged. Faults
@@ -12,12 +13,10 @@ import json
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 
@@ -135,64 +134,6 @@ class LoopbackApi:
         return 404, {"message": f"no endpoint {method} {path}"}
 
 
-def _status(code: int, reason: str, message: str) -> tuple[int, dict[str, Any]]:
-    return code, {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "status": "Failure",
-        "reason": reason,
-        "code": code,
-        "message": message,
-    }
-
-
-class KubeDouble(LoopbackApi):
-    """``/version``, and GET/POST/PUT of objects by path, with server-set metadata."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.objects: dict[str, dict[str, Any]] = {}
-
-    def put(self, path: str, obj: dict[str, Any]) -> None:
-        """Seed an object as the server would hold it."""
-        with self.lock:
-            self.objects[path] = self._stored(obj, path)
-
-    def _stored(self, obj: dict[str, Any], path: str) -> dict[str, Any]:
-        stored = json.loads(json.dumps(obj))
-        metadata = stored.setdefault("metadata", {})
-        parts = path.split("/")
-        if "namespaces" in parts:
-            metadata["namespace"] = parts[parts.index("namespaces") + 1]
-        metadata["uid"] = str(uuid.uuid4())
-        metadata["resourceVersion"] = str(len(self.requests))
-        metadata["creationTimestamp"] = "2026-01-01T00:00:00Z"
-        metadata["managedFields"] = [{"manager": "double"}]
-        return stored
-
-    def handle(self, method: str, path: str, body: Any) -> tuple[int, Any]:
-        path = path.split("?")[0]
-        if method == "GET" and path == "/version":
-            return 200, {"major": "1", "minor": "34", "gitVersion": "v1.34.1"}
-        if method == "GET":
-            if path in self.objects:
-                return 200, self.objects[path]
-            return _status(404, "NotFound", f"{path} not found")
-        if method == "POST":
-            name = (body or {}).get("metadata", {}).get("name")
-            target = f"{path}/{name}"
-            if target in self.objects:
-                return _status(409, "AlreadyExists", f"{name} already exists")
-            self.objects[target] = self._stored(body, target)
-            return 201, self.objects[target]
-        if method == "PUT":
-            if path not in self.objects:
-                return _status(404, "NotFound", f"{path} not found")
-            self.objects[path] = self._stored(body, path)
-            return 200, self.objects[path]
-        return _status(405, "MethodNotAllowed", method)
-
-
 class GithubDouble(LoopbackApi):
     """Issue comments: list, create, edit."""
 
@@ -226,20 +167,6 @@ def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def write_kubeconfig(path: Path, server: str) -> Path:
-    """A kubeconfig with one context pointing at ``server`` (token auth)."""
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "double", "cluster": {"server": server}}],
-        "users": [{"name": "tester", "user": {"token": "double-token"}}],
-        "contexts": [{"name": "double", "context": {"cluster": "double", "user": "tester"}}],
-        "current-context": "double",
-    }
-    path.write_text(json.dumps(config), encoding="utf-8")
-    return path
 
 
 @contextmanager

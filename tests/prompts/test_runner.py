@@ -344,3 +344,23 @@ def test_an_exec_that_could_not_start_is_an_error_not_an_exit_status() -> None:
 )
 def test_the_mode_of_a_run(stack: str, kind: str, mode: str) -> None:
     assert runner.mode_for(kind=kind, stack=stack, project_dir=EXAMPLE) == mode
+
+
+def test_a_role_without_exec_rights_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RBAC as on a cluster: exec needs get *and* create on pods/exec; without create the API answers 403."""
+    rules = [
+        {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get"]},
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
+        {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["get"]},
+    ]
+    cluster = Cluster(namespace=NAMESPACE, deployments={"codex": 0}, rules=rules)
+    for _ in serve(cluster, tmp_path, monkeypatch):
+        with pytest.raises(CodexError) as caught:
+            run_prompt(stack="ai-slot-3", kind="dev_issue", project_dir=EXAMPLE, issue=42, out=io.StringIO())
+    assert "\n" not in caught.value.message
+    message = caught.value.message
+    assert message.startswith("exec in pod codex-new (writing the config file): ")
+    assert "403" in message
+    assert 'cannot create resource \\"pods/exec\\"' in message or 'cannot create resource "pods/exec"' in message
+    assert cluster.files == {}
+    assert cluster.execs == []

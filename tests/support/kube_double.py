@@ -446,19 +446,7 @@ class KubeDouble:
 
     def kubeconfig(self, path: Path, *, token: str = ADMIN_TOKEN, context: str = "double") -> Path:
         """A kubeconfig whose current context points here with ``token`` (TLS: insecure-skip-tls-verify)."""
-        cluster: JsonObject = {"server": self.url}
-        if self.tls is not None:
-            cluster["insecure-skip-tls-verify"] = True
-        config = {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": "double", "cluster": cluster}],
-            "users": [{"name": "double", "user": {"token": token}}],
-            "contexts": [{"name": context, "context": {"cluster": "double", "user": "double"}}],
-            "current-context": context,
-        }
-        path.write_text(json.dumps(config), encoding="utf-8")
-        return path
+        return write_kubeconfig(path, self.url, token=token, context=context, insecure=self.tls is not None)
 
     # ------------------------------------------------------------------ identities and RBAC
 
@@ -1514,6 +1502,25 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 # --------------------------------------------------------------------------- small helpers for tests
+
+
+def write_kubeconfig(
+    path: Path, server: str, *, token: str = ADMIN_TOKEN, context: str = "double", insecure: bool = False
+) -> Path:
+    """A kubeconfig with one context, ``context``, pointing at ``server`` with a bearer token."""
+    cluster: JsonObject = {"server": server}
+    if insecure:
+        cluster["insecure-skip-tls-verify"] = True
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "double", "cluster": cluster}],
+        "users": [{"name": "double", "user": {"token": token}}],
+        "contexts": [{"name": context, "context": {"cluster": "double", "user": "double"}}],
+        "current-context": context,
+    }
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return path
 
 
 def free_port() -> int:
