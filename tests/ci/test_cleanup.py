@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from typer.testing import CliRunner
@@ -16,6 +12,7 @@ from codex_stacks.ci.cleanup import safe_data_dir
 from codex_stacks.ci.errors import CiError
 from codex_stacks.cli.app import app
 from tests.ci.conftest import CI_TOKEN, PulumiDouble, deleted_namespaces, read_outputs, slot_namespaces
+from tests.support.github_double import GithubDouble
 from tests.support.kube_double import KubeDouble, free_port
 
 runner = CliRunner()
@@ -105,47 +102,31 @@ def test_symlink_out_of_the_root_is_refused(tmp_path: Path) -> None:
         safe_data_dir(root=str(tmp_path / "root"), env_dir=str(tmp_path / "root" / "slots" / "3"))
 
 
-class _GitHub(BaseHTTPRequestHandler):
-    states: ClassVar[dict[int, str]] = {}
-    seen: ClassVar[list[tuple[str, str | None]]] = []
-
-    def do_GET(self) -> None:
-        self.seen.append((self.path, self.headers.get("Authorization")))
-        number = int(self.path.rsplit("/", 1)[-1])
-        if number not in self.states:
-            self.send_response(404)
-            self.end_headers()
-            return
-        body = json.dumps({"number": number, "state": self.states[number]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+@pytest.fixture
+def github() -> Iterator[GithubDouble]:
+    """The GitHub API double (tests/support/github_double.py): acme/shop is private, so without a
+    token its issues answer 404, as on GitHub; #7 and #9 are closed, #8 is open, #9 is a pull request."""
+    with GithubDouble(repos={"acme/shop": 11}, private=["acme/shop"]) as double:
+        double.add_issue("acme/shop", 7, state="closed")
+        double.add_issue("acme/shop", 8, state="open")
+        double.add_issue("acme/shop", 9, state="closed", pull=True)
+        yield double
 
 
 @pytest.fixture
-def github_api() -> Iterator[str]:
-    _GitHub.states = {7: "closed", 8: "open", 9: "closed"}
-    _GitHub.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _GitHub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+def github_api(github: GithubDouble) -> str:
+    return github.url
 
 
 def test_gc_closed_asks_github_and_removes_only_closed(
     pulumi_double: PulumiDouble,
     github_files: tuple[Path, Path],
-    github_api: str,
+    github: GithubDouble,
     data_root: Path,
     monkeypatch: pytest.MonkeyPatch,
     kube_api: KubeDouble,
 ) -> None:
+    github_api = github.url
     monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
     monkeypatch.setenv("GITHUB_REPOSITORY", "acme/shop")
     pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7"}, resources=4)
@@ -155,7 +136,7 @@ def test_gc_closed_asks_github_and_removes_only_closed(
     result = runner.invoke(app, ["ci", "gc", "--closed", "--api-url", github_api])
     assert result.exit_code == 0, result.output
     assert pulumi_double.stacks() == ["ai-slot-4", "ai-staging"]
-    assert sorted(_GitHub.seen) == [
+    assert sorted((request.path, request.authorization) for request in github.requests) == [
         ("/repos/acme/shop/issues/7", "Bearer t0ken"),
         ("/repos/acme/shop/issues/8", "Bearer t0ken"),
         ("/repos/acme/shop/issues/9", "Bearer t0ken"),

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from codex_stacks.offline.runner import ProgramRun, run_program
-from tests.hooks.doubles import GithubDouble
 from tests.hooks.helpers import FAST, all_hooks_project
+from tests.support.github_double import GithubDouble
 from tests.support.kube_double import KubeDouble
 from tests.support.provider_host import ProviderHost, ProviderHostError, unwrap_secrets
 
@@ -46,7 +46,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         patch.setenv("ALIMENTOR_DATA_ROOT", str(data_root))
         patch.setenv("ISSUE_TITLE", 'Add "meal plans" $(touch /tmp/never)')
         run = run_program("ai-slot-3", {"codex:projectDir": str(project), "codex:openaiApiKey": CANARY})
-    kube, github = KubeDouble(namespaces=(NS, STAGING)), GithubDouble()
+    kube, github = KubeDouble(namespaces=(NS, STAGING)), GithubDouble(repos={"acme/alimentor": 7})
+    github.add_issue("acme/alimentor", 42)
     kube.start()
     github.start()
     kubeconfig = kube.kubeconfig(folder / "kubeconfig")
@@ -149,11 +150,10 @@ def test_kubectl_wait_through_the_host(world: World) -> None:
 
 def test_github_comment_through_the_host(world: World) -> None:
     _urn, _id, outputs = lifecycle(world, "hook/afterAll/announce", api_url=world.github.url)
-    (comment,) = world.github.comments.values()
-    assert comment["body"].startswith("Slot 3 is up at https://dev-3.staging.alimentor.example")
+    (comment,) = world.github.comments_of("acme/alimentor", 42)
+    assert comment.body.startswith("Slot 3 is up at https://dev-3.staging.alimentor.example")
     assert outputs["result"]["action"] == "created"
-    auth = {k.lower(): v for k, v in world.github.headers[-1].items()}["authorization"]
-    assert auth == "Bearer ghp-from-host-env"
+    assert world.github.requests[-1].authorization == "Bearer ghp-from-host-env"
 
 
 def test_sleep_and_preflight_through_the_host(world: World) -> None:
