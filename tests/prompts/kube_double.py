@@ -55,6 +55,10 @@ class Cluster:
     rules: list[dict[str, Any]] | None = field(default_factory=lambda: list(PROMPT_RUN_RULES))
     """The runner's Role in the namespace; None: an administrator's kubeconfig."""
     files: dict[str, bytes] = field(default_factory=dict)
+    pod_root: Path | None = None
+    """When set, exec runs each command for real (``sh``) in a pod emulated under this folder:
+    ``/tmp`` and ``$HOME`` live under it, the workspace is ``<pod_root>/workspace`` and ``codex``
+    is a stand-in that records its arguments, working folder and stdin (``<pod_root>/codex-call.json``)."""
     api: kube_double.KubeDouble | None = None
 
     @property
@@ -103,6 +107,43 @@ def _pod(namespace: str, name: str, *, ready: bool, created: str, terminating: b
         "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": str(ready)}]},
     }
     return pod | {"_created": created, "_terminating": terminating}
+
+
+FAKE_CODEX = """
+# stands in for the codex CLI in the emulated pod: records how it was called, then answers
+import json, os, sys
+call = {"argv": sys.argv[1:], "cwd": os.getcwd(), "stdin": sys.stdin.read()}
+with open(os.environ["POD_ROOT"] + "/codex-call.json", "w") as handle:
+    json.dump(call, handle)
+print("codex ran")
+sys.exit(int(os.environ.get("CODEX_EXIT", "0")))
+"""
+
+
+def _run_in_pod(root: Path, command: list[str], agent: AgentScript) -> ExecResult:
+    """Run ``command`` as the container would, with the pod's absolute paths under ``root``
+    (a chroot the test machine cannot give without privileges)."""
+    import subprocess
+    import sys
+
+    for folder in ("tmp", "home", "workspace", "bin"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    codex = root / "bin" / "codex"
+    if not codex.exists():
+        codex.write_text(f"#!{sys.executable}{FAKE_CODEX}", encoding="utf-8")
+        codex.chmod(0o755)
+    rooted = [arg.replace("/tmp/", f"{root}/tmp/").replace("/workspace", f"{root}/workspace") for arg in command]
+    env = {
+        "PATH": f"{root / 'bin'}:/usr/bin:/bin",
+        "HOME": str(root / "home"),
+        "POD_ROOT": str(root),
+        "CODEX_EXIT": str(agent.exit_code),
+    }
+    done = subprocess.run(
+        rooted, env=env, capture_output=True, text=True, timeout=60, check=False, stdin=subprocess.DEVNULL
+    )
+    chunks = [(channel, text) for channel, text in ((1, done.stdout), (2, done.stderr)) if text]
+    return ExecResult(chunks=chunks, exit_code=done.returncode)
 
 
 class KubeDouble:
@@ -155,6 +196,8 @@ class KubeDouble:
 
     def _exec(self, call: ExecCall) -> ExecResult:
         command = call.command
+        if self.cluster.pod_root is not None:
+            return _run_in_pod(self.cluster.pod_root, command, self.cluster.agent)
         if command[3:4] == ["codexctl-write"]:
             name, mode, chunk = command[4:7]
             previous = self.cluster.files.get(name, b"") if mode == "append" else b""
