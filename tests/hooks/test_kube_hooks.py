@@ -122,7 +122,7 @@ def test_codex_secrets_persistent_500_gives_up_with_a_clear_error(kube: KubeDoub
 def test_codex_secrets_slow_server_times_out_without_hanging(kube: KubeDouble) -> None:
     kube.fault("POST", "/secrets", delay=0.6, times=10)
     started = time.monotonic()
-    with pytest.raises(HookError, match="ReadTimeoutError"):
+    with pytest.raises(HookError, match="no complete answer within 0.3s"):
         EnsureCodexSecretsProvider().create(codex_props({"openai-secret": "v"}))
     assert time.monotonic() - started < 1.5  # 3 attempts of 0.3 s request timeout
 
