@@ -45,7 +45,9 @@ def checked_api_url(api_url: str) -> str:
     if is_loopback(host) and parts.scheme in ("http", "https"):
         return url
     if parts.scheme != "https":
-        raise HookError(f"refusing apiUrl {url!r}: the token goes over https only (plain http only to a loopback address)")
+        raise HookError(
+            f"refusing apiUrl {url!r}: the token goes over https only (plain http only to a loopback address)"
+        )
     trusted = {"api.github.com"}
     runner_api = urllib.parse.urlsplit(os.environ.get("GITHUB_API_URL") or "").hostname
     if runner_api:
@@ -123,7 +125,9 @@ class GithubApi:
                 message = _message(reply.body)
                 last = f"HTTP {reply.status} {reply.reason}{f' ({message})' if message else ''}"
                 asked = retry_after(reply)
-                if rate_limited(reply.status, message, retry_after=asked, remaining=reply.header("X-RateLimit-Remaining")):
+                if rate_limited(
+                    reply.status, message, retry_after=asked, remaining=reply.header("X-RateLimit-Remaining")
+                ):
                     wait = asked if asked is not None else max(wait, self.secondary_wait)
                     self.fits(wait, what=what, reason=last)
                 elif reply.status in RETRY_STATUSES:

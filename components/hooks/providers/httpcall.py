@@ -10,6 +10,7 @@ their step's timeout.
 
 from __future__ import annotations
 
+import contextlib
 import email.message
 import email.utils
 import http.client
@@ -29,7 +30,7 @@ class TransportError(Exception):
     """No complete answer: refused, reset, TLS failure, too big, or out of time (retryable)."""
 
 
-class RequestTimeout(TransportError):
+class RequestTimeoutError(TransportError):
     """The request's wall-clock time ran out before the whole answer arrived."""
 
 
@@ -83,7 +84,7 @@ def send(
 ) -> Reply:
     """Send one request and read the whole answer within ``timeout`` seconds of wall-clock time.
 
-    Raises :class:`RequestTimeout` when the time runs out and :class:`TransportError` for any
+    Raises :class:`RequestTimeoutError` when the time runs out and :class:`TransportError` for any
     other failure to get a complete answer; an HTTP error status is a :class:`Reply`, not an error.
     """
     parts = urllib.parse.urlsplit(url)
@@ -101,10 +102,8 @@ def send(
         expired.set()
         sock = connection.sock
         if sock is not None:
-            try:  # the plain socket's shutdown: it wakes a read blocked in another thread
+            with contextlib.suppress(OSError):  # the plain socket's shutdown wakes a read blocked elsewhere
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     watchdog = threading.Timer(max(0.0, timeout), cut)
     watchdog.daemon = True
@@ -121,7 +120,7 @@ def send(
                 raise TransportError(f"the answer is larger than {max_body} bytes")
             chunks.append(chunk)
         if expired.is_set():  # a cut socket reads as the end of the answer
-            raise RequestTimeout(f"no complete answer within {timeout:g}s")
+            raise RequestTimeoutError(f"no complete answer within {timeout:g}s")
         if response.length:  # Content-Length promised more than arrived
             raise TransportError(f"the answer ended {response.length} bytes short")
         return Reply(status=response.status, reason=str(response.reason), body=b"".join(chunks), headers=response.msg)
@@ -129,7 +128,7 @@ def send(
         raise
     except Exception as error:  # OSError, ssl.SSLError, http.client.HTTPException, a socket cut mid-read
         if expired.is_set() or time.monotonic() - started >= timeout:
-            raise RequestTimeout(f"no complete answer within {timeout:g}s") from None
+            raise RequestTimeoutError(f"no complete answer within {timeout:g}s") from None
         raise TransportError(f"{type(error).__name__}: {_short(error)}") from None
     finally:
         watchdog.cancel()
