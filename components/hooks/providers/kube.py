@@ -198,14 +198,25 @@ SERVER_SET_METADATA = (
     "generation",
     "deletionTimestamp",
     "deletionGracePeriodSeconds",
-    "annotations",
 )
-"""Metadata a copy must not carry: the server sets it, or (annotations) it points at the original."""
+"""Metadata a copy must not carry: the server sets it, or (owner references) it points at the original."""
+KEPT_ANNOTATIONS = ("cert-manager.io/",)
+"""Annotations a copy keeps: cert-manager compares its ``cert-manager.io/*`` annotations (issuer,
+certificate name, names) with the Certificate and re-issues when they are missing; others (such
+as ``kubectl.kubernetes.io/last-applied-configuration``) describe the original and are dropped."""
 
 
 def portable_secret(secret: dict[str, Any], *, namespace: str) -> dict[str, Any]:
-    """A Secret as it can be written into ``namespace``: data kept, server-set metadata stripped."""
+    """A Secret as it can be written into ``namespace``: data, labels and cert-manager's
+    annotations kept, server-set metadata stripped."""
     metadata = {key: value for key, value in (secret.get("metadata") or {}).items() if key not in SERVER_SET_METADATA}
+    annotations = {
+        str(key): value
+        for key, value in (metadata.pop("annotations", None) or {}).items()
+        if str(key).startswith(KEPT_ANNOTATIONS)
+    }
+    if annotations:
+        metadata["annotations"] = annotations
     metadata["namespace"] = namespace
     copy = {key: value for key, value in secret.items() if key not in ("metadata", "status")}
     copy["apiVersion"] = "v1"
