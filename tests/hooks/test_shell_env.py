@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from codex_stacks.components.hooks.providers.base import HookError
 from codex_stacks.components.hooks.providers.shell import ShellStepProvider
 from tests.hooks.helpers import step_props
 
@@ -86,3 +87,17 @@ def test_home_is_an_empty_folder_of_its_own_not_the_runners(
     assert listing.read_text() == ""
     assert home.read_text() != str(runner_home)
     assert not Path(home.read_text()).exists()  # removed after the step
+
+
+def test_a_script_that_prints_its_secret_env_shows_it_nowhere(capfd: pytest.CaptureFixture[str]) -> None:
+    token = "canary-hook-token-3c9f"
+    props = step_props(
+        "run",
+        {"script": 'echo "using $TOKEN"; echo "login failed for $TOKEN" >&2; exit 1', "env": {}},
+        secrets={"env:TOKEN": token},
+    )
+    with pytest.raises(HookError) as failure:
+        ShellStepProvider().create(props)
+    assert "login failed for [secret]" in str(failure.value)
+    assert token not in str(failure.value)
+    assert token not in capfd.readouterr().err

@@ -14,6 +14,8 @@ from typing import Any
 from codex_stacks.components.hooks.providers.base import HookError, HookProvider, StepRun
 
 TAIL = 2000
+MIN_MASKED = 4
+"""Shorter env values (``1``, ``yes``) are not masked: they would blank out ordinary words."""
 PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME")
 """The runner's variables a script sees besides its own: where programs are, locale, time zone, user name."""
 
@@ -30,6 +32,19 @@ def script_env(run: StepRun, *, home: str) -> dict[str, str]:
     # the step's own env: a secret input (credentials, outside text), never part of the script
     env.update({key[4:]: str(value) for key, value in run.secrets.items() if key.startswith("env:")})
     return env
+
+
+def masked(text: str, run: StepRun) -> str:
+    """``text`` with every value of the step's own ``env`` (credentials among them) replaced by
+    ``[secret]``: a script that prints one puts it in no error message and no log."""
+    values = sorted(
+        (str(value) for key, value in run.secrets.items() if key.startswith("env:") and len(str(value)) >= MIN_MASKED),
+        key=len,
+        reverse=True,
+    )
+    for value in values:
+        text = text.replace(value, "[secret]")
+    return text
 
 
 class ShellStepProvider(HookProvider):
@@ -58,8 +73,8 @@ class ShellStepProvider(HookProvider):
                 os.killpg(process.pid, signal.SIGKILL)
                 process.communicate()
                 raise HookError(f"script timed out after {run.timeout:g}s and was killed") from None
-        out = stdout.decode("utf-8", errors="replace")
-        err = stderr.decode("utf-8", errors="replace")
+        out = masked(stdout.decode("utf-8", errors="replace"), run)
+        err = masked(stderr.decode("utf-8", errors="replace"), run)
         if process.returncode != 0:
             raise HookError(f"script exited with {process.returncode}: {err[-TAIL:].strip() or out[-TAIL:].strip()}")
         if out.strip():
