@@ -7,7 +7,7 @@ be, lie in or contain a system folder (:data:`PROTECTED`) and must be at least t
 Below the allowed folder (or below the root's deepest existing folder when none is set) every
 step opens one name with ``O_NOFOLLOW`` relative to the folder before it, so a link anywhere
 below is refused instead of followed, and nothing is chmod-ed or deleted outside the root. Used
-by the ``codex.ensure-data-dirs`` hook and by ``codexctl ci cleanup`` (docs/security.md).
+by the ``codex.ensure-data-dirs`` hook and by ``codexctl ci cleanup`` (docs/security-workflows.md).
 """
 
 from __future__ import annotations

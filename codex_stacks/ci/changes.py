@@ -4,7 +4,7 @@
 its Dockerfiles and loads its stack files on a runner that holds the Pulumi passphrase, the
 agent's credentials and a kubeconfig. A change to any of those deploys only after a reviewer of
 the repository's deploy environment approves it; any other change (application code, docs)
-deploys at once (docs/security.md, "Workflows and hooks"). The list is read from git, never by
+deploys at once (docs/security-workflows.md, "Workflows and hooks"). The list is read from git, never by
 running the change.
 """
 

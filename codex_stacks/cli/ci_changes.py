@@ -32,7 +32,7 @@ def changes_command(
 
     True when it touches .github/, services.yaml, manifests, templates, stack files, the deploy/,
     stacks/, prompts/ or hooks/ folders, the Pulumi program or its requirements, a Dockerfile, a
-    symbolic link or a submodule (docs/security.md). When git cannot list the change, the answer
+    symbolic link or a submodule (docs/security-workflows.md). When git cannot list the change, the answer
     is true as well: a person decides.
 
     Outputs: needs_approval (true/false), reasons.

@@ -53,7 +53,7 @@ def _syntax_error(exc: yaml.YAMLError, source: Path | None) -> ConfigError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 if mark is not None else None
     # PyYAML quotes what it read (a tag, an alias, a character), which may be a secret a template
-    # spliced in: keep the kind of problem, never the text (docs/security.md)
+    # spliced in: keep the kind of problem, never the text (docs/security-workflows.md)
     problem = re.sub(r"'[^']*'|\"[^\"]*\"", "…", getattr(exc, "problem", None) or "not a YAML document")
     return ConfigError(f"invalid YAML: {problem}", location=Location(file=source, line=line))
 

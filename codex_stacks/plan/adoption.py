@@ -6,7 +6,7 @@ spec fields. Without forcing, such an update fails with a conflict that names th
 which is what a user should see. Forcing is only right on the up that adopts objects the old
 tool applied with ``kubectl apply`` (field managers ``kubectl-client-side-apply`` or
 ``kubectl``): the operator says so with stack config ``codex:adopt: kubectl`` for that up, and
-removes it afterwards (docs/security.md, "Server-side apply").
+removes it afterwards (docs/security-workflows.md, "Server-side apply").
 """
 
 from __future__ import annotations

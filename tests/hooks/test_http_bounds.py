@@ -27,6 +27,7 @@ import pytest
 from codex_stacks.components.hooks.providers.base import HookError
 from codex_stacks.components.hooks.providers.codex_secrets import EnsureCodexSecretsProvider
 from codex_stacks.components.hooks.providers.github_comment import GithubCommentProvider, checked_api_url
+from codex_stacks.components.hooks.providers.host_ports import CheckDevHostPortsProvider
 from codex_stacks.components.hooks.providers.kubectl_wait import KubectlWaitProvider
 from tests.hooks.doubles import write_kubeconfig
 from tests.hooks.helpers import step_props
@@ -170,6 +171,27 @@ def test_a_dripping_kubernetes_api_is_cut_at_the_steps_timeout(
     assert isinstance(error, HookError)
     assert "no complete answer within" in str(error) or "timed out after 2s" in str(error)
     assert "sk-value" not in str(error)
+
+
+def test_a_dripping_ingress_cannot_hold_the_host_probe(drip: DripServer) -> None:
+    port = int(drip.url.rsplit(":", 1)[1])
+    params = {
+        "host": "127.0.0.1",
+        "ports": [],
+        "http_host": "dev-3.alimentor.example",
+        "http_port": port,
+        "path": "/",
+        "probe_timeout": 1.5,
+        "strict": True,
+    }
+    props = step_props("codex.check-dev-host-ports", params, timeout=30, tuning={})
+    error, _elapsed = bounded(lambda: CheckDevHostPortsProvider().create(props))
+    if drip.phase == "headers":
+        assert isinstance(error, HookError)
+        assert "no HTTP answer for Host dev-3.alimentor.example" in str(error)
+        assert "no complete answer within 1.5s" in str(error)
+    else:  # the status line came at once: the probe needs no body
+        assert error is None
 
 
 # --------------------------------------------------------------------------- scripted answers

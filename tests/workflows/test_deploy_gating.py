@@ -1,7 +1,7 @@
 """The review workflow deploys a pull request's code only when it may: a change to what runs with
 deploy secrets waits for the deploy environment's reviewers, other changes deploy at once, pull
 requests from forks and people off the allow-list never deploy; the cleanup checks the
-allow-list; nothing that reads the change holds a secret (docs/security.md)."""
+allow-list; nothing that reads the change holds a secret (docs/security-workflows.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Every action a workflow uses is pinned to the commit that ``.github/action-pins.yml`` lists for
 it, with that commit's tag as a comment: a pin cannot drift from the table, and the table holds
-nothing the workflows do not use (docs/security.md, "Pinning")."""
+nothing the workflows do not use (docs/security-workflows.md, "Pinning")."""
 
 from __future__ import annotations
 

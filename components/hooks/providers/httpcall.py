@@ -81,11 +81,13 @@ def send(
     tls: Tls | None = None,
     proxy: str | None = None,
     max_body: int = MAX_BODY,
+    status_only: bool = False,
 ) -> Reply:
     """Send one request and read the whole answer within ``timeout`` seconds of wall-clock time.
 
     Raises :class:`RequestTimeoutError` when the time runs out and :class:`TransportError` for any
     other failure to get a complete answer; an HTTP error status is a :class:`Reply`, not an error.
+    With ``status_only`` the body is not read (a probe needs the status line and headers).
     """
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -112,6 +114,10 @@ def send(
     try:
         connection.request(method, target, body=body, headers=headers)
         response = connection.getresponse()
+        if status_only:
+            if expired.is_set():
+                raise RequestTimeoutError(f"no complete answer within {timeout:g}s")
+            return Reply(status=response.status, reason=str(response.reason), body=b"", headers=response.msg)
         chunks: list[bytes] = []
         size = 0
         while chunk := response.read(64 * 1024):

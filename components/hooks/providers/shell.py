@@ -4,7 +4,7 @@ The script gets a scrubbed environment: the variables its step declares (``env:`
 ``CODEX_*`` context of the stack and a few harmless ones (:data:`PASSED_THROUGH`), with ``HOME``
 a fresh empty folder. Nothing else of the runner's environment reaches it: no Pulumi passphrase
 or token, no cloud, Kubernetes or GitHub credentials, no ``ACTIONS_*`` tokens (see
-docs/security.md, "Workflows and hooks").
+docs/security-workflows.md, "Workflows and hooks").
 """
 
 from __future__ import annotations
