@@ -74,6 +74,16 @@ def test_when_the_change_cannot_be_classified_nothing_deploys() -> None:
     assert {job: results[job] for job in ("approval", *DEPLOYING)} == dict.fromkeys(("approval", *DEPLOYING), "skipped")
 
 
+def test_a_failed_classification_never_deploys_whatever_it_said_before_failing() -> None:
+    scenario = Scenario(
+        contexts=review_event(),
+        results={"changes": "failure"},
+        outputs={"changes": {"needs-approval": "false", "commit": COMMIT}},
+    )
+    results = run(load("codex-ai-review.yml"), scenario)
+    assert [results[job] for job in DEPLOYING] == ["skipped", "skipped"]
+
+
 def test_a_pull_request_from_a_fork_never_deploys() -> None:
     results = review("false", head_repo="stranger/alimentor")
     assert set(results.values()) == {"skipped"}
