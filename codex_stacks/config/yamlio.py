@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,9 +51,7 @@ def _loader(text: str, source: Path | None) -> _StrictLoader:
 def _syntax_error(exc: yaml.YAMLError, source: Path | None) -> ConfigError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 if mark is not None else None
-    # PyYAML quotes what it read (a tag, an alias, a character), which may be a secret a template
-    # spliced in: keep the kind of problem, never the text (docs/security-workflows.md)
-    problem = re.sub(r"'[^']*'|\"[^\"]*\"", "…", getattr(exc, "problem", None) or "not a YAML document")
+    problem = getattr(exc, "problem", None) or str(exc)
     return ConfigError(f"invalid YAML: {problem}", location=Location(file=source, line=line))
 
 
