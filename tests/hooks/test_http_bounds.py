@@ -29,8 +29,8 @@ from codex_stacks.components.hooks.providers.codex_secrets import EnsureCodexSec
 from codex_stacks.components.hooks.providers.github_comment import GithubCommentProvider, checked_api_url
 from codex_stacks.components.hooks.providers.host_ports import CheckDevHostPortsProvider
 from codex_stacks.components.hooks.providers.kubectl_wait import KubectlWaitProvider
-from tests.support.kube_double import write_kubeconfig
 from tests.hooks.helpers import step_props
+from tests.support.kube_double import write_kubeconfig
 
 TOKEN = "ghp-bounds-canary-7e57"
 HANG_GUARD = 8.0

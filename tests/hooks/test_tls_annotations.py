@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from codex_stacks.components.hooks.providers.tls_secret import ReuseDevTlsSecretProvider
-from tests.support.kube_double import KubeDouble
 from tests.hooks.helpers import step_props
+from tests.support.kube_double import KubeDouble
 
 NS = "alimentor-dev-3"
 STAGING = "alimentor-staging"
