@@ -58,6 +58,17 @@ def is_enabled(value: object) -> bool:
     return str(value).strip().lower() not in FALSY_WORDS
 
 
+_SECRET_TEXTS: set[str] = set()
+"""Every secret value a template has read: masked in template errors (Jinja quotes what it
+looked up: ``'dict object' has no attribute '<the value>'``)."""
+
+
+def _masked(text: str) -> str:
+    for value in sorted(_SECRET_TEXTS, key=len, reverse=True):
+        text = text.replace(value, "[secret]")
+    return text
+
+
 class Outside(str):
     """A string that came from outside the repository: a runner variable (``env_or``), a
     ``codex:vars`` value. ``origin`` says where (never the value); ``secret`` masks it."""
@@ -69,6 +80,8 @@ class Outside(str):
         instance = super().__new__(cls, value)
         instance.origin = origin
         instance.secret = secret
+        if secret and len(value) >= 4:
+            _SECRET_TEXTS.add(str(value))
         return instance
 
     @staticmethod
@@ -228,14 +241,15 @@ def _fail(exc: BaseException, *, where: Callable[[int | None], Location], name: 
     if isinstance(exc, jinja2.UndefinedError):
         known = sorted(key for key in _names(scope) if not key.startswith("_"))
         raise TemplateError(
-            f"undefined template variable: {exc.message}",
+            f"undefined template variable: {_masked(str(exc.message))}",
             location=where(line),
             hint="known variables: " + ", ".join(known),
         ) from None
     if isinstance(exc, jinja2.TemplateError):
-        raise TemplateError(f"template error: {exc}", location=where(line)) from None
+        raise TemplateError(f"template error: {_masked(str(exc))}", location=where(line)) from None
     if isinstance(exc, TypeError | ValueError | ArithmeticError | LookupError | RecursionError | MemoryError):
-        raise TemplateError(f"template failed: {type(exc).__name__}: {exc}", location=where(line)) from None
+        message = _masked(f"{type(exc).__name__}: {exc}")
+        raise TemplateError(f"template failed: {message}", location=where(line)) from None
     raise exc
 
 
