@@ -1,0 +1,168 @@
+"""The cost of the template budget: the same templates in Jinja's plain sandbox and in
+``BudgetedEnvironment`` (codex_stacks/config/budget.py), measured in the same run.
+
+``.venv/bin/python -m benchmarks.bench_budget [--quick]`` prints the table; ``bench_budget`` returns
+the rows for the suite. Templates are compiled afresh in each measured run, as each ``codexctl``
+process does, except in the "render only" rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from benchmarks.harness import Result, interleave, table, use_clock
+from benchmarks.synthetic import STACK, services_for, write_project
+from codex_stacks.config.budget import budgeted_environment
+from codex_stacks.plan import PlanRequest, build_plan
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = (REPO_ROOT / "examples" / "project-example", REPO_ROOT / "examples" / "alimentor")
+TARGET = 1.10
+"""The plan benchmark may grow by 10% at most; templates are only part of a plan."""
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+# A template heavier than any manifest: loops, a macro, filters, tests, ``~`` and comparisons.
+SYNTHETIC = """\
+{%- macro container(name, port) -%}
+- name: {{ name | lower }}
+  image: "{{ registry ~ '/' ~ name ~ ':' ~ version }}"
+  ports: [{{ port }}]
+  env: {{ {'NAME': name, 'PORT': port | string} | tojson }}
+{%- endmacro %}
+{% for service in services %}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ service.name | replace('_', '-') }}
+  labels: {{ {'app': service.name, 'tier': 'backend' if service.port > 8000 else 'front'} | tojson }}
+spec:
+  replicas: {{ 2 if service.name in critical else 1 }}
+  template:
+    spec:
+      containers:
+{%- for index in range(3) %}
+{{ container(service.name ~ '-' ~ index, service.port + index) | indent(8, first=true) }}
+{%- endfor %}
+{%- if service.tags is defined and service.tags | length > 0 %}
+      tags: "{{ service.tags | join(',') }}"
+{%- endif %}
+{%- endfor %}
+"""
+
+
+def _helpers(env: jinja2.Environment) -> jinja2.Environment:
+    """The two helpers the project's templates call (``slug``, ``env_or``), as templating.py has them."""
+    env.filters["slug"] = lambda value: _SLUG_RE.sub("-", str(value).lower()).strip("-")
+    env.globals["env_or"] = lambda name, default="": os.environ.get(name) or str(default)
+    return env
+
+
+def environments() -> dict[str, Callable[[], jinja2.Environment]]:
+    options: dict[str, Any] = {"undefined": jinja2.StrictUndefined, "keep_trailing_newline": True}
+    return {
+        "plain": lambda: _helpers(SandboxedEnvironment(**options)),
+        "budget": lambda: _helpers(budgeted_environment(**options)),
+    }
+
+
+def example_files() -> list[tuple[list[tuple[Path, str]], dict[str, Any]]]:
+    """Per example: services.yaml and every manifest its ai-slot-3 plan rendered, with the context."""
+    out = []
+    for project in EXAMPLES:
+        request = PlanRequest(stack=STACK, project_dir=project, mode="normal")
+        plan = build_plan(request)
+        sources = dict.fromkeys(obj.source for obj in plan.objects if obj.source.is_relative_to(project))
+        files = [request.services_path, *sources]
+        out.append(([(path, path.read_text(encoding="utf-8")) for path in files], dict(plan.context)))
+    return out
+
+
+def _compile_and_render(env: jinja2.Environment, files: Sequence[tuple[Path, str]], context: Mapping[str, Any]) -> int:
+    return sum(
+        len(env.from_string(text, template_class=None).render(context)) for _path, text in files
+    )  # from_string compiles afresh (no cache)
+
+
+def _rows(quick: bool) -> list[Result]:
+    repeats = 5 if quick else 30
+    envs = environments()
+    examples = example_files()
+    results: list[Result] = []
+
+    def compare(name: str, cases: dict[str, Callable[[], object]], note: str) -> None:
+        timings = interleave(cases, repeats=repeats, warmups=2)
+        results.append(
+            Result(name, timings["budget"].best, timings["plain"].best, TARGET, notes=[f"{note}; best of {repeats}"])
+        )
+
+    for (files, context), project in zip(examples, EXAMPLES, strict=True):
+        built = {key: make() for key, make in envs.items()}
+        compare(
+            f"{project.name}: compile + render",
+            {key: (lambda env=env: _compile_and_render(env, files, context)) for key, env in built.items()},
+            f"{len(files)} files (services.yaml and the manifests of its ai-slot-3 plan)",
+        )
+        compiled = {key: [env.from_string(text) for _p, text in files] for key, env in built.items()}
+        compare(
+            f"{project.name}: render only",
+            {key: (lambda ts=ts: sum(len(t.render(context)) for t in ts)) for key, ts in compiled.items()},
+            "the same templates compiled once",
+        )
+
+    with tempfile.TemporaryDirectory(prefix="codex-bench-") as folder:
+        project = write_project(Path(folder) / "project", services=services_for(1000))
+        request = PlanRequest(stack=STACK, project_dir=project.root, mode="normal")
+        plan = build_plan(request)
+        sources = dict.fromkeys(obj.source for obj in plan.objects)
+        files = [(path, path.read_text(encoding="utf-8")) for path in (request.services_path, *sources)]
+        built = {key: make() for key, make in envs.items()}
+        compare(
+            "synthetic project, 1000 objects: compile + render",
+            {key: (lambda env=env: _compile_and_render(env, files, plan.context)) for key, env in built.items()},
+            f"{len(files)} files from benchmarks/synthetic.py",
+        )
+
+    services = [{"name": f"svc_{i}", "port": 7990 + i, "tags": ["a", "b"]} for i in range(300)]
+    context = {"services": services, "registry": "r.local", "version": "1.0", "critical": ["svc_1", "svc_7"]}
+    built = {key: make() for key, make in envs.items()}
+    compiled_big = {key: env.from_string(SYNTHETIC) for key, env in built.items()}
+    lines = len(compiled_big["plain"].render(context).splitlines())
+    compare(
+        "synthetic template, loops and macros: render only",
+        {key: (lambda t=t: t.render(context)) for key, t in compiled_big.items()},
+        f"300 services x 3 containers: {lines} lines through a macro, filters and tests",
+    )
+    return results
+
+
+def bench_budget(*, quick: bool = False) -> list[Result]:
+    return _rows(quick)
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_budget", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions: a smoke run")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall")
+    args = parser.parse_args(argv)
+    use_clock(args.clock)
+    results = bench_budget(quick=args.quick)
+    print(table(results))
+    for result in results:
+        for note in result.notes:
+            print(f"- {result.name}: {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
