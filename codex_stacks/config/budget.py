@@ -511,8 +511,6 @@ class _BoundedFormatterMixin(Formatter):
         spec = _SPEC_RE.fullmatch(format_spec)
         width = _count(spec["width"]) if spec and spec["width"] else 0
         precision = _count(spec["precision"]) if spec and spec["precision"] else 0
-        meter.expect(width)
-        meter.expect(precision)
         size = _text_size(meter, value) if type(value) is not int else value.bit_length() // 3 + 2
         meter.expect(self.written + max(width, size + precision))
         text = super().format_field(value, format_spec)
