@@ -580,7 +580,7 @@ def _container_method_size(meter: _Meter, owner: Any, name: str, args: tuple[Any
 _QUIET_FILTERS: Final = frozenset(
     {
         "abs", "attr", "count", "d", "default", "filesizeformat", "first", "float", "items", "last",
-        "length", "list", "map", "random", "reject", "rejectattr", "reverse", "select", "selectattr",
+        "length", "list", "map", "random", "reject", "rejectattr", "reverse", "select", "selectattr", "sum",
     }
 )  # fmt: skip
 """Built-in filters that neither print, hash nor compare their arguments."""
@@ -757,7 +757,6 @@ _FILTER_CHECKS: Final[Mapping[str, FilterCheck]] = {
     "groupby": _check_compared,
     "min": _check_compared,
     "max": _check_compared,
-    "sum": _check_compared,
 }
 
 

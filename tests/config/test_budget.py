@@ -211,9 +211,9 @@ HOSTILE = {
     "ljust": ("kind: ConfigMap\nx: {{ 'x'.ljust(10**9) }}\n", SIZE, 2),
     "the center filter": ("kind: ConfigMap\nx: {{ 'x'|center(10**9) }}\n", SIZE, 2),
     "the indent filter": ("kind: ConfigMap\nx: {{ 'a\\nb'|indent(10**9) }}\n", SIZE, 2),
-    "the wordwrap filter": ("kind: ConfigMap\nx: {{ ('a ' * 1000)|wordwrap(1, wrapstring='-' * 10000) }}\n", SIZE, 2),
-    "the join filter": ("kind: ConfigMap\nx: {{ (['x' * 1000] * 1000)|join('-' * 1000) }}\n", SIZE, 2),
-    "the replace filter": ("kind: ConfigMap\nx: {{ ('x' * 100000)|replace('x', 'y' * 100) }}\n", SIZE, 2),
+    "the wordwrap filter": ("kind: ConfigMap\nx: {{ ('a ' * 10000)|wordwrap(1, wrapstring='-' * 100000) }}\n", SIZE, 2),
+    "the join filter": ("kind: ConfigMap\nx: {{ (['x' * 100000] * 10000)|join('-') }}\n", SIZE, 2),
+    "the replace filter": ("kind: ConfigMap\nx: {{ ('x' * 1000000)|replace('x', 'y' * 1000) }}\n", SIZE, 2),
     "concatenation that doubles": (
         "kind: ConfigMap\n{% set ns = namespace(s='x') %}{% for i in range(64) %}\n"
         "{% set ns.s = ns.s ~ ns.s %}{% endfor %}\n",
@@ -279,6 +279,13 @@ def test_the_budget_holds_in_a_thread_that_is_not_the_main_one(
     slow = "kind: ConfigMap\n{% for i in range(100000) %}\n{{ range(3000)|list|sort|length }}{% endfor %}\n"
     report = hostile(fork_server, tmp_path, slow, budget={"max_seconds": 0.3}, thread=True)
     assert report["message"] == "template budget exceeded: render time > 0.3 s (CODEX_TEMPLATE_MAX_SECONDS)"
+
+
+def test_summing_many_lists_takes_linear_time(fork_server: subprocess.Popen[str], tmp_path: Path) -> None:
+    # Python's sum() adds lists pairwise: 100,000 one-item lists would copy 5 * 10**9 items.
+    (tmp_path / "t.yaml.j2").write_text("{{ ([[0]] * 100000)|sum(start=[])|length }}", encoding="utf-8")
+    report = run_child(fork_server, tmp_path, "t.yaml.j2")
+    assert report.get("rendered") == len("100000"), report
 
 
 def test_an_included_partial_is_named_with_its_own_line(fork_server: subprocess.Popen[str], tmp_path: Path) -> None:
