@@ -328,6 +328,22 @@ class _Meter:
         if not isinstance(value, _PRINTED):
             return _leaf_size(value), 0
         limit = self.budget.max_size
+        kind = type(value)
+        if kind is dict or kind is list or kind is tuple:  # most often flat: one pass, no frames
+            container: Any = value
+            flat = 2 + (4 if kind is dict else 2) * len(container)
+            for child in chain(container.keys(), container.values()) if kind is dict else container:
+                child_kind = type(child)
+                if child_kind is str:
+                    flat += len(child) + 2
+                elif child_kind in _SMALL:
+                    flat += _leaf_size(child)
+                else:
+                    break
+                if flat > limit:
+                    self.fail("max_size")
+            else:
+                return flat, 1
         max_nesting = self.budget.max_depth
         total = deepest = 0
         known: dict[int, int] = {}  # text size of each container already walked
@@ -532,11 +548,14 @@ class _BoundedEscapeFormatter(_BoundedFormatterMixin, SandboxedEscapeFormatter):
 
 # str/bytes methods whose result size is known before they run (the rest are at most a small
 # multiple of their input, checked after).
-def _text_method_size(meter: _Meter, owner: Any, name: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
+def _text_method_size(
+    meter: _Meter, owner: Any, name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> tuple[Any, ...]:
     if name in ("center", "ljust", "rjust", "zfill") and args and _is_int(args[0]):
         meter.expect(max(len(owner), args[0]))
     elif name == "expandtabs":
-        tabsize = args[0] if args and _is_int(args[0]) else 8
+        tabsize = _param(args, kwargs, 0, "tabsize", 8)
+        tabsize = tabsize if _is_int(tabsize) else 8
         tab = "\t" if isinstance(owner, str) else b"\t"
         meter.expect(len(owner) + owner.count(tab) * max(tabsize, 0))
     elif name == "join" and len(args) == 1:
@@ -1125,7 +1144,7 @@ class BudgetedEnvironment(SandboxedEnvironment):
             return meter.result(value, charge=not any(value is arg for arg in args))
         name = obj.__name__
         if isinstance(owner, str | bytes | bytearray):
-            args = _text_method_size(meter, owner, name, args)
+            args = _text_method_size(meter, owner, name, args, kwargs)
         elif isinstance(owner, _WALKED):
             args = _container_method_size(meter, owner, name, args)
         elif _is_int(owner) and name == "to_bytes":
