@@ -1049,6 +1049,7 @@ class BudgetedEnvironment(SandboxedEnvironment):
 
     code_generator_class = BudgetCodeGenerator
     intercepted_binops = _BINOPS
+    # Unary ``+``/``-`` are left alone: they cannot make a value bigger than its operand.
 
     def __init__(self, *args: Any, budget: RenderBudget | None = None, **kwargs: Any) -> None:
         outer = kwargs.pop("finalize", None)
