@@ -1052,6 +1052,8 @@ class BudgetedEnvironment(SandboxedEnvironment):
     # Unary ``+``/``-`` are left alone: they cannot make a value bigger than its operand.
 
     def __init__(self, *args: Any, budget: RenderBudget | None = None, **kwargs: Any) -> None:
+        if kwargs.get("enable_async"):
+            raise TypeError("BudgetedEnvironment renders synchronously only (its checkpoints are not async)")
         outer = kwargs.pop("finalize", None)
         if outer is not None and _PassArg.from_obj(outer) is not None:
             raise TypeError("BudgetedEnvironment accepts only a plain finalize function")

@@ -566,6 +566,8 @@ def test_the_environment_is_a_sandbox_with_its_budget() -> None:
     overlay = env.overlay(loader=jinja2.DictLoader({"p.j2": "{% for i in range(8) %}{% endfor %}"}))
     with pytest.raises(TemplateError, match="loop iterations > 7 "):
         overlay.get_template("p.j2").render()
+    with pytest.raises(TypeError, match="synchronously"):
+        budgeted_environment(enable_async=True)
 
 
 # --------------------------------------------------------------------------- the operator's settings
