@@ -6,8 +6,10 @@ from rich.markup import escape
 
 from codex_stacks.cli.output import console, fail, out
 from codex_stacks.config.yamlio import line_of
+from codex_stacks.errors import raise_all
 from codex_stacks.kubeschema import NoSchemaError, SchemaProblem, check_object, schema_version
 from codex_stacks.plan import PlanRequest, build_plan
+from codex_stacks.plan.check import check_everything
 from codex_stacks.plan.objects import KubeObject
 
 
@@ -37,6 +39,7 @@ def _line_of_problem(obj: KubeObject, problem: SchemaProblem) -> int:
 
 def run_validate(*, request: PlanRequest, kubernetes_version: str) -> None:
     version = schema_version(kubernetes_version)  # an unknown version fails before any work
+    raise_all(check_everything(request))  # every environment, every value: not only this stack's
     plan = build_plan(request)
     problems: list[str] = []
     unchecked: set[str] = set()

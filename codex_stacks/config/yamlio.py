@@ -55,31 +55,27 @@ def _syntax_error(exc: yaml.YAMLError, source: Path | None) -> ConfigError:
     return ConfigError(f"invalid YAML: {problem}", location=Location(file=source, line=line))
 
 
+def syntax_error(exc: yaml.YAMLError, source: Path | None) -> ConfigError:
+    """A YAML error as one located ConfigError."""
+    return _syntax_error(exc, source)
+
+
+def compose_node(text: str, *, source: Path | None = None) -> tuple[Any, yaml.Node | None]:
+    """The document's node tree and the loader that made it (the caller constructs values with
+    it and disposes of it); syntax errors become ConfigError."""
+    loader = _loader(text, source)
+    try:
+        return loader, loader.get_single_node()
+    except yaml.YAMLError as exc:
+        loader.dispose()
+        raise _syntax_error(exc, source) from None
+
+
 def load_document(text: str, *, source: Path | None = None) -> Any:
     """Load one YAML document; syntax errors and duplicate keys become ConfigError."""
     loader = _loader(text, source)
     try:
         return loader.get_single_data()
-    except yaml.YAMLError as exc:
-        raise _syntax_error(exc, source) from None
-    finally:
-        loader.dispose()
-
-
-def load_top_level(text: str, skip: frozenset[str], *, source: Path | None = None) -> Any:
-    """Like :func:`load_document`, but without the values of the top-level keys in ``skip``.
-
-    The first template pass needs a handful of keys of a file that may list a thousand services;
-    composing the whole document is cheap (C), constructing all of it in Python is not.
-    """
-    loader = _loader(text, source)
-    try:
-        node = loader.get_single_node()
-        if not isinstance(node, yaml.MappingNode):
-            return None if node is None else loader.construct_document(node)
-        loader.flatten_mapping(node)
-        node.value = [(k, v) for k, v in node.value if not isinstance(k, yaml.ScalarNode) or k.value not in skip]
-        return loader.construct_document(node)
     except yaml.YAMLError as exc:
         raise _syntax_error(exc, source) from None
     finally:

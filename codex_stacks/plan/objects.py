@@ -9,7 +9,7 @@ from typing import Any
 
 from codex_stacks.config.loader import read_text
 from codex_stacks.config.model import ManifestRef
-from codex_stacks.config.templating import render
+from codex_stacks.config.templating import OutsideValues, render_text, restore_outside
 from codex_stacks.config.yamlio import load_documents
 from codex_stacks.errors import Location, PlanError
 
@@ -21,6 +21,9 @@ class KubeObject:
     manifest: Mapping[str, Any]
     source: Path
     line: int
+    secret_paths: tuple[str, ...] = ()
+    """Fields holding a declared secret variable's value (``data.password``): masked in previews,
+    secret in Pulumi state."""
 
     @property
     def api_version(self) -> str:
@@ -78,8 +81,13 @@ def _check_object(doc: Any, *, source: Path, line: int) -> dict[str, Any]:
     return doc
 
 
-def render_manifest(path: Path, context: Mapping[str, Any], *, where: str) -> list[KubeObject]:
-    """Every non-empty document of a manifest template, checked to be a Kubernetes object."""
+def render_manifest(
+    path: Path, scope: Mapping[str, Any], *, where: str, known: OutsideValues | None = None
+) -> list[KubeObject]:
+    """Every non-empty document of a manifest template, checked to be a Kubernetes object.
+
+    Outside values (``env_or()``, ``codex:vars``) come back into the parsed documents as exactly
+    their text (see codex_stacks/config/templating.py), so they can never add structure."""
     try:
         text = read_text(path)
     except PlanError:
@@ -90,10 +98,19 @@ def render_manifest(path: Path, context: Mapping[str, Any], *, where: str) -> li
             location=Location(file=path, path=where),
             hint="check the manifests[].path entry",
         ) from None
-    rendered = render(text, context, source=path)
+    rendered = render_text(text, scope, source=path, known=known or OutsideValues())
     objects: list[KubeObject] = []
-    for line, doc in load_documents(rendered, source=path):
+    for line, doc in load_documents(rendered.text, source=path):
         if doc is None:
             continue
-        objects.append(KubeObject(manifest=_check_object(doc, source=path, line=line), source=path, line=line))
+        secret_paths: list[str] = []
+        restored = restore_outside(doc, rendered.outside, secret_paths)
+        objects.append(
+            KubeObject(
+                manifest=_check_object(restored, source=path, line=line),
+                source=path,
+                line=line,
+                secret_paths=tuple(secret_paths),
+            )
+        )
     return objects

@@ -1,0 +1,80 @@
+"""Both examples register exactly what they did before services.yaml became structure-first.
+
+``before/`` was recorded with the old two-pass dialect (see README.md here); every stack of both
+examples must register the same resources with the same inputs, parents, dependencies and
+options now. Differences made on purpose after the migration are listed in ``INTENTIONAL``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codex_stacks.offline.runner import Secret, run_program
+from codex_stacks.stackconfig import program_config, with_overrides
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
+CASES = sorted(HERE.glob("before/*.json"))
+_ENV_PREFIXES = ("CODE_ROOT", "BASE_DOMAIN", "REGISTRY", "DATA_ROOT", "ALIMENTOR", "ISSUE", "PR_", "CODEX_WORKSPACE")
+
+INTENTIONAL: dict[tuple[str, str], str] = {}
+"""(case file, URN) → why that registration differs from the recorded one on purpose."""
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return {"__secret__": _plain(value.value)}
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, str):
+        return value.replace(str(ROOT), "<ROOT>")
+    return value
+
+
+def test_every_stack_of_both_examples_was_recorded() -> None:
+    names = {path.name for path in CASES}
+    assert len(names) == 8
+    assert {"project-example--ai-slot-3--normal.json", "alimentor--ai-slot-2--repair.json"} <= names
+
+
+@pytest.mark.parametrize("case", CASES, ids=[path.stem for path in CASES])
+def test_registrations_are_unchanged(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for key in list(os.environ):
+        if key.startswith(_ENV_PREFIXES):
+            monkeypatch.delenv(key)
+    before = json.loads(case.read_text(encoding="utf-8"))
+    example = case.name.split("--", 1)[0]
+    mode = before["mode"]
+    config = with_overrides(
+        program_config(before["stack"]),
+        project_dir=ROOT / "examples" / example,
+        mode=None if mode == "normal" else mode,
+    )
+    run = run_program(before["stack"], config)
+    now = {
+        r.urn: {
+            "type": r.type,
+            "name": r.name,
+            "urn": r.urn,
+            "parent": r.parent,
+            "inputs": _plain(r.inputs),
+            "dependencies": sorted(r.dependencies),
+            "retainOnDelete": r.retain_on_delete,
+        }
+        for r in run.registrations
+    }
+    recorded = {item["urn"]: item for item in before["registrations"]}
+    expected_urns = {urn for urn in recorded if (case.name, urn) not in INTENTIONAL}
+    actual_urns = {urn for urn in now if (case.name, urn) not in INTENTIONAL}
+    assert actual_urns == expected_urns
+    for urn in sorted(expected_urns):
+        assert now[urn] == recorded[urn], urn
+    assert _plain(run.outputs) == before["outputs"]
