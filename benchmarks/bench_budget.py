@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
 from benchmarks.harness import Result, interleave, table, use_clock
@@ -83,15 +84,30 @@ def environments() -> dict[str, Callable[[], jinja2.Environment]]:
     }
 
 
+def _templated(value: Any) -> list[str]:
+    """Every string value of a loaded YAML document that holds a template."""
+    if isinstance(value, str):
+        return [value] if "{{" in value else []
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _templated(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _templated(item)]
+    return []
+
+
 def example_files() -> list[tuple[list[tuple[Path, str]], dict[str, Any]]]:
-    """Per example: services.yaml and every manifest its ai-slot-3 plan rendered, with the context."""
+    """Per example: every manifest its ai-slot-3 plan rendered and every templated value of its
+    services.yaml, with the plan's context (``env_or`` from ``_helpers``)."""
     out = []
     for project in EXAMPLES:
         request = PlanRequest(stack=STACK, project_dir=project, mode="normal")
         plan = build_plan(request)
+        context = {name: plan.context[name] for name in plan.context if name != "env_or"}
         sources = dict.fromkeys(obj.source for obj in plan.objects if obj.source.is_relative_to(project))
-        files = [request.services_path, *sources]
-        out.append(([(path, path.read_text(encoding="utf-8")) for path in files], dict(plan.context)))
+        files = [(path, path.read_text(encoding="utf-8")) for path in sources]
+        document = yaml.safe_load(request.services_path.read_text(encoding="utf-8"))
+        files.extend((request.services_path, text) for text in _templated(document))
+        out.append((files, context))
     return out
 
 
@@ -128,7 +144,8 @@ def _rows(quick: bool) -> list[Result]:
 
     for (files, context), project in zip(example_files(), EXAMPLES, strict=True):
         built = {key: make() for key, make in envs.items()}
-        note = f"{len(files)} files (services.yaml and the manifests of its ai-slot-3 plan)"
+        values = sum(1 for path, _ in files if path.name == "services.yaml")
+        note = f"{len(files) - values} manifests of its ai-slot-3 plan and {values} templated services.yaml values"
         compare(f"{project.name}: compile + render", _compiling(built, files, context), note)
         texts = [text for _path, text in files]
         compare(
@@ -139,13 +156,14 @@ def _rows(quick: bool) -> list[Result]:
         synthetic = write_project(Path(folder) / "project", services=services_for(1000))
         request = PlanRequest(stack=STACK, project_dir=synthetic.root, mode="normal")
         plan = build_plan(request)
+        context = {name: plan.context[name] for name in plan.context if name != "env_or"}
         sources = dict.fromkeys(obj.source for obj in plan.objects)
-        files = [(path, path.read_text(encoding="utf-8")) for path in (request.services_path, *sources)]
+        files = [(path, path.read_text(encoding="utf-8")) for path in sources]
         built = {key: make() for key, make in envs.items()}
         compare(
             "synthetic project, 1000 objects: compile + render",
-            _compiling(built, files, plan.context),
-            f"{len(files)} files from benchmarks/synthetic.py",
+            _compiling(built, files, context),
+            f"{len(files)} manifests from benchmarks/synthetic.py",
         )
 
     services = [{"name": f"svc_{i}", "port": 7990 + i, "tags": ["a", "b"]} for i in range(300)]

@@ -33,7 +33,7 @@ from pathlib import Path
 from string import Formatter
 from typing import Any, Final, NoReturn
 
-from jinja2 import Template, TemplateSyntaxError, nodes, pass_context, pass_environment
+from jinja2 import Template, TemplateRuntimeError, TemplateSyntaxError, nodes, pass_context, pass_environment
 from jinja2.compiler import CodeGenerator, Frame, operators, optimizeconst
 from jinja2.constants import LOREM_IPSUM_WORDS
 from jinja2.environment import TemplateExpression, TemplateModule
@@ -68,8 +68,9 @@ class RenderBudget:
     lines or a prompt of a few KB needs, and far below what hurts the machine."""
 
     max_output: int = 2_000_000
-    """Characters of the render's result; and, counted apart, of the text that macros, call
-    blocks, ``{% set %}`` and ``{% filter %}`` blocks write into their buffers."""
+    """Characters written per render, at every level the text passes through: what a template
+    (and each template it includes or extends) yields, and what macros, call blocks, ``{% set %}``
+    and ``{% filter %}`` blocks write into their buffers."""
     max_loops: int = 200_000
     """``{% for %}`` iterations per render, nested and recursive loops included."""
     max_depth: int = 64
@@ -141,10 +142,11 @@ def _parse_seconds(variable: str, raw: str) -> float:
 # --------------------------------------------------------------------------- exceeding it
 
 
-class BudgetExceededError(Exception):
+class BudgetExceededError(TemplateRuntimeError):
     """Raised inside a render; the render turns it into a TemplateError with file and line.
 
-    Not a TypeError/ValueError/LookupError, so no filter's ``except`` swallows it."""
+    A Jinja ``TemplateRuntimeError`` (code that reports Jinja's errors reports it too), and not a
+    TypeError/ValueError/LookupError, which some filters catch and swallow."""
 
     def __init__(self, field: str, limit: object, *, what: str | None = None) -> None:
         self.field = field
@@ -183,22 +185,8 @@ def _template_location(tb: types.TracebackType | None) -> tuple[str | None, int 
     return found
 
 
-def _suspended_location(events: Iterator[str]) -> tuple[str | None, int | None]:
-    """Where a render's generator (or the include or block it delegates to) last yielded."""
-    found: tuple[str | None, int | None] = (None, None)
-    generator: Any = events
-    while isinstance(generator, types.GeneratorType) and generator.gi_frame is not None:
-        template = generator.gi_frame.f_globals.get("__jinja_template__")
-        if isinstance(template, Template):
-            found = (template.filename, template.get_corresponding_lineno(generator.gi_frame.f_lineno))
-        generator = generator.gi_yieldfrom
-    return found
-
-
-def _as_template_error(exc: BaseException, where: tuple[str | None, int | None] | None = None) -> TemplateError:
+def _as_template_error(exc: BaseException) -> TemplateError:
     filename, line = _template_location(exc.__traceback__)
-    if filename is None and where is not None:
-        filename, line = where
     if isinstance(exc, BudgetExceededError):
         message = str(exc)
     elif isinstance(exc, RecursionError):
@@ -797,6 +785,9 @@ def _bounded_sum(
 
 
 _GUARD_MARK: Final = "_codex_budget_guard"
+_CHECKED_BY_NAME: Final = frozenset({"tojson"})
+"""Filters checked like the built-in of that name even when replaced (the project's own
+``tojson`` takes the same ``value, indent`` and can be asked for a billion-space indent)."""
 
 
 def _passed(pass_arg: _PassArg, context: Context) -> Any:
@@ -821,7 +812,7 @@ def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         return func
     pass_arg = _PassArg.from_obj(func)
     builtin = DEFAULT_FILTERS.get(name) is func or (name == "sum" and func is _bounded_sum)
-    check = _FILTER_CHECKS.get(name) if builtin else None
+    check = _FILTER_CHECKS.get(name) if builtin or name in _CHECKED_BY_NAME else None
     quiet = builtin and name in _QUIET_FILTERS
     selector = builtin and name in _SELECTOR_FILTERS
 
@@ -1257,61 +1248,67 @@ def _after(outer: Callable[[Any], Any]) -> Callable[[BudgetedEnvironment, Any], 
 # --------------------------------------------------------------------------- templates
 
 
+def _counted(render_func: Callable[[Context], Iterator[str]]) -> Callable[[Context], Iterator[str]]:
+    """A template's root render function that counts what it yields. Past the limit, the error
+    is thrown into the template's own generator, so that it names the line that wrote."""
+
+    def root(context: Context) -> Iterator[str]:
+        events: Any = render_func(context)  # a generator (compiled template code)
+        meter = _STATE.get()
+        if meter is None:  # outside any render: nothing to count against
+            yield from events
+            return
+        for piece in events:
+            meter.output += len(piece)
+            if meter.output > meter.max_output:
+                events.throw(BudgetExceededError("max_output", meter.max_output))
+            yield piece
+
+    return root
+
+
 class BudgetedTemplate(Template):
-    """A template whose ``render``, ``generate`` and ``make_module`` run within the budget."""
+    """A template whose ``render``, ``generate``, ``make_module`` and root render function run
+    within the budget; what its root render function yields counts as output, whoever calls it
+    (a render, an include, an import, an expression)."""
 
     environment: BudgetedEnvironment
+    _counted_root: Callable[[Context], Iterator[str]]
+
+    @property  # type: ignore[override]
+    def root_render_func(self) -> Callable[[Context], Iterator[str]]:
+        return self._counted_root
+
+    @root_render_func.setter
+    def root_render_func(self, func: Callable[[Context], Iterator[str]]) -> None:
+        self._counted_root = _counted(func)
 
     def render(self, *args: Any, **kwargs: Any) -> str:
-        context = self.new_context(dict(*args, **kwargs))
         with budget_scope(self.environment.budget):
-            meter = _STATE.get()
-            assert meter is not None
             try:
-                events = self.root_render_func(context)
-                try:
-                    pieces: list[str] = []
-                    written, limit = 0, meter.max_output
-                    for piece in events:
-                        written += len(piece)
-                        if written > limit:
-                            meter.fail("max_output")
-                        pieces.append(piece)
-                    return self.environment.concat(pieces)  # type: ignore[attr-defined,no-any-return]
-                except Exception:
-                    self.environment.handle_exception()
+                return super().render(*args, **kwargs)
             except _CONVERTED as exc:
-                raise _as_template_error(exc, _suspended_location(events)) from None
+                raise _as_template_error(exc) from None
 
     def generate(self, *args: Any, **kwargs: Any) -> Iterator[str]:
         """One piece at a time; the clock runs only while a piece is being made."""
-        context = self.new_context(dict(*args, **kwargs))
         own = _Meter(self.environment.budget)
         own.pause()
-        events = self.root_render_func(context)
-        written = 0
+        events = super().generate(*args, **kwargs)
         while True:
             outer = _STATE.get()
-            meter = outer if outer is not None else own
-            token = _STATE.set(meter) if outer is None else None
-            if outer is None:
-                meter.resume()
+            token = _STATE.set(own) if outer is None else None
+            if token is not None:
+                own.resume()
             try:
-                try:
-                    try:
-                        piece = next(events)
-                    except StopIteration:
-                        return
-                    written += len(piece)
-                    if written > meter.max_output:
-                        meter.fail("max_output")
-                except Exception:
-                    self.environment.handle_exception()
+                piece = next(events)
+            except StopIteration:
+                return
             except _CONVERTED as exc:
-                raise _as_template_error(exc, _suspended_location(events)) from None
+                raise _as_template_error(exc) from None
             finally:
                 if token is not None:
-                    meter.pause()
+                    own.pause()
                     _STATE.reset(token)
             yield piece
 

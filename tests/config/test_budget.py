@@ -17,13 +17,14 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import pytest
+import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
 from codex_stacks.config.budget import (
@@ -35,7 +36,7 @@ from codex_stacks.config.budget import (
     evaluate_bounded,
     render_bounded,
 )
-from codex_stacks.config.templating import env_or, slug
+from codex_stacks.config.templating import slug
 from codex_stacks.errors import ConfigError, TemplateError
 from codex_stacks.plan import PlanRequest, build_plan
 from tests.conftest import REPO_ROOT
@@ -67,6 +68,8 @@ SERVER = textwrap.dedent(
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
         )
+        if spec["own_tojson"]:  # a project's own tojson, as codex_stacks/config/templating.py has
+            env.filters["tojson"] = lambda value, indent=None: json.dumps(value, indent=indent)
         report = {}
 
         def run():
@@ -134,8 +137,10 @@ def run_child(
     budget: Mapping[str, Any] | None = None,
     context: Mapping[str, Any] | None = None,
     thread: bool = False,
+    own_tojson: bool = False,
 ) -> dict[str, Any]:
     spec = {
+        "own_tojson": own_tojson,
         "folder": str(folder),
         "name": name,
         "budget": dict(budget or {}),
@@ -281,6 +286,12 @@ def test_the_budget_holds_in_a_thread_that_is_not_the_main_one(
     assert report["message"] == "template budget exceeded: render time > 0.3 s (CODEX_TEMPLATE_MAX_SECONDS)"
 
 
+def test_a_projects_own_tojson_is_bounded_like_jinjas(fork_server: subprocess.Popen[str], tmp_path: Path) -> None:
+    source = "kind: ConfigMap\nx: {{ [1, 2]|tojson(indent=10**9) }}\n"
+    report = hostile(fork_server, tmp_path, source, own_tojson=True)
+    assert (report["message"], report["line"]) == (SIZE, 2)
+
+
 def test_summing_many_lists_takes_linear_time(fork_server: subprocess.Popen[str], tmp_path: Path) -> None:
     # Python's sum() adds lists pairwise: 100,000 one-item lists would copy 5 * 10**9 items.
     (tmp_path / "t.yaml.j2").write_text("{{ ([[0]] * 100000)|sum(start=[])|length }}", encoding="utf-8")
@@ -322,6 +333,12 @@ def test_python_limits_inside_a_render_end_in_one_clean_error(
 
 
 # --------------------------------------------------------------------------- ordinary templates
+
+
+def env_or(name: str, default: object = "") -> object:
+    """A stand-in for the project's ``env_or`` (whose reader needs a declared-variables policy):
+    the same in both environments, which is all a comparison needs."""
+    return os.environ.get(name) or default
 
 
 def environments(**options: Any) -> tuple[jinja2.Environment, jinja2.Environment]:
@@ -424,27 +441,60 @@ def test_ordinary_templates_give_the_values_a_reader_expects(ordinary_context: d
     assert render(ORDINARY["a loop of a few hundred items"]).count("\n") == 300
 
 
-def example_renders() -> list[tuple[str, Path, str, dict[str, Any]]]:
-    """services.yaml and every manifest of each example's ai-slot-3 plan, with the plan's context."""
+def templated_scalars(value: Any) -> Iterator[str]:
+    """Every string value of a loaded YAML document that holds a template."""
+    if isinstance(value, str):
+        if "{{" in value:
+            yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from templated_scalars(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from templated_scalars(item)
+
+
+def example_templates() -> list[tuple[Path, str, dict[str, Any]]]:
+    """Every manifest of each example's ai-slot-3 plan and every templated value of its
+    services.yaml, with the plan's context (``env_or`` aside: see the stand-in above)."""
     cases = []
     for project in sorted((REPO_ROOT / "examples").iterdir()):
         request = PlanRequest(stack="ai-slot-3", project_dir=project, mode="normal")
         plan = build_plan(request)
+        context = {name: plan.context[name] for name in plan.context if name != "env_or"}
         sources = dict.fromkeys(obj.source for obj in plan.objects if obj.source.is_relative_to(project))
-        for path in (request.services_path, *sources):
-            cases.append((project.name, path, path.read_text(encoding="utf-8"), dict(plan.context)))
+        cases.extend((path, path.read_text(encoding="utf-8"), context) for path in sources)
+        document = yaml.safe_load(request.services_path.read_text(encoding="utf-8"))
+        cases.extend((request.services_path, text, context) for text in templated_scalars(document))
     return cases
+
+
+def outcome(render: Callable[[], object]) -> object:
+    """What a render gives: its result, or the kind of error it raised (services.yaml values may
+    use names only their own item defines)."""
+    try:
+        return render()
+    except jinja2.TemplateError as exc:
+        return type(exc)
 
 
 def test_the_examples_render_unchanged_under_the_default_budget() -> None:
     plain, budgeted = environments()
-    renders = example_renders()
-    assert {project for project, *_ in renders} == {"alimentor", "project-example"}
-    assert len(renders) > 10
-    for _project, path, text, context in renders:
-        expected = plain.from_string(text).render(context)
-        assert budgeted.from_string(text).render(context) == expected, path
-        assert "kind:" in expected or path.name == "services.yaml"
+    cases = example_templates()
+    manifests = [path for path, _, _ in cases if path.name != "services.yaml"]
+    assert {path.parent.name for path in manifests} >= {"deploy", "codex"}
+    assert len(manifests) >= 10
+    rendered = 0
+    for path, text, context in cases:
+        expected = outcome(lambda text=text, context=context: plain.from_string(text).render(context))
+        got = outcome(lambda text=text, context=context: budgeted.from_string(text).render(context))
+        assert got == expected, (path, text[:80])
+        rendered += isinstance(expected, str)
+        if path.name == "services.yaml" and text.strip().startswith("{{") and text.strip().endswith("}}"):
+            source = text.strip()[2:-2]  # a value that is one expression keeps its type
+            expected = outcome(lambda s=source, c=context: plain.compile_expression(s, False)(c))
+            assert outcome(lambda s=source, c=context: budgeted.compile_expression(s, False)(c)) == expected
+    assert rendered >= len(manifests)
 
 
 def test_a_template_renders_from_a_worker_thread(ordinary_context: dict[str, Any]) -> None:
