@@ -560,6 +560,27 @@ def test_a_value_an_expression_returns_is_measured_before_the_caller_prints_it()
         double_forty_times()
 
 
+def test_code_that_runs_a_render_function_itself_is_bounded_inside_a_scope() -> None:
+    env = budgeted_environment(RenderBudget(max_output=100))
+    template = env.from_string("a\nb\n{% for i in range(50) -%}\n{{ i ~ 'xy' }}\n{%- endfor %}")  # 190 characters
+
+    def run() -> str:  # as codex_stacks/config/templating.py runs a template on its own context
+        with budget_scope(env.budget):
+            return "".join(template.root_render_func(template.new_context({})))
+
+    with pytest.raises(
+        jinja2.TemplateRuntimeError, match=r"output characters > 100 \(CODEX_TEMPLATE_MAX_OUTPUT\)"
+    ) as caught:
+        run()
+    lines = []  # Jinja's own map from the generated code back to the template's lines
+    tb = caught.value.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__jinja_template__") is template:
+            lines.append(template.get_corresponding_lineno(tb.tb_lineno))
+        tb = tb.tb_next
+    assert lines[-1] == 4  # the line that wrote the 101st character
+
+
 def test_generate_is_bounded_and_counts_only_its_own_time() -> None:
     env = budgeted_environment(RenderBudget(max_loops=50))
     assert "".join(env.from_string("{% for i in range(3) %}{{ i }}{% endfor %}").generate()) == "012"
