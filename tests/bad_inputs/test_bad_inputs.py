@@ -465,7 +465,7 @@ TABLE: list[Case] = [
     _base(
         "range-too-big",
         "codex:\n  projectContext: '{{ range(10**9) | list }}'\n",
-        message="Range too big",
+        message="template budget exceeded",
         file="services.yaml",
         line=11,
     ),
