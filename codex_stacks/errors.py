@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,3 +49,42 @@ class TemplateError(CodexError):
 
 class PlanError(CodexError):
     """The settings are valid but do not make a deployable plan for this stack."""
+
+
+SHOWN_PROBLEMS = 20
+"""How many problems of one pass are printed; the rest are counted."""
+
+
+class ProblemsError(CodexError):
+    """Several problems found in one pass, each with its own location.
+
+    It reads as its first problem (``message``, ``location``, ``hint``) to code that expects one
+    error; people see every problem on its own line, up to ``limit``, then how many more there are.
+    """
+
+    def __init__(self, problems: Sequence[CodexError], *, limit: int = SHOWN_PROBLEMS) -> None:
+        if not problems:
+            raise ValueError("a ProblemsError needs at least one problem")
+        first = problems[0]
+        super().__init__(first.message, location=first.location, hint=first.hint)
+        self.problems: tuple[CodexError, ...] = tuple(problems)
+        self.limit = max(1, limit)
+
+    def lines(self) -> list[str]:
+        """One entry per shown problem (with its hint, if any), then the count of the others."""
+        shown = [str(problem) for problem in self.problems[: self.limit]]
+        hidden = len(self.problems) - len(shown)
+        if hidden:
+            shown.append(f"… and {hidden} more problem{'s' if hidden > 1 else ''} (fix these and run again)")
+        return shown
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+def raise_problems(problems: Sequence[CodexError], *, limit: int = SHOWN_PROBLEMS) -> None:
+    """Nothing when ``problems`` is empty; the one problem itself, or a ProblemsError of all of them."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise ProblemsError(problems, limit=limit)

@@ -11,7 +11,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-from codex_stacks.errors import CodexError
+from codex_stacks.errors import CodexError, ProblemsError
 
 
 class _LazyConsole:
@@ -42,6 +42,21 @@ R = TypeVar("R")
 def fail(message: str, *, code: int = EXIT_BAD_INPUT) -> NoReturn:
     console.print(f"[bold red]error:[/bold red] {message}", markup=True)
     raise typer.Exit(code)
+
+
+def print_error(error: CodexError) -> None:
+    """One ``error:`` line per problem (several for a ProblemsError, up to its limit, then a count)."""
+    if isinstance(error, ProblemsError):
+        lines = error.lines()
+        shown = lines[: error.limit]
+        rest = lines[error.limit :]
+    else:
+        shown, rest = [str(error)], []
+    for text in shown:
+        console.print("[bold red]error:[/bold red] ", end="", markup=True)
+        console.print(text, markup=False)
+    for text in rest:
+        console.print(f"  {text}", markup=False)
 
 
 def error_cause(exc: BaseException) -> CodexError | None:
@@ -75,8 +90,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             cause = error_cause(exc)
             if cause is None:
                 raise
-            console.print("[bold red]error:[/bold red] ", end="", markup=True)
-            console.print(str(cause), markup=False)
+            print_error(cause)
             raise typer.Exit(exit_code_of(cause)) from None
 
     return wrapper

@@ -12,6 +12,7 @@ from typing import Any, NoReturn, Protocol, TypeVar, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
+from codex_stacks.config import files
 from codex_stacks.config.model import Infrastructure, Service, ServicesFile
 from codex_stacks.config.templating import render
 from codex_stacks.config.yamlio import line_of, load_document, load_top_level
@@ -73,16 +74,10 @@ def has_deferred(text: str) -> bool:
     return "@@codex:" in text
 
 
-def read_text(path: Path) -> str:
-    """The file's text, or a ConfigError that says what is missing."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", location=Location(file=path)) from None
-    except IsADirectoryError:
-        raise ConfigError("expected a file, found a directory", location=Location(file=path)) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 text ({exc.reason})", location=Location(file=path)) from None
+def read_text(path: Path, *, root: Path | None = None) -> str:
+    """The file's text, read within the limits (:mod:`codex_stacks.config.files`), or a
+    ConfigError that names it; with ``root``, the file must stay inside that folder."""
+    return files.read_text(path, root=root)
 
 
 def _mapping(data: Any, source: Path) -> dict[str, Any]:

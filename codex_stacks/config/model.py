@@ -233,6 +233,10 @@ class Infrastructure(Model):
     manifests: list[ManifestRef] = Field(default_factory=list)
     hooks: ComponentHooks = Field(default_factory=ComponentHooks)
     depends_on: list[str] = Field(default_factory=list)
+    namespaces: list[Name] = Field(
+        default_factory=list,
+        description="Namespaces besides the stack's that the item's objects may be in (or create): [kube-system].",
+    )
 
 
 class Service(Model):
@@ -245,6 +249,10 @@ class Service(Model):
     overlays: dict[str, Overlay] = Field(default_factory=dict)
     hooks: ComponentHooks = Field(default_factory=ComponentHooks)
     depends_on: list[str] = Field(default_factory=list)
+    namespaces: list[Name] = Field(
+        default_factory=list,
+        description="Namespaces besides the stack's that the item's objects may be in (or create): [kube-system].",
+    )
 
 
 class RepairSettings(Model):

@@ -9,10 +9,11 @@ from typing import Any, Literal
 from codex_stacks.config.loader import load_services_file, read_prelude, read_text
 from codex_stacks.config.model import Infrastructure, Service, ServicesFile
 from codex_stacks.config.templating import is_enabled
-from codex_stacks.errors import CodexError, Location, PlanError
+from codex_stacks.errors import CodexError, Location, PlanError, raise_problems
 from codex_stacks.plan.agent import AGENT_COMPONENT, agent_objects
 from codex_stacks.plan.hooks import PlannedHook, plan_hooks
 from codex_stacks.plan.kinds import tier
+from codex_stacks.plan.kube_rules import check_objects
 from codex_stacks.plan.objects import KubeObject, manifest_path, render_manifest
 from codex_stacks.plan.overlays import apply_service_overlay, dropped, set_default_namespace
 from codex_stacks.plan.target import (
@@ -102,12 +103,12 @@ def _first_pass(request: PlanRequest, text: str) -> Target:
 def resolve_stack(request: PlanRequest) -> Target:
     """The first template pass alone: the stack's environment, slot, namespace and mode, or the
     CodexError that says what is wrong (what ``ci up`` checks before it touches a backend)."""
-    return _first_pass(request, read_text(request.services_path))
+    return _first_pass(request, read_text(request.services_path, root=request.project_dir))
 
 
 def load_settings(request: PlanRequest) -> tuple[Target, ServicesFile, dict[str, Any]]:
     """Both template passes: the resolved target, the validated file, the full context."""
-    text = read_text(request.services_path)
+    text = read_text(request.services_path, root=request.project_dir)
     target = _first_pass(request, text)
     context = template_context(target, request)
     settings = load_services_file(text, context, source=request.services_path)
@@ -126,7 +127,7 @@ def _render_items(
     for number, ref in enumerate(item.manifests):
         where = f"{section}[{index}].manifests[{number}].path"
         path = manifest_path(request.project_dir, ref, where=where)
-        objects.extend(render_manifest(path, context, where=where))
+        objects.extend(render_manifest(path, context, where=where, root=request.project_dir))
     return objects
 
 
@@ -278,6 +279,16 @@ def build_plan(request: PlanRequest) -> Plan:
                 depends_on=depends_on,
             )
         )
+    allowed = {group.name: group.namespaces for _, group in infra} | {svc.name: svc.namespaces for _, svc in services}
+    raise_problems(
+        [
+            problem
+            for component in components
+            for problem in check_objects(
+                component.objects, namespace=target.namespace, allowed_namespaces=allowed.get(component.name, ())
+            )
+        ]
+    )
     _check_unique(components)
     owner = next(
         (

@@ -78,10 +78,12 @@ def _check_object(doc: Any, *, source: Path, line: int) -> dict[str, Any]:
     return doc
 
 
-def render_manifest(path: Path, context: Mapping[str, Any], *, where: str) -> list[KubeObject]:
+def render_manifest(
+    path: Path, context: Mapping[str, Any], *, where: str, root: Path | None = None
+) -> list[KubeObject]:
     """Every non-empty document of a manifest template, checked to be a Kubernetes object."""
     try:
-        text = read_text(path)
+        text = read_text(path, root=root)
     except PlanError:
         raise
     except Exception as exc:  # ConfigError: re-raise with the key path that named the file

@@ -70,7 +70,7 @@ def _log(message: str) -> None:
 def mode_for(*, kind: str, stack: str, project_dir: Path) -> str:
     """An environment fixed to one mode keeps it; else repair kinds get repair mode (SPEC §5)."""
     request = stack_request(stack, project_dir=project_dir)
-    text = read_text(request.services_path)
+    text = read_text(request.services_path, root=request.project_dir)
     env, slot = requested_env_and_slot(request)
     context = first_pass_context(request, env, slot, "normal")
     prelude = parse_prelude(

@@ -468,6 +468,7 @@ TABLE: list[Case] = [
         services=b"project: demo\n# caf\xe9\nenvironments: {dev: {}}\n",
         message="not UTF-8",
         file="services.yaml",
+        line=2,
     ),
     _base(
         "non-utf8-manifest",
