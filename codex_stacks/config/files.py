@@ -24,7 +24,7 @@ _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getatt
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 _FILE_TYPES = (
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
     (stat.S_ISCHR, "a character device"),
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISSOCK, "a socket"),
@@ -38,7 +38,7 @@ _ERRNO_WORDS = {
     errno.ELOOP: "too many levels of symbolic links (a link loop?)",
     errno.ENAMETOOLONG: "file name too long",
     errno.EISDIR: "expected a file, found a directory",
-    errno.ENXIO: "not a regular file (a socket or a device with nothing behind it)",
+    errno.ENXIO: "not a regular file: a socket, or a device with nothing behind it",
 }
 
 
@@ -150,8 +150,8 @@ def _check_kind(mode: int, path: Path) -> None:
         return
     if stat.S_ISDIR(mode):
         raise ConfigError("expected a file, found a directory", location=Location(file=path))
-    kind = next((words for test, words in _FILE_TYPES if test(mode)), "not a file")
-    raise ConfigError(f"not a regular file ({kind})", location=Location(file=path))
+    kind = next((words for test, words in _FILE_TYPES if test(mode)), "an unknown kind of file")
+    raise ConfigError(f"not a regular file: {kind}", location=Location(file=path))
 
 
 def _read_at_most(fd: int, count: int, path: Path) -> bytes:
@@ -174,7 +174,7 @@ def _os_error(exc: OSError, path: Path) -> ConfigError:
     if exc.errno == errno.ENXIO:
         try:
             if stat.S_ISSOCK(os.stat(path).st_mode):
-                words = "not a regular file (a socket)"
+                words = "not a regular file: a socket"
         except OSError:
             pass
     return ConfigError(words, location=Location(file=path))

@@ -48,7 +48,12 @@ class KubeObject:
 def manifest_path(project_dir: Path, ref: ManifestRef, *, where: str) -> Path:
     """The manifest file, which must stay inside the project folder."""
     root = project_dir.resolve()
-    path = (root / ref.path).resolve()
+    try:
+        path = (root / ref.path).resolve()
+    except (OSError, RuntimeError):  # a link loop (RuntimeError before Python 3.13), a name too long
+        raise PlanError(
+            f"manifest path {ref.path!r} cannot be resolved (a symbolic link loop?)", location=Location(path=where)
+        ) from None
     if not path.is_relative_to(root):
         raise PlanError(
             f"manifest path {ref.path!r} leaves the project folder",
