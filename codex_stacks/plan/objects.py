@@ -11,7 +11,7 @@ from codex_stacks.config.loader import read_text
 from codex_stacks.config.model import ManifestRef
 from codex_stacks.config.templating import render
 from codex_stacks.config.yamlio import load_documents
-from codex_stacks.errors import Location, PlanError
+from codex_stacks.errors import CodexError, Location, PlanError
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +91,11 @@ def render_manifest(
         text = read_text(path, root=root)
     except PlanError:
         raise
-    except Exception as exc:  # ConfigError: re-raise with the key path that named the file
+    except CodexError as exc:  # a ConfigError: re-raise with the key path that named the file
         raise PlanError(
-            str(getattr(exc, "message", exc)),
-            location=Location(file=path, path=where),
-            hint="check the manifests[].path entry",
+            exc.message,
+            location=Location(file=path, line=exc.location.line, path=where),
+            hint=exc.hint or "check the manifests[].path entry",
         ) from None
     rendered = render(text, context, source=path)
     objects: list[KubeObject] = []

@@ -369,6 +369,7 @@ TABLE: list[Case] = [
         files={"ns.yaml": b"apiVersion: v1\nkind: Namespace # \xff\n"},
         message="not UTF-8",
         file="ns.yaml",
+        line=2,
         path="infrastructure[0].manifests[0].path",
     ),
     base(
