@@ -13,6 +13,7 @@ import errno
 import os
 import stat
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 from codex_stacks.config.limits import FILE_BYTES_VAR, PROJECT_BYTES_VAR, Limits, current, describe_size
@@ -52,15 +53,17 @@ class _ProjectTally:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sizes: dict[str, dict[str, int]] = {}
+        self._totals: dict[str, int] = {}
 
     def total_without(self, root: str, file: str) -> int:
         with self._lock:
-            files = self._sizes.get(root, {})
-            return sum(files.values()) - files.get(file, 0)
+            return self._totals.get(root, 0) - self._sizes.get(root, {}).get(file, 0)
 
     def record(self, root: str, file: str, size: int) -> None:
         with self._lock:
-            self._sizes.setdefault(root, {})[file] = size
+            files = self._sizes.setdefault(root, {})
+            self._totals[root] = self._totals.get(root, 0) - files.get(file, 0) + size
+            files[file] = size
 
 
 _TALLY = _ProjectTally()
@@ -122,12 +125,21 @@ def read_bytes(path: Path, *, root: Path | None = None, limits: Limits | None = 
 
 
 def _inside(path: Path, root: Path | None) -> tuple[str, str | None]:
-    """The file to open and the project key: with a root, the real path, which must be inside it."""
+    """The file to open and the project key: with a root, the real path, which must be inside it.
+
+    Resolved before anything is opened: opening a device can have effects of its own (a
+    watchdog starts counting), so a link out of the project is refused unopened.
+    """
     if root is None:
         return os.fspath(path), None
     try:
-        real_root = os.path.realpath(root)
-        real = os.path.realpath(path, strict=True)
+        real_root = _real_folder(os.fspath(root))
+        absolute = os.path.abspath(path)
+        if stat.S_ISLNK(os.lstat(absolute).st_mode):
+            real = os.path.realpath(absolute, strict=True)
+        else:  # only the folder can hold links: resolved once per folder
+            folder, name = os.path.split(absolute)
+            real = os.path.join(_real_folder(folder), name)
     except OSError as exc:
         raise _os_error(exc, path) from None
     if not _within(real, real_root):
@@ -139,6 +151,12 @@ def _inside(path: Path, root: Path | None) -> tuple[str, str | None]:
             hint="project files must stay inside the project folder (links may point only within it)",
         )
     return real, real_root
+
+
+@lru_cache(maxsize=256)
+def _real_folder(folder: str) -> str:
+    """A folder's real path (a project reads many files from few folders)."""
+    return os.path.realpath(folder)
 
 
 def _within(path: str, folder: str) -> bool:

@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from codex_stacks.errors import ConfigError, Location
 
@@ -55,8 +56,16 @@ class Limits:
 
 
 def current() -> Limits:
-    """The limits in force now (the environment is read on every call: it is a handful of lookups)."""
-    return Limits.from_environment()
+    """The limits in force now: the environment as it is at this call."""
+    return _limits(*(os.environ.get(name) for name in _VARIABLES))
+
+
+_VARIABLES = (FILE_BYTES_VAR, PROJECT_BYTES_VAR, YAML_NODES_VAR, YAML_DEPTH_VAR)
+
+
+@lru_cache(maxsize=8)
+def _limits(*values: str | None) -> Limits:
+    return Limits.from_environment({name: value for name, value in zip(_VARIABLES, values, strict=True) if value})
 
 
 def _size(env: Mapping[str, str], name: str, default: int) -> int:

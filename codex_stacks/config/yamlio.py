@@ -41,19 +41,12 @@ class _Budget:
 
 
 class _StrictLoader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """Safe loader whose mappings refuse a key given twice (YAML silently keeps the last) and
-    that counts the nodes it composes."""
+    """Safe loader whose mappings refuse a key given twice (YAML silently keeps the last)."""
 
     source: Path | None = None
     budget: _Budget
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        # libyaml's composer calls this for every node without an explicit tag: the one hook
-        # into the C composer, so a file of millions of tiny nodes stops at the limit
-        self.budget.composed += 1
-        if self.budget.composed > self.budget.limits.yaml_nodes:
-            raise _TooManyNodesError
-        return super().resolve(kind, value, implicit)
+    plain: bool = False
+    """The text makes a tree (no anchor) whose nodes are within the limit already."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
@@ -79,10 +72,34 @@ _StrictLoader.add_constructor(
 )
 
 
+class _CountingLoader(_StrictLoader):
+    """The strict loader, counting every node libyaml's composer resolves: a file of millions of
+    tiny nodes stops at the limit instead of being composed whole (about 4 µs and 300 bytes a
+    node). Only for texts long enough to hold that many nodes: the hook costs a call per node."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # libyaml calls this for every node without an explicit tag: the one hook into the C
+        # composer (explicitly tagged nodes are counted by the walk after composing)
+        self.budget.composed += 1
+        if self.budget.composed > self.budget.limits.yaml_nodes:
+            raise _TooManyNodesError
+        return super().resolve(kind, value, implicit)
+
+
+_BYTES_PER_NODE = 1
+"""The fewest characters a new node takes (``{a,b}`` is a mapping of two keys and two nulls): a
+shorter text cannot hold more nodes than the limit, aliases apart (the walk counts those)."""
+
+
 def _loader(text: str, source: Path | None, limits: Limits | None = None) -> _StrictLoader:
-    loader = _StrictLoader(text)
+    budget = _Budget(limits or current())
+    loader_class = _CountingLoader if len(text) > _BYTES_PER_NODE * budget.limits.yaml_nodes else _StrictLoader
+    loader = loader_class(text)
     loader.source = source
-    loader.budget = _Budget(limits or current())
+    loader.budget = budget
+    # no anchor: no alias; and either too short to hold more nodes than the limit, or counted
+    # whole by the composer (no '!': no explicitly tagged node escapes the count)
+    loader.plain = "&" not in text and (len(text) <= budget.limits.yaml_nodes or "!" not in text)
     return loader
 
 
@@ -122,80 +139,114 @@ def _too_many_nodes(text: str, source: Path | None, limits: Limits) -> ConfigErr
 
 
 def _bounded(loader: _StrictLoader, root: yaml.Node, *, check_keys: bool = False) -> None:
+    """Refuse ``root`` unless it fits the budget: :func:`_measured` in general, the cheaper
+    :func:`_nesting` for the usual file, whose text has no anchor (so no alias: a tree) and whose
+    nodes are known to be within the limit (see :func:`_loader`)."""
+    if loader.plain and not check_keys:
+        _nesting(loader, root)
+    else:
+        _measured(loader, root, check_keys=check_keys)
+
+
+def _nesting(loader: _StrictLoader, root: yaml.Node) -> None:
+    """Refuse a tree nested deeper than the limit (its size is bounded by its text already)."""
+    max_depth, scalar, mapping = loader.budget.limits.yaml_depth, yaml.ScalarNode, yaml.MappingNode
+
+    def descend(node: yaml.Node, depth: int) -> None:
+        if depth > max_depth:
+            _fail(f"the YAML nests deeper than {max_depth} levels", node, loader.source, _hint(YAML_DEPTH_VAR))
+        if node.__class__ is mapping:
+            for key, value in node.value:
+                if value.__class__ is not scalar:
+                    descend(value, depth + 1)
+                if key.__class__ is not scalar:
+                    descend(key, depth + 1)
+        else:
+            for child in node.value:
+                if child.__class__ is not scalar:
+                    descend(child, depth + 1)
+
+    if root.__class__ is not scalar:
+        try:
+            descend(root, 1)
+        except RecursionError:  # a depth limit raised past what Python's stack takes
+            _fail(f"the YAML nests deeper than {max_depth} levels", root, loader.source, _hint(YAML_DEPTH_VAR))
+
+
+def _measured(loader: _StrictLoader, root: yaml.Node, *, check_keys: bool) -> None:
     """Refuse ``root`` unless its expansion fits the budget (see the module's docstring).
 
-    One pass over the composed graph, in order, without recursion; the size and depth of every
-    collection are kept, so a node reached again through an alias costs one lookup.
+    One depth-first pass over the composed graph, recursing only into collections and never
+    deeper than the depth limit; the size and height of every collection are kept, so a node
+    reached again through an alias costs one lookup however much it expands to.
     """
     budget, source = loader.budget, loader.source
     max_nodes, max_depth = budget.limits.yaml_nodes, budget.limits.yaml_depth
-    nodes_hint = f"the limit is {YAML_NODES_VAR} in the environment of codexctl and pulumi"
-    depth_hint = f"the limit is {YAML_DEPTH_VAR} in the environment of codexctl and pulumi"
-    scalar = yaml.ScalarNode
-    sizes: dict[int, tuple[int, int]] = {}  # id(collection) -> (nodes, depth) once finished
+    scalar, mapping = yaml.ScalarNode, yaml.MappingNode
+    known: dict[int, tuple[int, int]] = {}  # id(collection) -> (nodes, levels of collections in it)
     on_path: set[int] = set()
-    if type(root) is scalar:
+
+    def too_deep(node: yaml.Node) -> NoReturn:
+        _fail(f"the YAML nests deeper than {max_depth} levels", node, source, _hint(YAML_DEPTH_VAR))
+
+    def too_many(node: yaml.Node) -> NoReturn:
+        message = f"the YAML has more than {max_nodes} nodes once its aliases are expanded"
+        _fail(message, node, source, _hint(YAML_NODES_VAR))
+
+    def measure(node: yaml.Node, depth: int) -> tuple[int, int]:
+        """(nodes, levels) of a collection first met at ``depth`` (the root is at 1). Each node
+        is added to the budget once: a collection when entered, its scalars when it is done,
+        an alias's whole expansion where it is met (there the budget is checked)."""
+        on_path.add(id(node))
         budget.expanded += 1
-        return
-    if check_keys:
-        _unique_keys(loader, root)
-    # a frame: [collection, its children, nodes so far, levels of collections below it]
-    frames: list[list[Any]] = [[root, _children(root), 1, 0]]
-    on_path.add(id(root))
-    total = budget.expanded
-    while frames:
-        frame = frames[-1]
-        child = next(frame[1], None)
-        if child is None:
-            frames.pop()
-            node, size, depth = frame[0], frame[2], frame[3] + 1
-            on_path.discard(id(node))
-            sizes[id(node)] = (size, depth)
-            if frames:
-                parent = frames[-1]
-                parent[2] += size
-                parent[3] = max(parent[3], depth)
-            continue
-        if type(child) is scalar:
-            frame[2] += 1
-            total += 1
-        else:
-            known = sizes.get(id(child))
-            if known is not None:  # an alias (or a merge) of a finished collection
-                frame[2] += known[0]
-                frame[3] = max(frame[3], known[1])
-                total += known[0]
-                if len(frames) + known[1] > max_depth:
-                    _fail(f"the YAML nests deeper than {max_depth} levels", frame[0], source, depth_hint)
-            elif id(child) in on_path:
-                _fail(
-                    "a YAML alias refers to a node that contains it (a structure without end)",
-                    frame[0],
-                    source,
-                    "aliases may only repeat complete values",
-                )
-            else:
-                if len(frames) >= max_depth:
-                    _fail(f"the YAML nests deeper than {max_depth} levels", child, source, depth_hint)
-                if check_keys:
-                    _unique_keys(loader, child)
-                total += 1
-                on_path.add(id(child))
-                frames.append([child, _children(child), 1, 0])
-        if total > max_nodes:
-            _fail(
-                f"the YAML has more than {max_nodes} nodes once its aliases are expanded",
-                frame[0],
-                source,
-                nodes_hint,
-            )
-    budget.expanded = total
+        if check_keys:
+            _unique_keys(loader, node)
+        scalars, size, levels = 0, 1, 0
+        for child in chain.from_iterable(node.value) if node.__class__ is mapping else node.value:
+            if child.__class__ is scalar:
+                scalars += 1
+                continue
+            seen = known.get(id(child))
+            if seen is None:
+                if id(child) in on_path:
+                    _fail(
+                        "a YAML alias refers to a node that contains it (a structure without end)",
+                        node,
+                        source,
+                        "aliases may only repeat complete values",
+                    )
+                if depth >= max_depth:
+                    too_deep(child)
+                seen = measure(child, depth + 1)
+            else:  # an alias (or a merge) of a finished collection: it costs what it expands to
+                if depth + seen[1] > max_depth:
+                    too_deep(node)
+                budget.expanded += seen[0]
+                if budget.expanded > max_nodes:
+                    too_many(node)
+            size += seen[0]
+            levels = max(levels, seen[1])
+        budget.expanded += scalars
+        if budget.expanded > max_nodes:
+            too_many(node)
+        on_path.discard(id(node))
+        result = (size + scalars, levels + 1)
+        known[id(node)] = result
+        return result
+
+    if root.__class__ is scalar:
+        budget.expanded += 1
+    else:
+        try:
+            measure(root, 1)
+        except RecursionError:  # a depth limit raised past what Python's stack takes
+            too_deep(root)
+    if budget.expanded > max_nodes:
+        too_many(root)
 
 
-def _children(node: yaml.Node) -> Iterator[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return chain.from_iterable(node.value)
-    return iter(node.value)
+def _hint(variable: str) -> str:
+    return f"the limit is {variable} in the environment of codexctl and pulumi"
 
 
 def _unique_keys(loader: _StrictLoader, node: yaml.Node) -> None:

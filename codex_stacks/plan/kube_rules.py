@@ -171,18 +171,6 @@ def is_base64(value: str) -> bool:
     return True
 
 
-class _Collector:
-    """Problems of one object, each located at the line of its field in the manifest file."""
-
-    def __init__(self, obj: KubeObject, texts: dict[Path, str | None]) -> None:
-        self.obj = obj
-        self.texts = texts
-        self.found: list[PlanError] = []
-
-    def add(self, path: Sequence[str | int], message: str, hint: str | None = None) -> None:
-        self.found.append(object_problem(self.obj, path, message, hint=hint, texts=self.texts))
-
-
 def object_problem(
     obj: KubeObject,
     path: Sequence[str | int],
@@ -229,98 +217,95 @@ def field_line(obj: KubeObject, path: Sequence[str | int], texts: dict[Path, str
     return start + found - 1 if found else obj.line
 
 
-def _mapping_at(manifest: Mapping[str, Any], path: Sequence[str]) -> Mapping[str, Any] | None:
+Issue = tuple[tuple[str, ...], str, str | None]
+"""A problem of one object before it is located: (field path, message, hint)."""
+
+
+def _mapping_at(manifest: Mapping[str, Any], path: Sequence[str]) -> dict[str, Any] | None:
     node: Any = manifest
     for part in path:
-        if not isinstance(node, Mapping):
+        if not isinstance(node, dict):  # what YAML and the overlays make (and a fast check)
             return None
         node = node.get(part)
-    return node if isinstance(node, Mapping) else None
+    return node if isinstance(node, dict) else None
 
 
-def _label_maps(kind: str, manifest: Mapping[str, Any]) -> Iterable[tuple[str, ...]]:
+def _label_maps(kind: str) -> tuple[tuple[str, ...], ...]:
     """Where an object of ``kind`` keeps labels (and label selectors of plain key/value pairs)."""
-    yield ("metadata", "labels")
     template = POD_TEMPLATE_PATHS.get(kind)
     if template is not None:
-        yield (*template[:-1], "metadata", "labels")
-        yield ("spec", "selector", "matchLabels")
-    if kind == "CronJob":
-        yield ("spec", "jobTemplate", "metadata", "labels")
+        found = [("metadata", "labels"), (*template[:-1], "metadata", "labels"), ("spec", "selector", "matchLabels")]
+        if kind == "CronJob":
+            found.append(("spec", "jobTemplate", "metadata", "labels"))
+        return tuple(found)
     if kind == "Service":
-        yield ("spec", "selector")
+        return (("metadata", "labels"), ("spec", "selector"))
+    return (("metadata", "labels"),)
 
 
-def _check_name(found: _Collector) -> None:
-    obj = found.obj
-    why = name_problem(obj.kind, obj.name)
-    if why:
-        found.add(("metadata", "name"), f"{_show(obj.name)} {why}")
-
-
-def _check_namespace(found: _Collector, namespace: str, allowed: Collection[str]) -> None:
-    obj = found.obj
-    if obj.kind == "Namespace":
-        if obj.name != namespace and obj.name not in allowed:
-            found.add(
-                ("metadata", "name"),
-                f"creates namespace {_show(obj.name)}, not the stack's ({namespace})",
-                hint=f"if the item means to, declare it on the item: namespaces: [{obj.name}]",
+def _check_namespace(
+    issues: list[Issue], kind: str, name: str, metadata: dict[str, Any], namespace: str, allowed: Collection[str]
+) -> None:
+    if kind == "Namespace":
+        if name != namespace and name not in allowed:
+            issues.append(
+                (
+                    ("metadata", "name"),
+                    f"creates namespace {_show(name)}, not the stack's ({namespace})",
+                    f"if the item means to, declare it on the item: namespaces: [{name}]",
+                )
             )
         return
-    if not is_namespaced(obj.kind):
-        return
-    value = (obj.manifest.get("metadata") or {}).get("namespace")
-    if value is None or value == namespace:
+    value = metadata.get("namespace")
+    if value is None or value == namespace or not is_namespaced(kind):
         return
     if not isinstance(value, str):
-        found.add(("metadata", "namespace"), f"must be a string, not {_type(value)}")
+        issues.append((("metadata", "namespace"), f"must be a string, not {_type(value)}", None))
         return
     why = dns1123_label(value)
     if why:
-        found.add(("metadata", "namespace"), f"{_show(value)} {why}")
+        issues.append((("metadata", "namespace"), f"{_show(value)} {why}", None))
     elif value not in allowed:
-        found.add(
-            ("metadata", "namespace"),
-            f"{value!r} is not the stack's namespace ({namespace})",
-            hint=f"if the item means to, declare it on the item: namespaces: [{value}]",
+        issues.append(
+            (
+                ("metadata", "namespace"),
+                f"{value!r} is not the stack's namespace ({namespace})",
+                f"if the item means to, declare it on the item: namespaces: [{value}]",
+            )
         )
 
 
-def _check_labels(found: _Collector) -> None:
-    manifest = found.obj.manifest
-    for where in _label_maps(found.obj.kind, manifest):
+def _check_labels(issues: list[Issue], kind: str, manifest: Mapping[str, Any]) -> None:
+    for where in _label_maps(kind):
         labels = _mapping_at(manifest, where)
-        for key, value in (labels or {}).items():
+        if not labels:
+            continue
+        for key, value in labels.items():
             path = (*where, str(key))
             why = label_key_problem(key) if isinstance(key, str) else "must be a string"
             if why:
-                found.add(path, f"label key {_show(str(key))} {why}")
+                issues.append((path, f"label key {_show(str(key))} {why}", None))
             if not isinstance(value, str):
-                found.add(path, f"a label value must be a string, not {_type(value)} (quote it)")
+                issues.append((path, f"a label value must be a string, not {_type(value)} (quote it)", None))
                 continue
             why = label_value_problem(value)
             if why:
-                found.add(path, f"label value {_show(value)} {why}")
+                issues.append((path, f"label value {_show(value)} {why}", None))
 
 
-def _check_annotations(found: _Collector) -> None:
-    annotations = _mapping_at(found.obj.manifest, ("metadata",))
-    annotations = (annotations or {}).get("annotations")
-    if not isinstance(annotations, Mapping):
-        return
+def _check_annotations(issues: list[Issue], annotations: dict[str, Any]) -> None:
     total = 0
     for key, value in annotations.items():
         path = ("metadata", "annotations", str(key))
         why = label_key_problem(key.lower()) if isinstance(key, str) else "must be a string"
         if why:
-            found.add(path, f"annotation key {_show(str(key))} {why}")
+            issues.append((path, f"annotation key {_show(str(key))} {why}", None))
         if not isinstance(value, str):
-            found.add(path, f"an annotation value must be a string, not {_type(value)} (quote it)")
+            issues.append((path, f"an annotation value must be a string, not {_type(value)} (quote it)", None))
             continue
         total += len(str(key).encode()) + len(value.encode())
     if total > ANNOTATIONS_MAX:
-        found.add(("metadata", "annotations"), f"add up to {total} bytes; at most {ANNOTATIONS_MAX}")
+        issues.append((("metadata", "annotations"), f"add up to {total} bytes; at most {ANNOTATIONS_MAX}", None))
 
 
 def _type(value: Any) -> str:
@@ -329,45 +314,67 @@ def _type(value: Any) -> str:
     )
 
 
-def _check_data(found: _Collector) -> None:
+def _check_data(issues: list[Issue], kind: str, manifest: Mapping[str, Any]) -> None:
     """Secret ``data``/``stringData`` and ConfigMap ``data``/``binaryData``: keys, types, size.
 
     Secret values are never quoted: only their keys are named.
     """
-    obj = found.obj
-    if obj.api_version != "v1" or obj.kind not in ("Secret", "ConfigMap"):
-        return
-    secret = obj.kind == "Secret"
+    secret = kind == "Secret"
     encoded_field, text_field = ("data", "stringData") if secret else ("binaryData", "data")
     total = 0
     seen: dict[str, str] = {}
     for field, encoded in ((encoded_field, True), (text_field, False)):
-        values = obj.manifest.get(field)
+        values = manifest.get(field)
         if values is None:
             continue
-        if not isinstance(values, Mapping):
-            found.add((field,), f"must be a mapping of keys to strings, not {_type(values)}")
+        if not isinstance(values, dict):
+            issues.append(((field,), f"must be a mapping of keys to strings, not {_type(values)}", None))
             continue
         for key, value in values.items():
             path = (field, str(key))
             if not isinstance(key, str) or len(key) > SUBDOMAIN_MAX or not _DATA_KEY_RE.match(key):
-                found.add(path, f"key {_show(str(key))} must be letters, digits, '-', '_' and '.' (at most 253)")
+                issues.append(
+                    (path, f"key {_show(str(key))} must be letters, digits, '-', '_' and '.' (at most 253)", None)
+                )
             elif key in seen and not secret:
-                found.add(path, f"key {key!r} is in both {seen[key]} and {field}")
+                issues.append((path, f"key {key!r} is in both {seen[key]} and {field}", None))
             seen.setdefault(str(key), field)
             if value is None:
                 continue
             if not isinstance(value, str):
-                found.add(path, f"must be a string, not {_type(value)}")
+                issues.append((path, f"must be a string, not {_type(value)}", None))
             elif encoded and not is_base64(value):
                 hint = "Kubernetes decodes Secret data as base64: put plain text under stringData" if secret else None
-                found.add(path, "is not valid base64", hint=hint)
+                issues.append((path, "is not valid base64", hint))
             elif encoded:
                 total += len(value) * 3 // 4
             else:
                 total += len(value.encode())
     if total > DATA_MAX:
-        found.add((text_field,), f"the {obj.kind}'s data adds up to more than 1 MiB, the API server's limit")
+        issues.append(((text_field,), f"the {kind}'s data adds up to more than 1 MiB, the API server's limit", None))
+
+
+def _issues(manifest: Mapping[str, Any], namespace: str, allowed: Collection[str]) -> list[Issue]:
+    """What the API server would refuse about one object (``metadata.name`` is a non-empty string:
+    the plan checked that when it read the object)."""
+    issues: list[Issue] = []
+    kind = manifest["kind"]
+    metadata = manifest["metadata"]
+    name = metadata["name"]
+    why = name_problem(kind, name)
+    if why:
+        issues.append((("metadata", "name"), f"{_show(name)} {why}", None))
+    _check_namespace(issues, kind, name, metadata, namespace, allowed)
+    _check_labels(issues, kind, manifest)
+    annotations = metadata.get("annotations")
+    if annotations:
+        if isinstance(annotations, dict):
+            _check_annotations(issues, annotations)
+        else:
+            issues.append((("metadata", "annotations"), f"must be a mapping, not {_type(annotations)}", None))
+    if kind in ("Secret", "ConfigMap") and manifest.get("apiVersion") == "v1":
+        _check_data(issues, kind, manifest)
+    return issues
 
 
 def check_object(obj: KubeObject, *, namespace: str, allowed_namespaces: Collection[str] = ()) -> list[PlanError]:
@@ -388,13 +395,8 @@ def check_objects(
     texts: dict[Path, str | None] = {}
     problems: list[PlanError] = []
     for obj in objects:
-        found = _Collector(obj, texts)
-        _check_name(found)
-        _check_namespace(found, namespace, allowed_namespaces)
-        _check_labels(found)
-        _check_annotations(found)
-        _check_data(found)
-        problems.extend(found.found)
+        for path, message, hint in _issues(obj.manifest, namespace, allowed_namespaces):
+            problems.append(object_problem(obj, path, message, hint=hint, texts=texts))
     return problems
 
 
