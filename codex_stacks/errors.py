@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,40 +50,32 @@ class PlanError(CodexError):
     """The settings are valid but do not make a deployable plan for this stack."""
 
 
-SHOWN_PROBLEMS = 20
-"""How many problems of one pass are printed; the rest are counted."""
+class CombinedError(CodexError):
+    """Several problems found in one pass: printed one per line, up to :attr:`LIMIT`, then a count."""
 
+    LIMIT = 20
 
-class ProblemsError(CodexError):
-    """Several problems found in one pass, each with its own location.
-
-    It reads as its first problem (``message``, ``location``, ``hint``) to code that expects one
-    error; people see every problem on its own line, up to ``limit``, then how many more there are.
-    """
-
-    def __init__(self, problems: Sequence[CodexError], *, limit: int = SHOWN_PROBLEMS) -> None:
+    def __init__(self, problems: list[CodexError]) -> None:
         if not problems:
-            raise ValueError("a ProblemsError needs at least one problem")
+            raise ValueError("CombinedError needs at least one problem")
         first = problems[0]
         super().__init__(first.message, location=first.location, hint=first.hint)
-        self.problems: tuple[CodexError, ...] = tuple(problems)
-        self.limit = max(1, limit)
-
-    def lines(self) -> list[str]:
-        """One entry per shown problem (with its hint, if any), then the count of the others."""
-        shown = [str(problem) for problem in self.problems[: self.limit]]
-        hidden = len(self.problems) - len(shown)
-        if hidden:
-            shown.append(f"… and {hidden} more problem{'s' if hidden > 1 else ''} (fix these and run again)")
-        return shown
+        self.problems = tuple(problems)
+        code = getattr(first, "exit_code", None)
+        if code is not None:
+            self.exit_code = code
 
     def __str__(self) -> str:
-        return "\n".join(self.lines())
+        shown = [str(problem) for problem in self.problems[: self.LIMIT]]
+        hidden = len(self.problems) - len(shown)
+        if hidden:
+            shown.append(f"… and {hidden} more problem{'s' if hidden > 1 else ''}")
+        return "\n".join(shown)
 
 
-def raise_problems(problems: Sequence[CodexError], *, limit: int = SHOWN_PROBLEMS) -> None:
-    """Nothing when ``problems`` is empty; the one problem itself, or a ProblemsError of all of them."""
+def raise_all(problems: list[CodexError]) -> None:
+    """Nothing when there is no problem, the problem itself when there is one, else all of them."""
     if len(problems) == 1:
         raise problems[0]
     if problems:
-        raise ProblemsError(problems, limit=limit)
+        raise CombinedError(problems)

@@ -11,7 +11,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-from codex_stacks.errors import CodexError, ProblemsError
+from codex_stacks.errors import CodexError, CombinedError
 
 
 class _LazyConsole:
@@ -45,18 +45,17 @@ def fail(message: str, *, code: int = EXIT_BAD_INPUT) -> NoReturn:
 
 
 def print_error(error: CodexError) -> None:
-    """One ``error:`` line per problem (several for a ProblemsError, up to its limit, then a count)."""
-    if isinstance(error, ProblemsError):
-        lines = error.lines()
-        shown = lines[: error.limit]
-        rest = lines[error.limit :]
-    else:
-        shown, rest = [str(error)], []
-    for text in shown:
+    """One ``error:`` line per problem: every problem of a CombinedError up to its limit, then a
+    count of the others."""
+    problems = error.problems if isinstance(error, CombinedError) else (error,)
+    for problem in problems[: CombinedError.LIMIT]:
         console.print("[bold red]error:[/bold red] ", end="", markup=True)
-        console.print(text, markup=False)
-    for text in rest:
-        console.print(f"  {text}", markup=False)
+        console.print(str(problem), markup=False)
+    hidden = len(problems) - CombinedError.LIMIT
+    if hidden > 0:
+        console.print(
+            f"  … and {hidden} more problem{'s' if hidden > 1 else ''} (fix these and run again)", markup=False
+        )
 
 
 def error_cause(exc: BaseException) -> CodexError | None:

@@ -10,14 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from codex_stacks.cli.output import console, out
-from codex_stacks.errors import CodexError, Location, PlanError, raise_problems
+from codex_stacks.errors import CodexError, Location, PlanError, raise_all
 from codex_stacks.kubeschema import NoSchemaError, check_object, schema_version
 from codex_stacks.plan import PlanRequest, build_plan
+from codex_stacks.plan.check import check_everything
 from codex_stacks.plan.kube_rules import object_problem
 
 
 def run_validate(*, request: PlanRequest, kubernetes_version: str) -> None:
     version = schema_version(kubernetes_version)  # an unknown version fails before any work
+    raise_all(check_everything(request))  # every environment, every value: not only this stack's
     plan = build_plan(request)
     problems: list[CodexError] = []
     unchecked: set[str] = set()
@@ -48,7 +50,7 @@ def run_validate(*, request: PlanRequest, kubernetes_version: str) -> None:
                     problems.append(PlanError(f"{obj.key}: {field}: {schema_problem.message}", location=where))
     for kind in sorted(unchecked):
         console.print(f"[dim]note: no schema for {kind} (a custom resource): structure checked only[/dim]")
-    raise_problems(problems)
+    raise_all(problems)
     components = len(plan.components)
     out.print(
         f"ok: services.yaml and {checked} object{'s' if checked != 1 else ''} of stack {request.stack} "

@@ -225,6 +225,9 @@ class ServiceImage(Model):
         return f"{self.repository}:{self.tag_template}"
 
 
+NAMESPACES_DESCRIPTION = "Namespaces other than the stack's that this item's objects may name explicitly."
+
+
 class Infrastructure(Model):
     """A group of manifests deployed together (databases, config, ingress …)."""
 
@@ -233,10 +236,7 @@ class Infrastructure(Model):
     manifests: list[ManifestRef] = Field(default_factory=list)
     hooks: ComponentHooks = Field(default_factory=ComponentHooks)
     depends_on: list[str] = Field(default_factory=list)
-    namespaces: list[Name] = Field(
-        default_factory=list,
-        description="Namespaces besides the stack's that the item's objects may be in (or create): [kube-system].",
-    )
+    namespaces: list[Name] = Field(default_factory=list, description=NAMESPACES_DESCRIPTION)
 
 
 class Service(Model):
@@ -249,10 +249,7 @@ class Service(Model):
     overlays: dict[str, Overlay] = Field(default_factory=dict)
     hooks: ComponentHooks = Field(default_factory=ComponentHooks)
     depends_on: list[str] = Field(default_factory=list)
-    namespaces: list[Name] = Field(
-        default_factory=list,
-        description="Namespaces besides the stack's that the item's objects may be in (or create): [kube-system].",
-    )
+    namespaces: list[Name] = Field(default_factory=list, description=NAMESPACES_DESCRIPTION)
 
 
 class RepairSettings(Model):
@@ -264,10 +261,30 @@ class RepairSettings(Model):
     services: list[str] = Field(default_factory=lambda: ["codex"])
 
 
+class EnvVar(Model):
+    """A runner environment variable templates may read with ``env_or()``."""
+
+    secret: bool = Field(default=False, description="Masked like a Secret wherever its value ends up.")
+    description: str = ""
+
+
+ENV_VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
 class ServicesFile(Model):
-    """A project's services.yaml, after templating."""
+    """A project's services.yaml (docs/services-yaml.md): YAML whose values may be templates."""
 
     project: Name
+    vars: dict[Annotated[str, Field(pattern=VAR_NAME)], Any] = Field(
+        default_factory=dict,
+        description="Values computed once per stack, in order: each a template that may use the stack's context "
+        "and the vars above it; every template of the project sees them by name.",
+    )
+    env_vars: dict[Annotated[str, Field(pattern=ENV_VAR_NAME)], EnvVar] = Field(
+        default_factory=dict,
+        description="The runner environment variables env_or() may read; nothing else is readable.",
+    )
     codex: CodexSettings = Field(default_factory=CodexSettings)
     namespace: NamespaceSettings = Field(default_factory=NamespaceSettings)
     max_slots: NonNegativeInt = 0

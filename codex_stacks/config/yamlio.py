@@ -268,6 +268,34 @@ def _unique_keys(loader: _StrictLoader, node: yaml.Node) -> None:
             seen[key] = _line(key_node)
 
 
+def syntax_error(exc: yaml.YAMLError, source: Path | None) -> ConfigError:
+    """A YAML error as one located ConfigError."""
+    return _syntax_error(exc, source)
+
+
+def compose_node(
+    text: str, *, source: Path | None = None, limits: Limits | None = None
+) -> tuple[Any, yaml.Node | None]:
+    """The document's node graph, checked like every load here (bounded in nodes, aliases
+    expanded, and depth; no recursive alias), and the loader that made it: the caller
+    constructs values with it and disposes of it. Syntax errors become ConfigError."""
+    loader = _loader(text, source, limits)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            _bounded(loader, node)
+    except _TooManyNodesError:
+        loader.dispose()
+        raise _too_many_nodes(text, source, loader.budget.limits) from None
+    except yaml.YAMLError as exc:
+        loader.dispose()
+        raise _syntax_error(exc, source) from None
+    except ConfigError:
+        loader.dispose()
+        raise
+    return loader, node
+
+
 def compose_bounded(text: str, *, source: Path | None = None, limits: Limits | None = None) -> yaml.Node | None:
     """The node graph of one YAML document (None when empty), checked like every load here:
     bounded in nodes (aliases expanded) and depth, no recursive alias, no key given twice.
@@ -301,31 +329,6 @@ def load_document(text: str, *, source: Path | None = None, limits: Limits | Non
         if node is None:
             return None
         _bounded(loader, node)
-        return loader.construct_document(node)
-    except _TooManyNodesError:
-        raise _too_many_nodes(text, source, loader.budget.limits) from None
-    except yaml.YAMLError as exc:
-        raise _syntax_error(exc, source) from None
-    finally:
-        loader.dispose()
-
-
-def load_top_level(text: str, skip: frozenset[str], *, source: Path | None = None, limits: Limits | None = None) -> Any:
-    """Like :func:`load_document`, but without the values of the top-level keys in ``skip``.
-
-    The first template pass needs a handful of keys of a file that may list a thousand services;
-    composing the whole document is cheap (C), constructing all of it in Python is not.
-    """
-    loader = _loader(text, source, limits)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        _bounded(loader, node)
-        if not isinstance(node, yaml.MappingNode):
-            return loader.construct_document(node)
-        loader.flatten_mapping(node)
-        node.value = [(k, v) for k, v in node.value if not isinstance(k, yaml.ScalarNode) or k.value not in skip]
         return loader.construct_document(node)
     except _TooManyNodesError:
         raise _too_many_nodes(text, source, loader.budget.limits) from None

@@ -27,8 +27,7 @@ from codex_stacks.config.hooks import (
     WaitParams,
     parse_duration,
 )
-from codex_stacks.config.model import Infrastructure, Service, ServicesFile
-from codex_stacks.config.templating import is_enabled
+from codex_stacks.config.settings import Settings
 from codex_stacks.errors import Location, PlanError
 from codex_stacks.plan.objects import KubeObject
 from codex_stacks.plan.target import Target, data_path_problem, is_inside
@@ -305,7 +304,7 @@ def _params(step: HookStep, *, target: Target, where: str) -> tuple[Action, dict
 
 
 def _plan_steps(
-    steps: Sequence[HookStep],
+    steps: Iterable[tuple[int, HookStep]],
     *,
     stage: HookStage,
     component: str | None,
@@ -314,7 +313,7 @@ def _plan_steps(
 ) -> list[PlannedHook]:
     planned: list[PlannedHook] = []
     seen: set[str] = set()
-    for index, step in enumerate(steps):
+    for index, step in steps:
         where = _where(stage, component, index)
         if step.name in seen:
             raise PlanError(
@@ -323,8 +322,6 @@ def _plan_steps(
                 hint="step names name resources: make them unique within a stage",
             )
         seen.add(step.name)
-        if not is_enabled(step.when):
-            continue
         action, params, secret_config = _params(step, target=target, where=where)
         planned.append(
             PlannedHook(
@@ -347,26 +344,27 @@ def _plan_steps(
 
 def plan_hooks(
     *,
-    settings: ServicesFile,
+    settings: Settings,
     target: Target,
     components: Mapping[str, Sequence[KubeObject]],
 ) -> tuple[PlannedHook, ...]:
     """Every enabled step of the stack and of the selected components, in stage and file order.
 
     ``components`` maps each deployed component to its rendered objects; items the stack does
-    not deploy have no steps. Stack stages guard every object of the stack.
+    not deploy have no steps (and their steps are never evaluated). Stack stages guard every
+    object of the stack.
     """
     everything = [obj for objects in components.values() for obj in objects]
     planned: list[PlannedHook] = []
+    stack_hooks = settings.document.raw("hooks")
     for stage in STACK_STAGES:
-        steps = getattr(settings.hooks, _FIELDS[stage])
+        steps = settings.stage(stack_hooks, stage, ["hooks"])
         planned += _plan_steps(steps, stage=stage, component=None, guard=digest(everything), target=target)
-    items: list[Infrastructure | Service] = [*settings.infrastructure, *settings.services]
-    for item in items:
-        if item.name not in components:
+    for ref in settings.document.items:
+        if ref.name not in components:
             continue
-        guard = digest(components[item.name])
+        guard = digest(components[ref.name])
         for stage in COMPONENT_STAGES:
-            steps = getattr(item.hooks, _FIELDS[stage])
-            planned += _plan_steps(steps, stage=stage, component=item.name, guard=guard, target=target)
+            steps = settings.stage(ref.raw.get("hooks"), stage, [*ref.path, "hooks"])
+            planned += _plan_steps(steps, stage=stage, component=ref.name, guard=guard, target=target)
     return tuple(planned)

@@ -41,7 +41,7 @@ from typing import Any
 
 from codex_stacks.config import files
 from codex_stacks.config.yamlio import line_of
-from codex_stacks.errors import ConfigError, Location, PlanError, raise_problems
+from codex_stacks.errors import CodexError, ConfigError, Location, PlanError, raise_all
 from codex_stacks.plan.kinds import POD_TEMPLATE_PATHS, is_namespaced
 from codex_stacks.plan.objects import KubeObject
 
@@ -401,5 +401,6 @@ def check_objects(
 
 
 def ensure_accepted(objects: Iterable[KubeObject], *, namespace: str, allowed_namespaces: Collection[str] = ()) -> None:
-    """Raise every problem :func:`check_objects` finds (a ProblemsError when there are several)."""
-    raise_problems(check_objects(objects, namespace=namespace, allowed_namespaces=allowed_namespaces))
+    """Raise every problem :func:`check_objects` finds (a CombinedError when there are several)."""
+    problems: list[CodexError] = [*check_objects(objects, namespace=namespace, allowed_namespaces=allowed_namespaces)]
+    raise_all(problems)

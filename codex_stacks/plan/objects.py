@@ -9,7 +9,7 @@ from typing import Any
 
 from codex_stacks.config.loader import read_text
 from codex_stacks.config.model import ManifestRef
-from codex_stacks.config.templating import render
+from codex_stacks.config.templating import OutsideValues, render_text, restore_outside
 from codex_stacks.config.yamlio import load_documents
 from codex_stacks.errors import CodexError, Location, PlanError
 
@@ -21,6 +21,9 @@ class KubeObject:
     manifest: Mapping[str, Any]
     source: Path
     line: int
+    secret_paths: tuple[str, ...] = ()
+    """Fields holding a declared secret variable's value (``data.password``): masked in previews,
+    secret in Pulumi state."""
 
     @property
     def api_version(self) -> str:
@@ -84,9 +87,17 @@ def _check_object(doc: Any, *, source: Path, line: int) -> dict[str, Any]:
 
 
 def render_manifest(
-    path: Path, context: Mapping[str, Any], *, where: str, root: Path | None = None
+    path: Path,
+    scope: Mapping[str, Any],
+    *,
+    where: str,
+    known: OutsideValues | None = None,
+    root: Path | None = None,
 ) -> list[KubeObject]:
-    """Every non-empty document of a manifest template, checked to be a Kubernetes object."""
+    """Every non-empty document of a manifest template, checked to be a Kubernetes object.
+
+    Outside values (``env_or()``, ``codex:vars``) come back into the parsed documents as exactly
+    their text (see codex_stacks/config/templating.py), so they can never add structure."""
     try:
         text = read_text(path, root=root)
     except PlanError:
@@ -97,10 +108,19 @@ def render_manifest(
             location=Location(file=path, line=exc.location.line, path=where),
             hint=exc.hint or "check the manifests[].path entry",
         ) from None
-    rendered = render(text, context, source=path)
+    rendered = render_text(text, scope, source=path, known=known or OutsideValues())
     objects: list[KubeObject] = []
-    for line, doc in load_documents(rendered, source=path):
+    for line, doc in load_documents(rendered.text, source=path):
         if doc is None:
             continue
-        objects.append(KubeObject(manifest=_check_object(doc, source=path, line=line), source=path, line=line))
+        secret_paths: list[str] = []
+        restored = restore_outside(doc, rendered.outside, secret_paths)
+        objects.append(
+            KubeObject(
+                manifest=_check_object(restored, source=path, line=line),
+                source=path,
+                line=line,
+                secret_paths=tuple(secret_paths),
+            )
+        )
     return objects

@@ -291,7 +291,7 @@ def _run_program(job: dict[str, Any], meta: dict[str, Any]) -> int:
     """The program under the SDK's mocks; what it raised, and the located error behind it."""
     import pulumi
 
-    from codex_stacks.errors import CodexError, ProblemsError
+    from codex_stacks.errors import CodexError, CombinedError
     from codex_stacks.offline import runner
 
     try:
@@ -300,7 +300,7 @@ def _run_program(job: dict[str, Any], meta: dict[str, Any]) -> int:
         meta["raised"] = "RunError"
         cause = exc.__cause__
         if isinstance(cause, CodexError):
-            problems = cause.problems if isinstance(cause, ProblemsError) else (cause,)
+            problems = cause.problems if isinstance(cause, CombinedError) else (cause,)
             meta["problems"] = [
                 {
                     "type": type(problem).__name__,

@@ -109,10 +109,11 @@ TABLE: list[Case] = [
         maxSlots: many
         environments: {dev: {}}
         """,
-        message="valid integer",
+        message="maxSlots must be a whole number",
         file="services.yaml",
         line=2,
         path="maxSlots",
+        commands=("validate",),  # a dev stack has no slots: only validate evaluates maxSlots there
     ),
     with_file(
         "wrong-type-manifests",
@@ -147,7 +148,7 @@ TABLE: list[Case] = [
         project: Demo App
         environments: {dev: {}}
         """,
-        message="should match pattern",
+        message="project 'Demo App' is not a valid name",
         file="services.yaml",
         line=1,
         path="project",
@@ -165,7 +166,7 @@ TABLE: list[Case] = [
     base(
         "service-name-not-a-dns-label",
         "services:\n  - name: Web_App\n",
-        message="should match pattern",
+        message="the item's name 'Web_App' is not a valid name",
         file="services.yaml",
         line=11,
         path="services[0].name",
@@ -177,6 +178,7 @@ TABLE: list[Case] = [
         file="services.yaml",
         line=11,
         path="images.web",
+        commands=("validate",),  # only ci images and validate use images:
     ),
     with_file(
         "bad-duration",
@@ -261,6 +263,7 @@ TABLE: list[Case] = [
         file="services.yaml",
         line=5,
         path="environments.ai.slotBootstrapInfra",
+        commands=("validate",),  # only a slot stack (or validate) uses environment ai
     ),
     with_file(
         "environment-from-unknown",
@@ -310,10 +313,10 @@ TABLE: list[Case] = [
     # templates: undefined variables, syntax, sandbox, limits
     base(
         "undefined-var-in-services",
-        "services:\n  - name: '{{ service_name }}'\n",
+        "services:\n  - name: web\n    image: {repository: '{{ service_name }}', tagTemplate: x}\n",
         message="'service_name' is undefined",
         file="services.yaml",
-        line=11,
+        line=12,
         hint="known variables:",
     ),
     base(
@@ -326,16 +329,16 @@ TABLE: list[Case] = [
     base(
         "template-syntax-in-services",
         "services:\n{% for item in %}\n  - name: web\n",
-        message="template syntax error",
+        message="'{% for … %}' statements are no longer part of services.yaml",
         file="services.yaml",
         line=11,
     ),
     base(
         "template-unclosed-variable",
-        "services: {{ project \n",
+        "codex:\n  projectContext: '{{ project '\n",
         message="template syntax error",
         file="services.yaml",
-        line=10,
+        line=11,
     ),
     *(
         with_file(
@@ -354,7 +357,11 @@ TABLE: list[Case] = [
         for name, expression in SANDBOX_ESCAPES.items()
     ),
     base(
-        "range-too-big", "services: {{ range(10**9) | list }}\n", message="Range too big", file="services.yaml", line=10
+        "range-too-big",
+        "codex:\n  projectContext: '{{ range(10**9) | list }}'\n",
+        message="Range too big",
+        file="services.yaml",
+        line=11,
     ),
     # files: encodings, directories, symlinks, a missing project
     Case(

@@ -325,7 +325,8 @@ def test_a_misspelt_secret_field_is_masked_too(make_project: MakeProject, tmp_pa
         "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: keys\n  namespace: {{ namespace }}\n"
         "type: Opaque\nstringDta:\n  Y: {{ env_or('SECRET_KEY') }}\n"
     )
-    project = make_project(MINIMAL, {"ns.yaml": NAMESPACE_MANIFEST + secret})
+    services = MINIMAL.replace("project: demo\n", "project: demo\nenvVars:\n  SECRET_KEY: {}\n")
+    project = make_project(services, {"ns.yaml": NAMESPACE_MANIFEST + secret})
     env = {**os.environ, "SECRET_KEY": "canary-S3CR3T"}
     args = [str(CODEXCTL), "preview", "--stack", "dev", "--project-dir", str(project)]
 

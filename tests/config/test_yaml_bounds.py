@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from codex_stacks.config.limits import Limits
-from codex_stacks.config.yamlio import compose_bounded, load_document, load_documents, load_top_level
+from codex_stacks.config.yamlio import compose_bounded, compose_node, load_document, load_documents
 from codex_stacks.errors import ConfigError
 
 SOURCE = Path("/project/services.yaml")
@@ -18,7 +18,7 @@ TIGHT = Limits(yaml_nodes=50, yaml_depth=5)
 
 LOADERS = {
     "load_document": lambda text, limits: load_document(text, source=SOURCE, limits=limits),
-    "load_top_level": lambda text, limits: load_top_level(text, frozenset(), source=SOURCE, limits=limits),
+    "compose_node": lambda text, limits: compose_node(text, source=SOURCE, limits=limits)[0].dispose(),
     "load_documents": lambda text, limits: list(load_documents(text, source=SOURCE, limits=limits)),
     "compose_bounded": lambda text, limits: compose_bounded(text, source=SOURCE, limits=limits),
 }

@@ -101,5 +101,6 @@ def all_hooks_project(folder: Path) -> Path:
     if anchor not in text:
         raise AssertionError("examples/alimentor/services.yaml changed; update the test helper")
     text = text.replace(anchor, "      use: codex.ensure-data-dirs" + EXTRA_STACK_HOOKS, 1)
+    text = text.replace("envVars:\n", "envVars:\n  ISSUE_TITLE: {}\n", 1)
     services.write_text(text, encoding="utf-8")
     return project

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from codex_stacks.errors import ProblemsError
+from codex_stacks.errors import CombinedError
 from codex_stacks.plan import PlanRequest, build_plan
 from codex_stacks.plan.kube_rules import check_objects, ensure_accepted, is_base64, name_problem
 from codex_stacks.plan.objects import KubeObject
@@ -188,7 +188,7 @@ def test_every_problem_is_raised_together() -> None:
         _object({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ok"}}),
         _object({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "B"}}),
     ]
-    with pytest.raises(ProblemsError) as info:
+    with pytest.raises(CombinedError) as info:
         ensure_accepted(objects, namespace=NAMESPACE)
     assert [problem.message.split(":")[0] for problem in info.value.problems] == [
         "ConfigMap/demo-dev/A",
