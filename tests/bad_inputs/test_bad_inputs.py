@@ -628,8 +628,9 @@ TABLE: list[Case] = [
         file="services.yaml",
         line=5,
         path="codex.mcp.servers[0].type",
-    ),  # one owner for what lies outside the project's namespaces (docs/security.md)
-    _base(
+    ),
+    # one owner for what lies outside the project's namespaces (docs/security.md)
+    base(
         "cluster-object-in-a-namespace-stack",
         "  - name: rbac\n    manifests:\n      - path: role.yaml\n",
         files={
@@ -640,7 +641,7 @@ TABLE: list[Case] = [
         line=1,
         hint="add an environment with scope: cluster",
     ),
-    _file(
+    with_file(
         "two-cluster-environments",
         """\
         project: demo
@@ -654,7 +655,7 @@ TABLE: list[Case] = [
         line=2,
         path="environments",
     ),
-    _base(
+    base(
         "network-policy-api-server-not-a-cidr",
         "security:\n  networkPolicy:\n    apiServer: [kubernetes.default]\n",
         message="'kubernetes.default' is not a CIDR",
@@ -663,7 +664,7 @@ TABLE: list[Case] = [
         path="security.networkPolicy.apiServer",
         commands=("validate",),  # only slot stacks and the cluster stack (or validate) use security:
     ),
-    _base(
+    base(
         "runner-service-account-without-namespace",
         "security:\n  runners:\n    - {kind: ServiceAccount, name: runner}\n",
         message="a ServiceAccount subject needs its namespace",
