@@ -23,7 +23,13 @@ class DeployedStack:
 
     def repair_targets(self, plan: Plan) -> pulumi.Output[list[str]]:
         """URNs of what a repair run registers: the ``--target`` list, in either mode."""
-        resources: list[pulumi.Resource] = [self.provider, *self.before_all, *self.after_all]
+        stack_steps = zip(
+            [*self.before_all, *self.after_all],
+            [*hooks_at(plan.hooks, "beforeAll"), *hooks_at(plan.hooks, "afterAll")],
+            strict=True,
+        )
+        resources: list[pulumi.Resource] = [self.provider]
+        resources += [step for step, hook in stack_steps if hook.repair or plan.target.mode == "repair"]
         if plan.namespace_owner is None:
             resources.append(self.namespace)
         for name in sorted(plan.repair_set):

@@ -178,6 +178,11 @@ class HookStep(Model):
         description="Run on every up, changed or not. Default: false, except for codex.ensure-codex-secrets, "
         "whose values come from the runner and change between runs (a job's github.token expires with it).",
     )
+    repair: bool = Field(
+        default=False,
+        description="A stack step (beforeAll/afterAll) that repair mode runs too; without it a repair run leaves "
+        "the step out, so nothing but the repair set can keep the agent from starting.",
+    )
 
     @model_validator(mode="after")
     def _one_action(self) -> HookStep:

@@ -229,8 +229,11 @@ class Settings:
                 trimmed[key] = value
         return self.evaluator.model(model, trimmed, ref.path, **fixed)
 
-    def stage(self, raw_hooks: Any, stage: HookStage, path: Sequence[Key]) -> Iterator[tuple[int, HookStep]]:
-        """The enabled steps of one stage, in file order: each ``when:`` first, then the step."""
+    def stage(
+        self, raw_hooks: Any, stage: HookStage, path: Sequence[Key], *, repair_only: bool = False
+    ) -> Iterator[tuple[int, HookStep]]:
+        """The enabled steps of one stage, in file order: each ``when:`` first, then the step.
+        ``repair_only``: only steps marked ``repair: true`` (their ``repair`` evaluated alone)."""
         if raw_hooks is None:
             return
         if not isinstance(raw_hooks, RawMap):
@@ -244,6 +247,8 @@ class Settings:
             )
         for index, raw in enumerate(steps):
             step_path = [*path, STAGE_KEYS[stage], index]
+            if repair_only and not (isinstance(raw, RawMap) and self.evaluator.value(raw.get("repair")) is True):
+                continue
             if not self.enabled(raw):
                 continue
             yield index, self.evaluator.model(HookStep, raw, step_path, literal=_LITERAL_KEYS, when=True)

@@ -105,6 +105,8 @@ class PlannedHook:
     """Values known now that still go in the secret input: a ``run:`` step's ``env`` (``env:NAME``),
     which carries credentials and outside text."""
     kube_context: str | None = None
+    repair: bool = False
+    """A stack step a repair run registers too (``repair: true``)."""
 
     @property
     def resource_name(self) -> str:
@@ -337,6 +339,7 @@ def _plan_steps(
                 secret_config=secret_config,
                 secret_values={f"env:{name}": value for name, value in step.env.items()},
                 kube_context=target.environment.kube_context,
+                repair=step.repair,
             )
         )
     return planned
@@ -358,7 +361,7 @@ def plan_hooks(
     planned: list[PlannedHook] = []
     stack_hooks = settings.document.raw("hooks")
     for stage in STACK_STAGES:
-        steps = settings.stage(stack_hooks, stage, ["hooks"])
+        steps = settings.stage(stack_hooks, stage, ["hooks"], repair_only=target.mode == "repair")
         planned += _plan_steps(steps, stage=stage, component=None, guard=digest(everything), target=target)
     for ref in settings.document.items:
         if ref.name not in components:

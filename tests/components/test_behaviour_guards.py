@@ -162,6 +162,7 @@ hooks:
   beforeAll:
     - name: prepare
       use: sleep
+      repair: true
       with:
         seconds: 0.01
   afterAll:
@@ -198,12 +199,12 @@ def hooked_project(folder: Path) -> Path:
 
 def expected_repair_targets(stack: str, slot: int) -> list[str]:
     """By hand: the repair set of this project is the group holding the Namespace (README,
-    "Repairing a broken slot"), with its objects and steps, every stack step and the provider."""
+    "Repairing a broken slot"), with its objects and steps, the stack steps marked ``repair: true``
+    (prepare, not settle) and the provider."""
     return sorted(
         [
             urn(stack, PROVIDER, name="kubernetes"),
             urn(stack, SLEEP, name="hook/beforeAll/prepare"),
-            urn(stack, SLEEP, name="hook/afterAll/settle"),
             urn(stack, GROUP, name="base"),
             urn(stack, GROUP, "kubernetes:core/v1:Namespace", name=f"base/namespace/demo-ai-{slot}"),
             urn(stack, GROUP, SLEEP, name="base/hook/afterApply/wait"),
@@ -212,7 +213,7 @@ def expected_repair_targets(stack: str, slot: int) -> list[str]:
 
 
 @pytest.mark.parametrize("mode", ["normal", "repair"])
-def test_repair_targets_output_is_the_repair_set_with_every_stack_step(tmp_path: Path, mode: str) -> None:
+def test_repair_targets_output_is_the_repair_set_with_its_stack_steps(tmp_path: Path, mode: str) -> None:
     project = hooked_project(tmp_path / "project")
     run = run_program("ai-slot-1", {"codex:projectDir": str(project), "codex:mode": mode})
     assert run.outputs["repairTargets"] == expected_repair_targets("ai-slot-1", 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from functools import cache
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from codex_stacks.errors import CodexError
 from codex_stacks.offline.runner import ProgramRun, run_program
 from codex_stacks.offline.targets import repair_targets
 from codex_stacks.plan import PlanRequest, build_plan
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, MINIMAL, NAMESPACE_MANIFEST, MakeProject
 
 REPAIR_SET = {
     "Namespace/project-example-dev-3",
@@ -97,7 +98,6 @@ def test_repair_urns_are_a_subset_of_normal_urns_with_the_same_names() -> None:
         "namespace-and-config",
         "codex-agent",
         "codex",
-        "hook/beforeAll/ensure-data-dirs",  # the agent needs its workspace's data folders
         "codex/hook/beforeApply/ensure-codex-secrets",  # the agent's credentials
         "codex/hook/afterApply/reuse-dev-tls-secret",
     }
@@ -206,3 +206,28 @@ def test_repair_only_environment_beside_staging() -> None:
 def test_repair_targets_stack_output_matches_the_command(mode: str) -> None:
     """The stack output (for workflows reading `pulumi stack output`) is the same list, in either mode."""
     assert run("ai-slot-3", mode).outputs["repairTargets"] == repair_targets("ai-slot-3", project_dir=EXAMPLE)
+
+
+def test_stack_steps_run_in_repair_mode_only_when_marked(make_project: MakeProject) -> None:
+    """A broken or failing stack step cannot keep the agent from starting: repair mode registers
+    only the stack steps marked repair: true, and does not even evaluate the others."""
+    services = MINIMAL + textwrap.dedent("""\
+        hooks:
+          beforeAll:
+            - name: broken
+              when: "{{ no_such_flag }}"
+              run: exit 1
+            - name: check
+              use: preflight
+              with: {requireEnv: [NEVER_SET_ANYWHERE], checkCluster: false}
+            - name: marked
+              use: sleep
+              repair: true
+              with: {seconds: 0}
+        """)
+    root = make_project(services, {"ns.yaml": NAMESPACE_MANIFEST})
+    repair = run_program("ai-slot-1", {"codex:projectDir": str(root), "codex:mode": "repair"})
+    steps = sorted(r.name for r in repair.registrations if r.name.startswith("hook/"))
+    assert steps == ["hook/beforeAll/marked"]
+    with pytest.raises(Exception, match="no_such_flag"):
+        run_program("ai-slot-1", {"codex:projectDir": str(root), "codex:mode": "normal"})
