@@ -139,6 +139,14 @@ class CodexSettings(Model):
         default_factory=list,
         description="Extra TOML for config.toml, merged as data: each block must be TOML on its own.",
     )
+    service: Name = Field(
+        default="codex", description="The service that runs the agent (its Deployment is the one prompt run uses)."
+    )
+    rbac: Literal["builtin", "none"] = Field(
+        default="builtin",
+        description="builtin: codex stacks makes the agent's ServiceAccount codex-sa, Role and RoleBinding; none: "
+        "the project ships its own (in the repair set, within the same limits: docs/security.md).",
+    )
 
 
 class NamespaceSettings(Model):
@@ -317,7 +325,7 @@ class RepairSettings(Model):
     infrastructure: list[str] | None = Field(
         default=None, description="Default: the group that holds the Namespace object."
     )
-    services: list[str] = Field(default_factory=lambda: ["codex"])
+    services: list[str] | None = Field(default=None, description="Default: the agent's service (codex.service).")
 
 
 class EnvVar(Model):

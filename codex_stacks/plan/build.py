@@ -11,7 +11,7 @@ from codex_stacks.config.loader import ItemRef, cycle_through, environment_chain
 from codex_stacks.config.model import Infrastructure, Service
 from codex_stacks.config.settings import Settings
 from codex_stacks.errors import CodexError, Location, PlanError, raise_all
-from codex_stacks.plan.agent import AGENT_COMPONENT, agent_objects
+from codex_stacks.plan.agent import AGENT_COMPONENT, agent_objects, shipped_rbac_problems
 from codex_stacks.plan.containment import secure_plan
 from codex_stacks.plan.hooks import PlannedHook, plan_hooks
 from codex_stacks.plan.kinds import tier
@@ -22,7 +22,8 @@ from codex_stacks.plan.target import PlanRequest, Target, resolve
 
 ComponentKind = Literal["InfrastructureGroup", "ServiceComponent", "CodexAgent", "CodexSystem"]
 AGENT_SERVICE = "codex"
-"""The service that runs the agent; its Deployment is the one ``prompt run`` waits for."""
+"""The default name of the service that runs the agent (``codex.service``); its Deployment is the
+one ``prompt run`` waits for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,14 +168,14 @@ def _repair_infrastructure(settings: Settings, request: PlanRequest, namespace: 
 
 
 def _repair_services(settings: Settings) -> list[str]:
+    """``repair.services``, each a known service; by default the agent's service alone."""
     services = settings.repair.services
-    if "services" in settings.repair.model_fields_set:
-        known = {ref.name for ref in settings.document.services}
-        for position, name in enumerate(services):
-            if name not in known:
-                settings.document.fail(
-                    f"repair.services names unknown service {name!r}", ["repair", "services", position]
-                )
+    if services is None:
+        return [settings.codex.service]
+    known = {ref.name for ref in settings.document.services}
+    for position, name in enumerate(services):
+        if name not in known:
+            settings.document.fail(f"repair.services names unknown service {name!r}", ["repair", "services", position])
     return list(services)
 
 
@@ -268,17 +269,23 @@ def check_dependencies(settings: Settings, selected: list[Selected]) -> None:
             )
 
 
-def _check_unique(components: Sequence[ComponentPlan]) -> None:
+def _check_unique(components: Sequence[ComponentPlan], *, rbac: str = "builtin") -> None:
     seen: dict[str, tuple[str, KubeObject]] = {}
     for component in components:
         for obj in component.objects:
             if obj.key in seen:
                 other_component, other = seen[obj.key]
+                builtin = AGENT_COMPONENT in (component.name, other_component) and rbac == "builtin"
+                where = [
+                    f"{name} ({item.source.name}:{item.line})" for name, item in ((component.name, obj), seen[obj.key])
+                ]
+                projects = other if component.name == AGENT_COMPONENT else obj  # the project's own copy
                 raise PlanError(
-                    f"{obj.key} is defined twice: in {component.name} ({obj.source.name}:{obj.line}) "
-                    f"and in {other_component} ({other.source.name}:{other.line})",
-                    location=Location(file=obj.source, line=obj.line),
-                    hint="each Kubernetes object must belong to exactly one component",
+                    f"{obj.key} is defined twice: in {where[0]} and in {where[1]}",
+                    location=Location(file=projects.source, line=projects.line),
+                    hint="the project ships the agent's RBAC itself: set codex.rbac: none in services.yaml"
+                    if builtin
+                    else "each Kubernetes object must belong to exactly one component",
                 )
             seen[obj.key] = (component.name, obj)
 
@@ -330,14 +337,18 @@ def _plan(request: PlanRequest) -> Plan:
                 depends_on=tuple(dep for dep in group.depends_on if dep in selected),
             )
         )
-    if AGENT_SERVICE in selected and AGENT_COMPONENT not in selected:
-        components.append(ComponentPlan(kind="CodexAgent", name=AGENT_COMPONENT, objects=agent_objects(target)))
+    agent_service = settings.codex.service if AGENT_COMPONENT not in selected else None
+    if agent_service in selected:
+        builtin = settings.codex.rbac == "builtin"
+        components.append(
+            ComponentPlan(kind="CodexAgent", name=AGENT_COMPONENT, objects=agent_objects(target) if builtin else ())
+        )
     for chosen in services:
         service = chosen.item
         assert isinstance(service, Service)
         objects = _render_items(service, chosen.ref, request=request, settings=settings)
         depends_on = tuple(dep for dep in service.depends_on if dep in selected)
-        if service.name == AGENT_SERVICE and AGENT_COMPONENT not in selected:
+        if service.name == agent_service:
             depends_on = (AGENT_COMPONENT, *depends_on)
         components.append(
             ComponentPlan(
@@ -357,7 +368,7 @@ def _plan(request: PlanRequest) -> Plan:
             )
         ]
     )
-    _check_unique(components)
+    _check_unique(components, rbac=settings.codex.rbac)
     owner = next(
         (
             component.name
@@ -371,7 +382,7 @@ def _plan(request: PlanRequest) -> Plan:
         (
             obj.name
             for component in components
-            if component.name == AGENT_SERVICE
+            if component.name == settings.codex.service
             for obj in component.objects
             if obj.kind == "Deployment"
         ),
@@ -398,6 +409,8 @@ def _plan(request: PlanRequest) -> Plan:
             for component in components
             if component.name in repair_infra or component.name in repair_services or (component.kind == "CodexAgent")
         )
+    if settings.codex.rbac == "none" and agent_service in selected:
+        raise_all(shipped_rbac_problems(components, repair_set=repair_set, service=agent_service))
     return Plan(
         target=target,
         settings=settings,

@@ -15,7 +15,8 @@ def test_minimal_file_gets_defaults() -> None:
     assert settings.project == "demo"
     assert settings.max_slots == 0
     assert settings.codex.timeouts.exec == "60m"
-    assert settings.repair.services == ["codex"]
+    assert settings.repair.services is None  # the agent's service: codex.service
+    assert (settings.codex.service, settings.codex.rbac) == ("codex", "builtin")
 
 
 def test_unknown_key_is_reported_with_path_line_and_suggestion() -> None:
