@@ -359,7 +359,7 @@ TABLE: list[Case] = [
     base(
         "range-too-big",
         "codex:\n  projectContext: '{{ range(10**9) | list }}'\n",
-        message="Range too big",
+        message="template budget exceeded",
         file="services.yaml",
         line=11,
     ),

@@ -10,10 +10,6 @@ import pytest
 from tests.support.github_double import GithubDouble
 from tests.support.kube_double import KubeDouble
 
-collect_ignore = ["test_github_comment_harsh.py"]
-"""The github.comment provider does not pass these yet (lagging list, rate limits): the lead enables
-them by removing this line once the provider fix is merged."""
-
 SLOT_NAMESPACE = "alimentor-dev-3"
 """The slot's namespace: the stack's first group creates it before any component's hook runs."""
 

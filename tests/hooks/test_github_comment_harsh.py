@@ -4,9 +4,6 @@ a spent primary limit. GitHub documents the rate-limit answers
 (docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api: wait for ``retry-after``,
 or until ``x-ratelimit-reset``, then retry); the lag is observed behaviour (see
 tests/support/github_double.py).
-
-Not collected yet (tests/hooks/conftest.py, ``collect_ignore``): the provider in
-components/hooks/providers/github_comment.py does not pass them; they are enabled with its fix.
 """
 
 from __future__ import annotations

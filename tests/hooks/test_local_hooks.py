@@ -78,13 +78,13 @@ def test_data_dirs_are_kept_on_destroy_unless_asked(tmp_path: Path) -> None:
     EnsureDataDirsProvider().delete(created.id, created.outs)
     assert (env_dir / "postgres").is_dir()
 
-    deleted = dirs_props(root, env_dir, ["postgres"], delete_on_destroy=True)
+    deleted = dirs_props(root, env_dir, ["postgres", "redis"], delete_on_destroy=True)
     (env_dir / "postgres" / "data").write_text("x")
     outside = tmp_path / "precious"
     outside.mkdir()
-    (env_dir / "redis").symlink_to(outside)  # a link must be removed, not followed
-    deleted["params"]["paths"].append(str(env_dir / "redis"))
     created = EnsureDataDirsProvider().create(deleted)
+    (env_dir / "redis").rmdir()
+    (env_dir / "redis").symlink_to(outside)  # a link must be removed, not followed
     EnsureDataDirsProvider().delete(created.id, created.outs)
     assert not env_dir.exists()
     assert root.is_dir()
