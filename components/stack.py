@@ -61,7 +61,10 @@ def deploy(plan: Plan) -> DeployedStack:
         # shared with whoever else deploys into it (a repair-only stack beside staging): retained
         namespace = k8s.core.v1.Namespace(
             "namespace",
-            metadata={"name": plan.target.namespace},
+            metadata={
+                "name": plan.target.namespace,
+                **({"labels": dict(plan.namespace_labels)} if plan.namespace_labels else {}),
+            },
             opts=pulumi.ResourceOptions(provider=provider, retain_on_delete=True, depends_on=before_all),
         )
     for component in plan.components:  # in dependency order, the namespace's owner first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, NonNegativeInt, ValidationInfo, model_validator
@@ -180,6 +181,12 @@ class Environment(Model):
         default=None,
         description="The only mode this environment runs in (e.g. a repair-only stack beside staging).",
     )
+    scope: Literal["namespace", "cluster"] | None = Field(
+        default=None,
+        description="cluster: this environment's stack owns every object outside the project's namespaces "
+        "(cluster-scoped ones, kube-system/…), the agent containment policy and codex-system; at most one "
+        "environment has it, and it neither inherits nor is inherited (docs/security.md).",
+    )
 
 
 class DataPaths(Model):
@@ -252,6 +259,58 @@ class Service(Model):
     namespaces: list[Name] = Field(default_factory=list, description=NAMESPACES_DESCRIPTION)
 
 
+class Subject(Model):
+    """Who a RoleBinding names: a user, a group or a ServiceAccount."""
+
+    kind: Literal["User", "Group", "ServiceAccount"]
+    name: str = Field(min_length=1)
+    namespace: Name | None = Field(default=None, description="The ServiceAccount's namespace.")
+
+    @model_validator(mode="after")
+    def _namespace(self) -> Subject:
+        if (self.kind == "ServiceAccount") != (self.namespace is not None):
+            raise ValueError("a ServiceAccount subject needs its namespace; users and groups have none")
+        return self
+
+
+def _cidrs(values: list[str]) -> list[str]:
+    """IPv4 or IPv6 networks, as a NetworkPolicy's ipBlock takes them."""
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a CIDR such as 10.0.0.1/32") from None
+    return values
+
+
+class NetworkPolicySettings(Model):
+    """Default-deny NetworkPolicies in the agent's namespace, with the project's traffic allowed."""
+
+    enabled: bool = Field(default=True, description="false: no NetworkPolicies (the opt-out).")
+    ingress_from: list[Name] = Field(
+        default_factory=lambda: ["ingress-nginx"],
+        description="Namespaces whose pods may connect to the slot's pods (the ingress controller's).",
+    )
+    internet_egress: list[Annotated[dict[str, str], Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="Pod label selectors (matchLabels) of pods that may reach the internet; the agent's may.",
+    )
+    api_server: Annotated[list[str], AfterValidator(_cidrs)] = Field(
+        default_factory=list,
+        description="CIDRs of the Kubernetes API for the agent; empty: TCP 443 and 6443 to any address.",
+    )
+
+
+class SecuritySettings(Model):
+    """What contains the agent besides its Role (docs/security.md)."""
+
+    runners: list[Subject] = Field(
+        default_factory=list,
+        description="CI runners' identities: the cluster stack lets them claim slots (Leases in codex-system).",
+    )
+    network_policy: NetworkPolicySettings = Field(default_factory=NetworkPolicySettings)
+
+
 class RepairSettings(Model):
     """What repair mode deploys (SPEC §5)."""
 
@@ -298,3 +357,4 @@ class ServicesFile(Model):
     infrastructure: list[Infrastructure] = Field(default_factory=list)
     services: list[Service] = Field(default_factory=list)
     repair: RepairSettings = Field(default_factory=RepairSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)

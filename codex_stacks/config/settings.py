@@ -26,6 +26,7 @@ from codex_stacks.config.model import (
     Image,
     Infrastructure,
     RepairSettings,
+    SecuritySettings,
     Service,
 )
 from codex_stacks.config.scope import Scope
@@ -153,6 +154,10 @@ class Settings:
     @cached_property
     def repair(self) -> RepairSettings:
         return self._section(RepairSettings, "repair")
+
+    @cached_property
+    def security(self) -> SecuritySettings:
+        return self._section(SecuritySettings, "security")
 
     @cached_property
     def data_paths(self) -> DataPaths | None:

@@ -1,4 +1,5 @@
-"""The codex agent's identity and rights in its namespace (SPEC §5): never cluster-wide."""
+"""The codex agent's identity and rights in its namespace: never cluster-wide, never RBAC or
+anything else that limits the agent (docs/security.md)."""
 
 from __future__ import annotations
 
@@ -15,45 +16,79 @@ AGENT_COMPONENT = "codex-agent"
 _READ = ["get", "list", "watch"]
 _MANAGE = [*_READ, "create", "update", "patch", "delete"]
 
-NORMAL_RULES: tuple[dict[str, Any], ...] = (
-    {"apiGroups": ["*"], "resources": ["*"], "verbs": _READ},
-    {
-        "apiGroups": [""],
-        "resources": [
+READABLE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "",
+        (
             "pods",
+            "pods/log",
+            "pods/status",
             "services",
+            "endpoints",
             "configmaps",
             "secrets",
             "persistentvolumeclaims",
             "serviceaccounts",
-        ],
-        "verbs": _MANAGE,
-    },
+            "events",
+            "replicationcontrollers",
+            "resourcequotas",
+            "limitranges",
+            "podtemplates",
+        ),
+    ),
+    ("apps", ("deployments", "statefulsets", "daemonsets", "replicasets", "controllerrevisions")),
+    ("batch", ("jobs", "cronjobs")),
+    ("autoscaling", ("horizontalpodautoscalers",)),
+    ("policy", ("poddisruptionbudgets",)),
+    ("networking.k8s.io", ("ingresses", "networkpolicies")),
+    ("discovery.k8s.io", ("endpointslices",)),
+    ("events.k8s.io", ("events",)),
+    ("rbac.authorization.k8s.io", ("roles", "rolebindings")),
+    ("metrics.k8s.io", ("pods",)),
+)
+"""What the agent may read in its namespace: every kind a project's stack is made of, named
+one by one (a wildcard would also cover kinds added later, and the resources of every CRD)."""
+
+NORMAL_RULES: tuple[dict[str, Any], ...] = (
+    *({"apiGroups": [group], "resources": list(resources), "verbs": _READ} for group, resources in READABLE),
+    {"apiGroups": [""], "resources": ["pods", "configmaps"], "verbs": _MANAGE},
     {"apiGroups": [""], "resources": ["pods/exec", "pods/portforward", "pods/attach"], "verbs": ["create", "get"]},
-    {"apiGroups": [""], "resources": ["pods/log", "events"], "verbs": _READ},
     {
         "apiGroups": ["apps"],
-        "resources": [
-            "deployments",
-            "statefulsets",
-            "daemonsets",
-            "replicasets",
-            "deployments/scale",
-            "statefulsets/scale",
-        ],
+        "resources": ["deployments", "statefulsets", "daemonsets", "replicasets"],
         "verbs": _MANAGE,
     },
+    {
+        "apiGroups": ["apps"],
+        "resources": ["deployments/scale", "statefulsets/scale", "replicasets/scale"],
+        "verbs": ["get", "update", "patch"],
+    },
     {"apiGroups": ["batch"], "resources": ["jobs", "cronjobs"], "verbs": _MANAGE},
-    {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": _MANAGE},
 )
-"""What an agent needs to work on its slot: read everything, run and fix the workloads."""
+"""What an agent needs to work on its slot: read the stack, run and fix the workloads and their
+config, exec into and follow its pods. The cluster's admission policy still refuses workloads
+that would reach the node (docs/security.md)."""
 
-REPAIR_RULES: tuple[dict[str, Any], ...] = ({"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},)
-"""Repair: every namespaced resource of this namespace (a Role cannot reach further)."""
+REPAIR_RULES: tuple[dict[str, Any], ...] = (
+    *NORMAL_RULES,
+    {
+        "apiGroups": [""],
+        "resources": ["services", "secrets", "persistentvolumeclaims", "serviceaccounts"],
+        "verbs": _MANAGE,
+    },
+    {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": _MANAGE},
+    {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": _MANAGE},
+    {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": _MANAGE},
+)
+"""Repair: also the objects a broken deploy leaves wrong (Services, Secrets, claims, Ingresses …).
+Never what limits the agent itself: RBAC, NetworkPolicies, ResourceQuotas, LimitRanges, the
+containment policy; never bind, escalate or impersonate."""
 
 
 def rules(mode: Mode) -> list[dict[str, Any]]:
-    return [dict(rule) for rule in (REPAIR_RULES if mode == "repair" else NORMAL_RULES)]
+    """The Role's rules in this mode, each a fresh copy (the plan's objects are changed later)."""
+    chosen = REPAIR_RULES if mode == "repair" else NORMAL_RULES
+    return [{key: list(value) for key, value in rule.items()} for rule in chosen]
 
 
 def agent_objects(target: Target) -> tuple[KubeObject, ...]:

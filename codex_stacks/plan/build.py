@@ -12,6 +12,7 @@ from codex_stacks.config.model import Infrastructure, Service
 from codex_stacks.config.settings import Settings
 from codex_stacks.errors import CodexError, Location, PlanError, raise_all
 from codex_stacks.plan.agent import AGENT_COMPONENT, agent_objects
+from codex_stacks.plan.containment import secure_plan
 from codex_stacks.plan.hooks import PlannedHook, plan_hooks
 from codex_stacks.plan.kinds import tier
 from codex_stacks.plan.kube_rules import check_objects
@@ -19,7 +20,7 @@ from codex_stacks.plan.objects import KubeObject, manifest_path, render_manifest
 from codex_stacks.plan.overlays import apply_service_overlay, dropped, set_default_namespace
 from codex_stacks.plan.target import PlanRequest, Target, resolve
 
-ComponentKind = Literal["InfrastructureGroup", "ServiceComponent", "CodexAgent"]
+ComponentKind = Literal["InfrastructureGroup", "ServiceComponent", "CodexAgent", "CodexSystem"]
 AGENT_SERVICE = "codex"
 """The service that runs the agent; its Deployment is the one ``prompt run`` waits for."""
 
@@ -71,6 +72,8 @@ class Plan:
     hooks: tuple[PlannedHook, ...] = ()
     repair_set: frozenset[str] = frozenset()
     """Components a repair run deploys (all of them in repair mode): the ``--target`` source."""
+    namespace_labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels of the Namespace the program creates itself (when no component owns it)."""
 
     @property
     def objects(self) -> list[KubeObject]:
@@ -199,7 +202,9 @@ def _selection(
         else:
             infra.append(Selected(ref, settings.item(ref)))
     for ref in settings.document.services:
-        if repair and ref.name not in repair_services:
+        if target.environment.scope == "cluster":
+            skipped.append(Skipped("ServiceComponent", ref.name, "the cluster stack deploys no services"))
+        elif repair and ref.name not in repair_services:
             skipped.append(Skipped("ServiceComponent", ref.name, "not in the repair set"))
         elif not settings.enabled(ref.raw):
             skipped.append(Skipped("ServiceComponent", ref.name, _disabled(ref.raw.get("when"), settings)))
@@ -305,6 +310,11 @@ def _dependency_order(components: Sequence[ComponentPlan], first: str | None) ->
 
 def build_plan(request: PlanRequest) -> Plan:
     """The whole plan, or a CodexError before anything is deployed (docs/services-yaml.md)."""
+    return secure_plan(_plan(request), request, plan_of=_plan, resolve=resolve_stack)
+
+
+def _plan(request: PlanRequest) -> Plan:
+    """The plan of the stack's own items, before what contains the agent is added (docs/security.md)."""
     target, settings = resolve(request)
     infra, services, skipped = _selection(settings, target, request)
     selected = {chosen.ref.name for chosen in [*infra, *services]}

@@ -80,6 +80,7 @@ def _check_settings(settings: Settings, target: Target, request: PlanRequest, fo
     found.attempt(lambda: settings.images)
     found.attempt(lambda: settings.max_slots)
     found.attempt(lambda: settings.repair)
+    found.attempt(lambda: settings.security)
     found.attempt(lambda: settings.scope["storage"])
     for name in settings.document.var_names:
         found.attempt(lambda name=name: settings.scope[name])  # type: ignore[misc]

@@ -21,6 +21,7 @@ from codex_stacks.config.scope import Scope
 from codex_stacks.config.settings import Evaluator, Settings
 from codex_stacks.config.templating import OutsideValues, outside_data
 from codex_stacks.errors import ConfigError, Location, PlanError
+from codex_stacks.plan.cluster import CLUSTER_SCOPE, SYSTEM_NAMESPACE
 
 Mode = Literal["normal", "repair"]
 MODES: tuple[Mode, ...] = ("normal", "repair")
@@ -183,6 +184,8 @@ def stack_scope(request: PlanRequest, document: ServicesDocument, env: str, slot
         return "" if found is None else _text(evaluator.value(found[0])).strip()
 
     def namespace() -> str:
+        if settings.environment(env).scope == CLUSTER_SCOPE:
+            return SYSTEM_NAMESPACE  # slot claims and the containment policy's home, for every project
         if request.namespace:
             return request.namespace
         found = _per_environment(document, ("namespace", "patterns"), env)
@@ -263,6 +266,19 @@ def bind(request: PlanRequest, document: ServicesDocument) -> tuple[Target, Sett
                 hint=f"use a slot from 1 to {max_slots}, or raise maxSlots",
             )
     environment = settings.environment(env_name)
+    if environment.scope == CLUSTER_SCOPE:
+        if env_name == SLOT_ENVIRONMENT:
+            raise PlanError(
+                f"environment {SLOT_ENVIRONMENT!r} has slots, so it cannot have scope: cluster",
+                location=document.location(["environments", env_name, "scope"]),
+                hint="give the cluster-wide objects an environment of their own, e.g. 'cluster'",
+            )
+        if request.namespace and request.namespace != SYSTEM_NAMESPACE:
+            raise PlanError(
+                f"the namespace of a scope: cluster environment is always {SYSTEM_NAMESPACE}",
+                location=Location(path="codex:namespace"),
+                hint=f"remove codex:namespace from {STACK_CONFIG_FILE.format(stack=request.stack)}",
+            )
     if environment.mode is not None and environment.mode != mode:
         raise PlanError(
             f"environment {env_name!r} runs only in {environment.mode} mode, not {mode}",

@@ -629,6 +629,50 @@ TABLE: list[Case] = [
         line=5,
         path="codex.mcp.servers[0].type",
     ),
+    # one owner for what lies outside the project's namespaces (docs/security.md)
+    base(
+        "cluster-object-in-a-namespace-stack",
+        "  - name: rbac\n    manifests:\n      - path: role.yaml\n",
+        files={
+            "role.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: admin-ish\n"
+        },
+        message="ClusterRole/admin-ish of rbac is cluster-scoped",
+        file="role.yaml",
+        line=1,
+        hint="add an environment with scope: cluster",
+    ),
+    with_file(
+        "two-cluster-environments",
+        """\
+        project: demo
+        environments:
+          dev: {}
+          cluster: {scope: cluster}
+          platform: {scope: cluster}
+        """,
+        message="only one environment may have scope: cluster, not cluster, platform",
+        file="services.yaml",
+        line=2,
+        path="environments",
+    ),
+    base(
+        "network-policy-api-server-not-a-cidr",
+        "security:\n  networkPolicy:\n    apiServer: [kubernetes.default]\n",
+        message="'kubernetes.default' is not a CIDR",
+        file="services.yaml",
+        line=12,
+        path="security.networkPolicy.apiServer",
+        commands=("validate",),  # only slot stacks and the cluster stack (or validate) use security:
+    ),
+    base(
+        "runner-service-account-without-namespace",
+        "security:\n  runners:\n    - {kind: ServiceAccount, name: runner}\n",
+        message="a ServiceAccount subject needs its namespace",
+        file="services.yaml",
+        line=12,
+        path="security.runners[0]",
+        commands=("validate",),  # only slot stacks and the cluster stack (or validate) use security:
+    ),
 ]
 
 CASES: list[Case] = sorted(

@@ -34,9 +34,9 @@ def codexctl(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
     )
 
 
-def _ok(project: Path, tmp_path: Path, env: dict[str, str] | None = None) -> None:
+def _ok(project: Path, tmp_path: Path, env: dict[str, str] | None = None, stack: str = "dev") -> None:
     for args in (["validate"], ["preview", "--out", str(tmp_path / "out")]):
-        result = codexctl(*args, "--stack", "dev", "--project-dir", str(project), env=env)
+        result = codexctl(*args, "--stack", stack, "--project-dir", str(project), env=env)
         assert result.returncode == 0, result.stderr
         assert "error" not in result.stderr
 
@@ -63,21 +63,20 @@ def test_links_inside_the_project_are_followed(make_project: MakeProject, tmp_pa
 
 
 def test_an_item_may_use_the_namespaces_it_declares(make_project: MakeProject, tmp_path: Path) -> None:
-    services = SERVICES + "    namespaces: [kube-system]\n"
+    # only the cluster stack may own objects of other namespaces (docs/security.md)
+    services = SERVICES.replace("{dev: {}}", "{dev: {}, cluster: {scope: cluster}}") + "    namespaces: [kube-system]\n"
     dns = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: coredns\n  namespace: kube-system\n"
     project = make_project(services, {"ns.yaml": NAMESPACE, "extra.yaml": dns})
-    _ok(project, tmp_path)
+    _ok(project, tmp_path, stack="cluster")
     written = (tmp_path / "out" / "01-base.yaml").read_text(encoding="utf-8")
     assert "namespace: kube-system" in written
 
 
-def test_the_operator_sets_the_limit(make_project: MakeProject, tmp_path: Path) -> None:
-    """A manifest of 1.5 MiB: refused under a limit of 1 MiB, read under 2 MiB (and under the
-    default 8 MiB; larger files meet the template budget, docs/template-budget.md)."""
-    big = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n" + "#" * (3 << 19) + "\n"
+def test_the_operator_can_raise_a_limit(make_project: MakeProject, tmp_path: Path) -> None:
+    big = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n" + "#" * (9 << 20) + "\n"
     project = make_project(SERVICES, {"ns.yaml": NAMESPACE, "extra.yaml": big})
-    refused = codexctl("validate", "--stack", "dev", "--project-dir", str(project), env={"CODEX_MAX_FILE_BYTES": "1M"})
+    refused = codexctl("validate", "--stack", "dev", "--project-dir", str(project))
     assert refused.returncode == 2
-    assert "extra.yaml: infrastructure[0].manifests[1].path: the file is larger than 1 MiB" in refused.stderr
+    assert "extra.yaml: infrastructure[0].manifests[1].path: the file is larger than 8 MiB" in refused.stderr
     assert "CODEX_MAX_FILE_BYTES" in refused.stderr
-    _ok(project, tmp_path, env={"CODEX_MAX_FILE_BYTES": "2M"})
+    _ok(project, tmp_path, env={"CODEX_MAX_FILE_BYTES": "16M", "CODEX_TEMPLATE_MAX_OUTPUT": "20000000"})

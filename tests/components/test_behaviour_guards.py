@@ -284,19 +284,21 @@ def _status(kube: KubeDouble, token: str, method: str, path: str, body: dict[str
 
 NS = "project-example-dev-3"
 PROBES: list[tuple[str, str, dict[str, Any] | None, bool, bool]] = [
-    # method, path, body, allowed in normal mode, allowed in repair mode (README: namespace-scoped only;
-    # in repair mode the Role may manage every namespaced resource of the namespace)
+    # method, path, body, allowed in normal mode, allowed in repair mode (docs/security.md: namespace-scoped
+    # only; repair adds Services, Secrets, claims, Ingresses …; never RBAC or NetworkPolicies)
     ("GET", f"/api/v1/namespaces/{NS}/pods", None, True, True),
     ("GET", f"/api/v1/namespaces/{NS}/pods/codex-1/log", None, True, True),
     ("POST", f"/api/v1/namespaces/{NS}/pods/codex-1/exec", None, True, True),
     ("PATCH", f"/apis/apps/v1/namespaces/{NS}/deployments/web", {}, True, True),
-    ("POST", f"/api/v1/namespaces/{NS}/secrets", {"metadata": {"name": "s"}}, True, True),
+    ("GET", f"/api/v1/namespaces/{NS}/secrets", None, True, True),
+    ("POST", f"/api/v1/namespaces/{NS}/secrets", {"metadata": {"name": "s"}}, False, True),
     ("GET", "/api/v1/namespaces/kube-system/secrets", None, False, False),
     ("GET", "/api/v1/namespaces/default/pods", None, False, False),
     ("DELETE", f"/api/v1/namespaces/{NS}", None, False, False),
     ("GET", "/api/v1/nodes", None, False, False),
     ("GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles", None, False, False),
-    ("POST", f"/apis/rbac.authorization.k8s.io/v1/namespaces/{NS}/roles", {"metadata": {"name": "r"}}, False, True),
+    ("POST", f"/apis/rbac.authorization.k8s.io/v1/namespaces/{NS}/roles", {"metadata": {"name": "r"}}, False, False),
+    ("POST", f"/apis/networking.k8s.io/v1/namespaces/{NS}/networkpolicies", {"metadata": {"name": "n"}}, False, False),
     ("POST", f"/apis/policy/v1/namespaces/{NS}/poddisruptionbudgets", {"metadata": {"name": "p"}}, False, True),
 ]
 

@@ -201,6 +201,7 @@ SERVICES = """\
 project: demo
 environments:
   dev: {}
+  cluster: {scope: cluster}  # only the cluster stack may own objects of other namespaces (docs/security.md)
 infrastructure:
   - name: base
     manifests:
@@ -218,9 +219,12 @@ def test_a_plan_may_use_the_namespaces_its_items_declare(make_project: MakeProje
         "dns.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: coredns\n  namespace: kube-system\n",
     }
     project = make_project(SERVICES, files)
-    plan = build_plan(PlanRequest(stack="dev", project_dir=project))
-    assert [obj.key for obj in plan.objects] == ["Namespace/demo-dev", "ConfigMap/kube-system/coredns"]
+    plan = build_plan(PlanRequest(stack="cluster", project_dir=project))
+    own = [
+        obj.key for component in plan.components if component.kind == "InfrastructureGroup" for obj in component.objects
+    ]
+    assert own == ["Namespace/codex-system", "ConfigMap/kube-system/coredns"]
     undeclared = make_project(SERVICES.replace("    namespaces: [kube-system]\n", ""), files)
     with pytest.raises(Exception, match="'kube-system' is not the stack's namespace") as info:
-        build_plan(PlanRequest(stack="dev", project_dir=undeclared))
+        build_plan(PlanRequest(stack="cluster", project_dir=undeclared))
     assert info.value.location.line == 5  # type: ignore[attr-defined]

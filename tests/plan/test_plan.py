@@ -42,12 +42,17 @@ def test_slot_stack_of_the_example() -> None:
     assert result.links[0].url == "https://dev-3.staging.example-domain.ru/"
 
 
-def test_dev_stack_keeps_cluster_groups_and_skips_the_agent() -> None:
-    result = plan("dev")
-    names = [c.name for c in result.components]
-    assert "cluster-dns" in names
+def test_dev_stack_skips_the_agent_and_the_cluster_groups() -> None:
+    names = [c.name for c in plan("dev").components]
+    assert "cluster-dns" not in names
     assert "codex" not in names
     assert "codex-agent" not in names
+
+
+def test_cluster_stack_owns_the_cluster_groups() -> None:
+    result = plan("cluster")
+    assert result.target.namespace == "codex-system"
+    assert [c.name for c in result.components][:2] == ["cluster-dns", "tls-issuer"]
     coredns = next(o for o in result.objects if o.name == "coredns")
     assert coredns.namespace == "kube-system"
     issuer = next(o for o in result.objects if o.kind == "ClusterIssuer")

@@ -41,7 +41,7 @@ def test_unknown_environment_lists_the_known_ones() -> None:
         target("prod")
     assert "environment 'prod'" in info.value.message
     assert info.value.hint is not None
-    assert "known environments: ai, ai-repair, ai-staging, dev" in info.value.hint
+    assert "known environments: ai, ai-repair, ai-staging, cluster, dev" in info.value.hint
 
 
 def test_slot_on_a_non_slot_environment() -> None:

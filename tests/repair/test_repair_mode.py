@@ -27,6 +27,13 @@ REPAIR_SET = {
     "RoleBinding/project-example-dev-3/codex-agent",
     "Deployment/project-example-dev-3/codex",
     "Ingress/project-example-dev-3/ingress-dev-3",
+    # the slot's NetworkPolicies come with the agent (docs/security.md)
+    "NetworkPolicy/project-example-dev-3/codex-default-deny",
+    "NetworkPolicy/project-example-dev-3/codex-allow-same-namespace",
+    "NetworkPolicy/project-example-dev-3/codex-allow-dns",
+    "NetworkPolicy/project-example-dev-3/codex-allow-ingress-controller",
+    "NetworkPolicy/project-example-dev-3/codex-allow-agent-egress",
+    "NetworkPolicy/project-example-dev-3/codex-allow-internet-0",
 }
 
 
@@ -161,17 +168,23 @@ def test_repair_role_is_wider_than_the_normal_role() -> None:
         ("", "pods", "delete"),
         ("", "pods/exec", "create"),
         ("apps", "deployments", "patch"),
-        ("", "secrets", "create"),
-        ("networking.k8s.io", "ingresses", "update"),
-        ("", "*", "get"),
+        ("", "secrets", "get"),
+        ("networking.k8s.io", "ingresses", "list"),
     ]
     for probe in probes:
         assert _allows(normal, *probe), probe
         assert _allows(repair, *probe), probe
-    wider = [("policy", "poddisruptionbudgets", "create"), ("rbac.authorization.k8s.io", "roles", "update")]
+    wider = [
+        ("policy", "poddisruptionbudgets", "create"),
+        ("", "secrets", "create"),
+        ("networking.k8s.io", "ingresses", "update"),
+    ]
     for probe in wider:
         assert not _allows(normal, *probe), probe
         assert _allows(repair, *probe), probe
+    never = [("rbac.authorization.k8s.io", "roles", "update"), ("networking.k8s.io", "networkpolicies", "delete")]
+    for probe in never:  # what limits the agent is not the agent's to change (docs/security.md)
+        assert not _allows(repair, *probe), probe
 
 
 def test_repair_only_environment_beside_staging() -> None:
