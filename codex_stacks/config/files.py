@@ -101,6 +101,7 @@ def read_bytes(path: Path, *, root: Path | None = None, limits: Limits | None = 
     limits = limits or current()
     target, root_key = _inside(path, root)
     try:
+        _check_kind(os.stat(target).st_mode, path)  # a device is refused unopened (opening one can act)
         fd = os.open(target, _OPEN_FLAGS | (_NOFOLLOW if root is not None else 0))
     except OSError as exc:
         raise _os_error(exc, path) from None
@@ -128,7 +129,8 @@ def _inside(path: Path, root: Path | None) -> tuple[str, str | None]:
     """The file to open and the project key: with a root, the real path, which must be inside it.
 
     Resolved before anything is opened: opening a device can have effects of its own (a
-    watchdog starts counting), so a link out of the project is refused unopened.
+    watchdog starts counting), so a link out of the project is refused unopened (and
+    :func:`read_bytes` checks the kind of file before it opens one, and again on what it opened).
     """
     if root is None:
         return os.fspath(path), None
