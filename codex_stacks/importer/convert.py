@@ -451,7 +451,7 @@ class Converter:
     def time_field(self, value: Value, name: str) -> Value:
         t = value.expr
         if name == "UTC":
-            return value if str(value.const).strip() else fallback
+            return value
         parts = {"Year": "[0:4]", "Day": "[8:10]", "Hour": "[11:13]", "Minute": "[14:16]", "Second": "[17:19]"}
         if name in parts:
             return Value(f"(({t}){parts[name]} | int)", INT)
