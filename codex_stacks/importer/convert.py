@@ -932,6 +932,10 @@ class _TextWriter:
             self.template_call(node)
         elif isinstance(node, go.LoopControl):
             converter.issue(node.line, f"{{{{{node.word}}}}} (Jinja has no {node.word} here): the loop runs on")
+        elif type(node).__name__ == "Guard":
+            self.out.append("{% if " + node.condition + " %}")  # type: ignore[union-attr]
+            self.nodes(node.body)  # type: ignore[union-attr]
+            self.out.append("{% endif %}")
         if not isinstance(node, go.Text):
             self.line_prefix += "x"
 

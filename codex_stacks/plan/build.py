@@ -15,7 +15,7 @@ from codex_stacks.plan.agent import AGENT_COMPONENT, agent_objects
 from codex_stacks.plan.hooks import PlannedHook, plan_hooks
 from codex_stacks.plan.kinds import tier
 from codex_stacks.plan.objects import KubeObject, manifest_path, render_manifest
-from codex_stacks.plan.overlays import apply_service_overlay, dropped, set_default_namespace
+from codex_stacks.plan.overlays import apply_service_overlay, check_image_target, dropped, set_default_namespace
 from codex_stacks.plan.target import PlanRequest, Target, resolve
 
 ComponentKind = Literal["InfrastructureGroup", "ServiceComponent", "CodexAgent"]
@@ -115,15 +115,15 @@ def _finish(objects: Sequence[KubeObject], namespace: str) -> tuple[KubeObject, 
     return tuple(sorted(finished, key=lambda o: tier(o.kind)))
 
 
-def _service_objects(service: Service, objects: list[KubeObject], target: Target) -> list[KubeObject]:
+def _service_objects(service: Service, objects: list[KubeObject], target: Target, where: Location) -> list[KubeObject]:
     overlay = service.overlays.get(target.env)
+    if service.image is not None:
+        check_image_target([obj.manifest for obj in objects], service=service.name, workload=service.workload, where=where)
     result = []
-    for obj in objects:
-        if dropped(obj.kind, overlay):
-            continue
+    for obj in (obj for obj in objects if not dropped(obj.kind, overlay)):
         manifest = apply_service_overlay(
             dict(obj.manifest),
-            service=service.name,
+            service=service.workload or service.name,
             image=service.image.reference if service.image else None,
             overlay=overlay,
             pull_policy=target.environment.image_pull_policy,
@@ -330,7 +330,10 @@ def build_plan(request: PlanRequest) -> Plan:
             ComponentPlan(
                 kind="ServiceComponent",
                 name=service.name,
-                objects=_finish(_service_objects(service, objects, target), target.namespace),
+                objects=_finish(
+                    _service_objects(service, objects, target, settings.document.location([*chosen.ref.path, "image"])),
+                    target.namespace,
+                ),
                 depends_on=depends_on,
             )
         )
