@@ -41,7 +41,17 @@ _UNSET: Any = object()
 
 # ---- types and values ----------------------------------------------------------------------------
 
-STR, INT, FLOAT, BOOL, TIME, NIL, ANY, ROOT, MONTH = "str", "int", "float", "bool", "time", "nil", "any", "root", "month"
+STR, INT, FLOAT, BOOL, TIME, NIL, ANY, ROOT, MONTH = (
+    "str",
+    "int",
+    "float",
+    "bool",
+    "time",
+    "nil",
+    "any",
+    "root",
+    "month",
+)
 MAP_STR = ("map", STR)
 LIST_STR = ("list", STR)
 ENVMAP = "envmap"
@@ -76,7 +86,7 @@ class Issue:
     manual: bool = True
 
 
-class Unsupported(Exception):
+class UnsupportedError(Exception):
     """Raised inside the conversion of one action: the action is left out and reported."""
 
 
@@ -166,10 +176,19 @@ def printed(value: Value) -> str:
     if kind in (LIST_STR, ("list", INT)):
         return f'("[" ~ ({value.expr} | join(" ")) ~ "]")'
     if kind == FLOAT:
-        raise Unsupported("printing a floating-point number (Go's shortest form has no Jinja equivalent)")
+        raise UnsupportedError("printing a floating-point number (Go's shortest form has no Jinja equivalent)")
     if kind == ROOT:
-        raise Unsupported("printing the whole template context")
+        raise UnsupportedError("printing the whole template context")
     return value.expr
+
+
+def text_of(value: Value) -> str:
+    """Like :func:`printed`, and always text when it is a value of its own (``'{{ slot }}'`` would
+    keep the number's type in services.yaml; Go's output was text)."""
+    expression = printed(value)
+    if value.type in (INT, ANY) and not value.known and value.missing is None:
+        return f"({expression} | string)"
+    return expression
 
 
 def concat(parts: Sequence[str]) -> str:
@@ -183,7 +202,10 @@ def concat(parts: Sequence[str]) -> str:
 
 # ---- time: upstream's now, formatted with Go's layouts ---------------------------------------
 
-_MONTHS = '["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]'
+_MONTHS = (
+    '["January", "February", "March", "April", "May", "June", '
+    '"July", "August", "September", "October", "November", "December"]'
+)
 _SHORT_MONTHS = '["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]'
 _LAYOUT_RE = re.compile(
     r"January|Jan|Monday|Mon|MST|2006|002|01|02|03|04|05|06|_2|15|1|2|3|4|5|PM|pm"
@@ -204,7 +226,7 @@ def time_format(t: str, layout: str) -> str:
         token = match.group(0)
         position = match.end()
         if token in ("Monday", "Mon", "002"):
-            raise Unsupported(f"the time layout element {token!r}")
+            raise UnsupportedError(f"the time layout element {token!r}")
         slices = {
             "2006": "[0:4]",
             "06": "[2:4]",
@@ -227,7 +249,9 @@ def time_format(t: str, layout: str) -> str:
             pieces.append(f"((({hour} + 11) % 12 + 1) | string)")
         elif token in ("PM", "pm"):
             upper = token == "PM"
-            pieces.append(f'({literal("PM" if upper else "pm")} if {hour} >= 12 else {literal("AM" if upper else "am")})')
+            pieces.append(
+                f"({literal('PM' if upper else 'pm')} if {hour} >= 12 else {literal('AM' if upper else 'am')})"
+            )
         elif token == "Jan":
             pieces.append(f"{_SHORT_MONTHS}[{month} - 1]")
         elif token == "January":
@@ -237,7 +261,17 @@ def time_format(t: str, layout: str) -> str:
         elif token.startswith("Z"):
             pieces.append(literal("Z"))
         elif token.startswith("-"):
-            pieces.append(literal({"-07:00:00": "+00:00:00", "-070000": "+000000", "-07:00": "+00:00", "-0700": "+0000", "-07": "+00"}[token]))
+            pieces.append(
+                literal(
+                    {
+                        "-07:00:00": "+00:00:00",
+                        "-070000": "+000000",
+                        "-07:00": "+00:00",
+                        "-0700": "+0000",
+                        "-07": "+00",
+                    }[token]
+                )
+            )
         else:  # fractional seconds
             digits = len(token) - 1
             fraction = f"({t})[20:{20 + digits}]"
@@ -259,7 +293,7 @@ _VERB_RE = re.compile(r"%([-+# 0]*)(?:\[(\d+)\])?(\*|\d+)?(?:\.(\*|\d*))?(?:\[(\
 def printf(fmt: Value, args: list[Value]) -> Value:
     """Go's ``fmt.Sprintf`` as Python's ``%`` formatting, verb by verb, for the types it agrees on."""
     if not fmt.known or not isinstance(fmt.const, str):
-        raise Unsupported("printf with a format that is not a literal string")
+        raise UnsupportedError("printf with a format that is not a literal string")
     text = fmt.const
     out: list[str] = []
     values: list[str] = []
@@ -277,7 +311,7 @@ def printf(fmt: Value, args: list[Value]) -> Value:
         flags, index_a, width, precision, index_b, verb = match.groups()
         position = match.end()
         if verb is None:
-            raise Unsupported("printf format ends in the middle of a verb")
+            raise UnsupportedError("printf format ends in the middle of a verb")
         if verb == "%" and not (flags or width or precision or index_a or index_b):
             out.append("%%")
             continue
@@ -290,7 +324,7 @@ def printf(fmt: Value, args: list[Value]) -> Value:
             prefix = "" if is_width else "."
             if part == "*":
                 if next_arg >= len(args) or args[next_arg].type != INT:
-                    raise Unsupported("printf: a * width or precision without an int argument")
+                    raise UnsupportedError("printf: a * width or precision without an int argument")
                 values.append(args[next_arg].expr)
                 used[next_arg] = True
                 next_arg += 1
@@ -300,7 +334,7 @@ def printf(fmt: Value, args: list[Value]) -> Value:
         if index_b:
             next_arg = int(index_b) - 1
         if next_arg >= len(args):
-            raise Unsupported(f"printf: %{verb} has no argument (Go prints %!{verb}(MISSING))")
+            raise UnsupportedError(f"printf: %{verb} has no argument (Go prints %!{verb}(MISSING))")
         arg = args[next_arg]
         used[next_arg] = True
         next_arg += 1
@@ -308,7 +342,7 @@ def printf(fmt: Value, args: list[Value]) -> Value:
         out.append(spec + python_verb)
         values.append(expr)
     if not all(used):
-        raise Unsupported("printf: more arguments than verbs (Go appends %!(EXTRA …))")
+        raise UnsupportedError("printf: more arguments than verbs (Go appends %!(EXTRA …))")
     pattern = "".join(out)
     if not values:
         return constant(pattern.replace("%%", "%"))
@@ -317,9 +351,9 @@ def printf(fmt: Value, args: list[Value]) -> Value:
 
 def _verb(verb: str, flags: str, precision: str | None, arg: Value) -> tuple[str, str]:
     kind = arg.type
-    mismatch = Unsupported(f"printf: %{verb} of a {kind if isinstance(kind, str) else kind[0]} value")
+    mismatch = UnsupportedError(f"printf: %{verb} of a {kind if isinstance(kind, str) else kind[0]} value")
     if "0" in flags and verb in "sqv" and kind not in (INT,):
-        raise Unsupported(f"printf: %0{verb} pads text with zeros in Go, with spaces in Jinja")
+        raise UnsupportedError(f"printf: %0{verb} pads text with zeros in Go, with spaces in Jinja")
     if verb == "v":
         if kind in (STR, ANY, "envmap"):
             return "s", printed(arg)
@@ -354,7 +388,7 @@ def _verb(verb: str, flags: str, precision: str | None, arg: Value) -> tuple[str
         if kind == FLOAT and precision not in (None, ""):
             return verb, arg.expr
         raise mismatch
-    raise Unsupported(f"printf verb %{verb}")
+    raise UnsupportedError(f"printf verb %{verb}")
 
 
 # ---- the conversion ----------------------------------------------------------------------------
@@ -429,7 +463,7 @@ class Converter:
         for scope in reversed(self.scopes):
             if name in scope:
                 return scope[name]
-        raise Unsupported(f"undefined variable {name}")
+        raise UnsupportedError(f"undefined variable {name}")
 
     # -- operands and pipelines
 
@@ -439,14 +473,19 @@ class Converter:
             return self.root_field(name)
         if kind == MAP_STR:
             key = literal(name)
-            return Value(f"{value.expr}.get({key}, \"\")", STR, missing=f"{value.expr}.get({key}, {literal(NO_VALUE)})", outside=value.outside)
+            return Value(
+                f'{value.expr}.get({key}, "")',
+                STR,
+                missing=f"{value.expr}.get({key}, {literal(NO_VALUE)})",
+                outside=value.outside,
+            )
         if kind == ENVMAP:
             return self.env_or(name, '""', missing=True)
         if kind == TIME:
             return self.time_field(value, name)
         if kind == ANY:
             return Value(f"{value.expr}[{literal(name)}]", ANY)
-        raise Unsupported(f"field .{name} of a {kind if isinstance(kind, str) else kind[0]} value")
+        raise UnsupportedError(f"field .{name} of a {kind if isinstance(kind, str) else kind[0]} value")
 
     def time_field(self, value: Value, name: str) -> Value:
         t = value.expr
@@ -459,10 +498,10 @@ class Converter:
             return Value(f"(({t})[5:7] | int)", MONTH)
         if name == "String":
             return Value(printed(value), STR)
-        raise Unsupported(f"the time method .{name}")
+        raise UnsupportedError(f"the time method .{name}")
 
     def root_field(self, name: str) -> Value:
-        simple = {
+        simple: dict[str, tuple[str, Type]] = {
             "Env": ("env", STR),
             "Namespace": ("namespace", STR),
             "Project": ("project", STR),
@@ -484,8 +523,8 @@ class Converter:
         if name == "Now":
             return self.now()
         if name in ("Codex", "Storage", "IssueComments", "ReviewComments"):
-            raise Unsupported(f".{name} (upstream's own settings; this project does not give templates that)")
-        raise Unsupported(f"unknown field .{name} (upstream's template context has no such field)")
+            raise UnsupportedError(f".{name} (upstream's own settings; this project does not give templates that)")
+        raise UnsupportedError(f"unknown field .{name} (upstream's template context has no such field)")
 
     def now(self) -> Value:
         self.usage.now = True
@@ -495,7 +534,7 @@ class Converter:
     def env_or(self, name: str, fallback: str, *, missing: bool = False, fallback_text: str | None = None) -> Value:
         if self.forbidden_env(name):
             self.usage.forbidden.setdefault(name, 0)
-            raise Unsupported(
+            raise UnsupportedError(
                 f"envOr {name!r}: templates may not read the runner's credentials here (docs/services-yaml.md)"
             )
         self.usage.env_vars.setdefault(name, 0)
@@ -530,7 +569,7 @@ class Converter:
         if isinstance(node, go.Bool):
             return constant(node.value)
         if isinstance(node, go.Nil):
-            raise Unsupported("nil is not a command")
+            raise UnsupportedError("nil is not a command")
         if isinstance(node, go.Identifier):
             return self.call(node.name, [], line)
         if isinstance(node, go.Chain):
@@ -540,7 +579,7 @@ class Converter:
             return value
         if isinstance(node, go.Pipe):
             return self.pipeline(node)
-        raise Unsupported(f"operand {node!r}")
+        raise UnsupportedError(f"operand {node!r}")
 
     def pipeline(self, pipe: go.Pipe) -> Value:
         value: Value | None = None
@@ -559,7 +598,7 @@ class Converter:
         if isinstance(first, go.Field | go.Variable | go.Chain) and (rest or piped is not None):
             names = first.names
             if not names:
-                raise Unsupported("a value given arguments")
+                raise UnsupportedError("a value given arguments")
             receiver_node: go.Operand
             if isinstance(first, go.Field):
                 receiver_node = go.Field(names[:-1])
@@ -573,36 +612,36 @@ class Converter:
                 args.append(piped)
             return self.method(receiver, names[-1], args)
         if rest or piped is not None:
-            raise Unsupported("a value given arguments")
+            raise UnsupportedError("a value given arguments")
         return self.operand(first, line)
 
     def method(self, receiver: Value, name: str, args: list[Value]) -> Value:
         if receiver.type == TIME and name == "Format" and len(args) == 1:
             layout = args[0]
             if not layout.known or not isinstance(layout.const, str):
-                raise Unsupported("Format with a layout that is not a literal string")
+                raise UnsupportedError("Format with a layout that is not a literal string")
             return Value(time_format(receiver.expr, layout.const), STR)
-        raise Unsupported(f"the method .{name}")
+        raise UnsupportedError(f"the method .{name}")
 
     # -- functions
 
     def call(self, name: str, args: list[Value], line: int) -> Value:
         handler = getattr(self, f"fn_{name}", None)
         if handler is None:
-            raise Unsupported(f"the function {name!r} (not in upstream's function map, or no equivalent here)")
+            raise UnsupportedError(f"the function {name!r} (not in upstream's function map, or no equivalent here)")
         result: Value = handler(args, line)
         return result
 
     @staticmethod
     def _arity(name: str, args: list[Value], count: int) -> None:
         if len(args) != count:
-            raise Unsupported(f"{name} takes {count} arguments, got {len(args)}")
+            raise UnsupportedError(f"{name} takes {count} arguments, got {len(args)}")
 
     @staticmethod
     def _text(name: str, value: Value) -> None:
         if value.type not in (STR, ANY):
             kind = value.type if isinstance(value.type, str) else value.type[0]
-            raise Unsupported(f"{name} needs text, got a {kind} value (upstream fails here)")
+            raise UnsupportedError(f"{name} needs text, got a {kind} value (upstream fails here)")
 
     def fn_default(self, args: list[Value], line: int) -> Value:
         self._arity("default", args, 2)
@@ -638,7 +677,7 @@ class Converter:
         key, fallback = args
         self._text("envOr", fallback)
         if not key.known or not isinstance(key.const, str):
-            raise Unsupported("envOr with a variable name that is not a literal string (it must be declared)")
+            raise UnsupportedError("envOr with a variable name that is not a literal string (it must be declared)")
         fallback_text = fallback.const if fallback.known and isinstance(fallback.const, str) else None
         value = self.env_or(key.const, fallback.expr, fallback_text=fallback_text)
         self.usage.env_vars[key.const] = self.usage.env_vars.get(key.const) or line
@@ -648,13 +687,11 @@ class Converter:
         self._arity("ternary", args, 3)
         condition, yes, no = args
         if condition.type not in (BOOL, ANY):
-            raise Unsupported("ternary's first argument must be a bool (upstream: ternary COND A B)")
+            raise UnsupportedError("ternary's first argument must be a bool (upstream: ternary COND A B)")
         if condition.known:
             return yes if condition.const else no
         kind = yes.type if yes.type == no.type else ANY
-        return Value(
-            f"({yes.expr} if {condition.expr} else {no.expr})", kind, outside=yes.outside or no.outside
-        )
+        return Value(f"({yes.expr} if {condition.expr} else {no.expr})", kind, outside=yes.outside or no.outside)
 
     def fn_now(self, args: list[Value], line: int) -> Value:
         self._arity("now", args, 0)
@@ -664,14 +701,14 @@ class Converter:
         self._arity("join", args, 2)
         items, separator = args
         if items.type not in (LIST_STR, ANY) or separator.type not in (STR, ANY):
-            raise Unsupported("join takes a list of text first and the separator second (join LIST SEP)")
+            raise UnsupportedError("join takes a list of text first and the separator second (join LIST SEP)")
         return Value(f"({items.expr} | join({separator.expr}))", STR)
 
     def fn_indent(self, args: list[Value], line: int) -> Value:
         self._arity("indent", args, 2)
         spaces, text = args
         if spaces.type != INT:
-            raise Unsupported("indent takes the number of spaces first (indent N TEXT)")
+            raise UnsupportedError("indent takes the number of spaces first (indent N TEXT)")
         self._text("indent", text)
         pad = f'(" " * {spaces.expr})'
         body = f'{text.expr}.rstrip("\\n")'
@@ -688,7 +725,7 @@ class Converter:
 
     def fn_printf(self, args: list[Value], line: int) -> Value:
         if not args:
-            raise Unsupported("printf without a format")
+            raise UnsupportedError("printf without a format")
         return printf(args[0], args[1:])
 
     def fn_print(self, args: list[Value], line: int) -> Value:
@@ -716,26 +753,28 @@ class Converter:
 
     def fn_index(self, args: list[Value], line: int) -> Value:
         if not args:
-            raise Unsupported("index without arguments")
+            raise UnsupportedError("index without arguments")
         value = args[0]
         for key in args[1:]:
             if value.type == ENVMAP:
                 if not key.known or not isinstance(key.const, str):
-                    raise Unsupported("index .EnvMap with a name that is not a literal string")
+                    raise UnsupportedError("index .EnvMap with a name that is not a literal string")
                 value = self.env_or(key.const, '""')
             elif value.type == MAP_STR or (value.type == ANY and key.type == STR):
-                value = Value(f"{value.expr}.get({key.expr}, \"\")", STR if value.type == MAP_STR else ANY, outside=value.outside)
-            elif isinstance(value.type, tuple) and value.type[0] == "list" or (value.type == ANY and key.type == INT):
+                value = Value(
+                    f'{value.expr}.get({key.expr}, "")', STR if value.type == MAP_STR else ANY, outside=value.outside
+                )
+            elif (isinstance(value.type, tuple) and value.type[0] == "list") or (value.type == ANY and key.type == INT):
                 elem = value.type[1] if isinstance(value.type, tuple) else ANY
                 value = Value(f"{value.expr}[{key.expr}]", elem)
             else:
                 kind = value.type if isinstance(value.type, str) else value.type[0]
-                raise Unsupported(f"index of a {kind} value")
+                raise UnsupportedError(f"index of a {kind} value")
         return value
 
     def fn_slice(self, args: list[Value], line: int) -> Value:
         if not 1 <= len(args) <= 3 or len(args) == 4:
-            raise Unsupported("slice takes 1 to 3 arguments here")
+            raise UnsupportedError("slice takes 1 to 3 arguments here")
         value = args[0]
         bounds = [arg.expr for arg in args[1:]] + [""] * (3 - len(args))
         return Value(f"({value.expr})[{bounds[0]}:{bounds[1]}]", value.type)
@@ -746,7 +785,7 @@ class Converter:
 
     def _logic(self, word: str, args: list[Value]) -> Value:
         if len(args) < 1:
-            raise Unsupported(f"{word} needs arguments")
+            raise UnsupportedError(f"{word} needs arguments")
         kinds = {arg.type for arg in args}
         kind = kinds.pop() if len(kinds) == 1 else ANY
         return Value("(" + f" {word} ".join(arg.expr for arg in args) + ")", kind)
@@ -761,12 +800,12 @@ class Converter:
         self._arity(operator, args, 2)
         left, right = args
         if {left.type, right.type} - {ANY} and left.type != right.type and {left.type, right.type} != {INT, FLOAT}:
-            raise Unsupported("comparing values of different types (upstream fails here)")
+            raise UnsupportedError("comparing values of different types (upstream fails here)")
         return Value(f"({left.expr} {operator} {right.expr})", BOOL)
 
     def fn_eq(self, args: list[Value], line: int) -> Value:
         if len(args) < 2:
-            raise Unsupported("eq needs two arguments or more")
+            raise UnsupportedError("eq needs two arguments or more")
         first = args[0]
         tests = [self._compare("==", [first, other]).expr for other in args[1:]]
         return Value(tests[0] if len(tests) == 1 else "(" + " or ".join(tests) + ")", BOOL)
@@ -797,7 +836,7 @@ class Converter:
                 if self.mode == "value":
                     binding.value = value
                     return None
-                raise Unsupported(f"assigning to {name}")
+                raise UnsupportedError(f"assigning to {name}")
             if binding.namespace:
                 binding.value = replace(value, expr=f'{binding.jinja}["v"]', const=_UNSET, missing=None)
                 # a loop body cannot rebind an outer name in Jinja: the value lives in a dict
@@ -828,7 +867,7 @@ def _assigned_in_loops(template: go.Template, file_vars: Sequence[str]) -> set[i
     ``=`` while they were declared outside it: Jinja needs a ``namespace()`` for those."""
     found: set[int] = set()
     counter = [0]
-    scopes: list[dict[str, tuple[int, int]]] = [{name: (-1, 0) for name in file_vars}]
+    scopes: list[dict[str, tuple[int, int]]] = [dict.fromkeys(file_vars, (-1, 0))]
 
     def pipe(node: go.Pipe, depth: int) -> None:
         for command in node.commands:
@@ -932,9 +971,9 @@ class _TextWriter:
             self.template_call(node)
         elif isinstance(node, go.LoopControl):
             converter.issue(node.line, f"{{{{{node.word}}}}} (Jinja has no {node.word} here): the loop runs on")
-        elif type(node).__name__ == "Guard":
-            self.out.append("{% if " + node.condition + " %}")  # type: ignore[union-attr]
-            self.nodes(node.body)  # type: ignore[union-attr]
+        elif isinstance(node, go.Guard):
+            self.out.append("{% if " + node.condition + " %}")
+            self.nodes(node.body)
             self.out.append("{% endif %}")
         if not isinstance(node, go.Text):
             self.line_prefix += "x"
@@ -954,9 +993,10 @@ class _TextWriter:
                 if fallback is not None and re.fullmatch(r"[-+]?\d+", fallback.strip()):
                     expr = f"({value.expr} | int({value.expr}))"
                 elif fallback is not None and fallback.strip().lower() in ("true", "false"):
-                    expr = f'({value.expr} | lower == "true" if ({value.expr} | lower) in ("true", "false") else {value.expr})'
+                    word = f"({value.expr} | lower)"
+                    expr = f'({word} == "true" if {word} in ("true", "false") else {value.expr})'
             self.out.append("{{ " + expr + " }}")
-        except Unsupported as exc:
+        except UnsupportedError as exc:
             converter.issue(node.line, f"{node.source.strip()}: {exc}; left out")
 
     def _whole_plain_scalar(self, following: go.Node | None) -> bool:
@@ -979,7 +1019,7 @@ class _TextWriter:
             converter.scopes.append({})
             try:
                 value = converter.pipeline(branch.pipe)
-            except Unsupported as exc:
+            except UnsupportedError as exc:
                 converter.scopes.pop()
                 converter.issue(branch.line, f"{{{{{node.kind} …}}}}: {exc}; the whole block is left out")
                 if not first:
@@ -1046,7 +1086,7 @@ class _TextWriter:
         converter = self.converter
         try:
             value = converter.pipeline(go.Pipe((), False, node.pipe.commands, node.pipe.line))
-        except Unsupported as exc:
+        except UnsupportedError as exc:
             converter.issue(node.line, f"{{{{range …}}}}: {exc}; the whole loop is left out")
             return
         kind = value.type
@@ -1080,7 +1120,9 @@ class _TextWriter:
             if len(names) == 2:
                 key_name = converter.fresh(names[0])
                 setup.append(f"{{% set {key_name} = {key_expr} %}}")
-                converter.scopes[-1][names[0]] = Binding(Value(key_name, STR if kind == MAP_STR else INT), jinja=key_name)
+                converter.scopes[-1][names[0]] = Binding(
+                    Value(key_name, STR if kind == MAP_STR else INT), jinja=key_name
+                )
             value_name = converter.fresh(names[-1])
             setup.append(f"{{% set {value_name} = {value_expr} %}}")
             converter.scopes[-1][names[-1]] = Binding(Value(value_name, elem), jinja=value_name)
@@ -1112,7 +1154,7 @@ class _TextWriter:
             return
         try:
             data = converter.pipeline(node.pipe) if node.pipe is not None else Value("none", NIL)
-        except Unsupported as exc:
+        except UnsupportedError as exc:
             converter.issue(node.line, f'{{{{template "{node.name}" …}}}}: {exc}; left out')
             return
         saved = (converter.dot, converter.root, converter.scopes, converter.declarations, converter.namespaced)
@@ -1159,12 +1201,12 @@ def _value_parts(converter: Converter, nodes: Sequence[go.Node]) -> list[_Part]:
                     converter.declare(node.pipe, value)
                     continue
                 parts.append(_Part(value=value))
-            except Unsupported as exc:
+            except UnsupportedError as exc:
                 converter.issue(node.line, f"{node.source.strip()}: {exc}; left out")
         elif isinstance(node, go.If):
             try:
                 parts.append(_Part(value=_conditional_value(converter, node, 0)))
-            except Unsupported as exc:
+            except UnsupportedError as exc:
                 converter.issue(node.line, f"{{{{{node.kind} …}}}}: {exc}; the whole block is left out")
         elif isinstance(node, go.Range):
             converter.issue(node.line, "{{range …}} inside a services.yaml value has no equivalent; left out")
@@ -1176,7 +1218,13 @@ def _value_parts(converter: Converter, nodes: Sequence[go.Node]) -> list[_Part]:
 
 
 def _string_of(parts: Sequence[_Part]) -> str:
-    return concat([literal(part.text) if part.text is not None else printed(part.value) for part in parts if part.value or part.text])  # type: ignore[arg-type]
+    pieces: list[str] = []
+    for part in parts:
+        if part.text:
+            pieces.append(literal(part.text))
+        elif part.value is not None:
+            pieces.append(printed(part.value))
+    return concat(pieces)
 
 
 def _conditional_value(converter: Converter, node: go.If, start: int) -> Value:
@@ -1238,7 +1286,7 @@ def to_value(source: str | go.Template, *, want: str = STR, **options: Any) -> C
     if len(parts) == 1:
         value = values[0]
         keep = want == ANY or (want == BOOL and value.type == BOOL) or (want == INT and value.type == INT)
-        return Converted("{{ " + (value.expr if keep else printed(value)) + " }}", value, converter)
+        return Converted("{{ " + (value.expr if keep else text_of(value)) + " }}", value, converter)
     if len(values) == 1 and not any(text.strip() for text in texts):
         return Converted("{{ " + _string_of(parts) + " }}", None, converter)
     out: list[str] = []

@@ -20,15 +20,6 @@ from codex_stacks.importer import gotemplate as go
 _SEPARATOR_RE = re.compile(r"^---[ \t]*(?:#[^\n]*)?(?:\n|$)", re.MULTILINE)
 
 
-@dataclass(slots=True)
-class Guard:
-    """Nodes kept only when a Jinja condition holds (added by the importer, not Go syntax)."""
-
-    condition: str
-    body: list[go.Node]
-    line: int
-
-
 def _is_separator(node: go.Node) -> bool:
     return isinstance(node, go.Text) and bool(_SEPARATOR_RE.fullmatch(node.text))
 
@@ -46,9 +37,11 @@ def split_separators(nodes: list[go.Node]) -> None:
                 at_line_start = match.start() > 0 and node.text[match.start() - 1] == "\n"
                 if match.start() == 0:
                     previous = nodes[index - 1] if index else None
-                    at_line_start = previous is None or (
-                        isinstance(previous, go.Text) and previous.text.endswith("\n")
-                    ) or _is_separator(previous)
+                    at_line_start = (
+                        previous is None
+                        or (isinstance(previous, go.Text) and previous.text.endswith("\n"))
+                        or _is_separator(previous)
+                    )
                 if not at_line_start:
                     continue
                 if match.start() > position:
@@ -183,7 +176,7 @@ def documents(nodes: list[go.Node]) -> list[Document]:
 def guard(document: Document, condition: str) -> None:
     """Keep the document only when ``condition`` (Jinja) holds."""
     body = document.nodes
-    document.container[document.start : document.end] = [Guard(condition, body, document.line)]
+    document.container[document.start : document.end] = [go.Guard(condition, body, document.line)]
 
 
 def remove(document: Document) -> None:

@@ -172,7 +172,16 @@ class LoopControl:
     line: int
 
 
-Node = Text | Comment | Action | If | Range | TemplateCall | LoopControl
+@dataclass(slots=True)
+class Guard:
+    """Nodes kept only when a Jinja condition holds: added by the importer, never parsed from Go."""
+
+    condition: str
+    body: list[Node]
+    line: int
+
+
+Node = Text | Comment | Action | If | Range | TemplateCall | LoopControl | Guard
 
 
 @dataclass(slots=True)
@@ -319,7 +328,7 @@ def _lex_action(source: str, line: int) -> list[_Token]:
         if char.isdigit() or (char in "+-" and index + 1 < len(source) and source[index + 1] in "0123456789."):
             number = _NUMBER_RE.match(source, index)
             if number is None or not number.group(0):
-                raise GoTemplateError(f"bad number syntax near {source[index:index + 10]!r}", here)
+                raise GoTemplateError(f"bad number syntax near {source[index : index + 10]!r}", here)
             end = number.end()
             if end < len(source) and source[end] == "i":
                 raise GoTemplateError("complex numbers are not supported", here)
@@ -650,14 +659,14 @@ class _TreeParser:
                 self.template.define_lines[name] = item.line
             elif word == "block":
                 name = self._name(parser, item.line, "block")
-                pipe = None if parser.at_end() else parser.pipeline(allow_decl=False)
+                data = None if parser.at_end() else parser.pipeline(allow_decl=False)
                 body, stop, line = self.list_until(depth=depth + 1)
                 if stop != "end":
                     raise GoTemplateError("block needs {{end}}", line)
                 self._expect_end(line)
                 self.template.defines.setdefault(name, body)
                 self.template.define_lines.setdefault(name, item.line)
-                nodes.append(TemplateCall(name, pipe, item.line))
+                nodes.append(TemplateCall(name, data, item.line))
         return nodes, None, self.items[-1].line if self.items else 1
 
     def _expect_end(self, line: int) -> None:

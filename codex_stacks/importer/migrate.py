@@ -23,7 +23,7 @@ from codex_stacks.importer.project import (
     MAX_FILE,
     MAX_MANIFESTS,
     Importer,
-    ImportError_,
+    ImportSourceError,
     Item,
     _expression_of,
     _forbidden,
@@ -31,21 +31,20 @@ from codex_stacks.importer.project import (
 from codex_stacks.importer.report import Report
 
 
-
 def _read(path: Path, root: Path, what: str) -> str:
     resolved = path.resolve()
     if not resolved.is_relative_to(root.resolve()):
-        raise ImportError_(f"{what} leaves the project folder", location=Location(file=path))
+        raise ImportSourceError(f"{what} leaves the project folder", location=Location(file=path))
     try:
         if not resolved.is_file():
-            raise ImportError_(f"{what} not found", location=Location(file=path))
+            raise ImportSourceError(f"{what} not found", location=Location(file=path))
         if resolved.stat().st_size > MAX_FILE:
-            raise ImportError_(f"{what} is larger than {MAX_FILE:,} bytes", location=Location(file=path))
+            raise ImportSourceError(f"{what} is larger than {MAX_FILE:,} bytes", location=Location(file=path))
         return resolved.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ImportError_(f"{what} is not UTF-8 text", location=Location(file=path)) from None
+        raise ImportSourceError(f"{what} is not UTF-8 text", location=Location(file=path)) from None
     except OSError as exc:
-        raise ImportError_(f"cannot read {what}: {exc.strerror or exc}", location=Location(file=path)) from None
+        raise ImportSourceError(f"cannot read {what}: {exc.strerror or exc}", location=Location(file=path)) from None
 
 
 def check_out(source: Path, out: Path) -> None:
@@ -53,7 +52,7 @@ def check_out(source: Path, out: Path) -> None:
     if out.resolve() == source.resolve():
         return
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ImportError_(
+        raise ImportSourceError(
             f"--out {out} exists and is not an empty folder",
             hint="give a new or empty folder, or the source folder itself to convert in place",
         )
@@ -70,7 +69,7 @@ def import_project(source: Path, out: Path) -> tuple[Report, dict[str, str]]:
     """Convert the upstream project in ``source``; the report and the files to write (relative
     path → text). Nothing is written here (see :func:`write`)."""
     if not source.is_dir():
-        raise ImportError_(f"{source} is not a folder", hint="give the folder that holds upstream's services.yaml")
+        raise ImportSourceError(f"{source} is not a folder", hint="give the folder that holds upstream's services.yaml")
     report = Report(source=str(source), out=str(out))
     text = _read(source / "services.yaml", source, "services.yaml")
     importer = Importer(source, out, report)
@@ -84,7 +83,7 @@ def import_project(source: Path, out: Path) -> tuple[Report, dict[str, str]]:
             if path in trees or path in broken:
                 continue
             if len(trees) >= MAX_MANIFESTS:
-                raise ImportError_(f"more than {MAX_MANIFESTS} manifests")
+                raise ImportSourceError(f"more than {MAX_MANIFESTS} manifests")
             relative = PurePosixPath(path)
             if relative.is_absolute() or ".." in relative.parts:
                 report.manual(path, None, "a manifest path outside the project folder; not converted")
@@ -92,14 +91,16 @@ def import_project(source: Path, out: Path) -> tuple[Report, dict[str, str]]:
                 continue
             try:
                 source_text = _read(source / path, source, f"manifest {path}")
-            except ImportError_ as exc:
+            except ImportSourceError as exc:
                 report.manual(path, None, f"{exc.message}; not converted")
                 broken[path] = ""
                 continue
             try:
                 tree = go.parse(source_text)
             except go.GoTemplateError as exc:
-                report.manual(path, exc.line, f"not a valid Go template ({exc.message}); written as a comment, to convert by hand")
+                report.manual(
+                    path, exc.line, f"not a valid Go template ({exc.message}); written as a comment, to convert by hand"
+                )
                 broken[path] = source_text
                 continue
             docs.split_separators(tree.nodes)
@@ -118,7 +119,11 @@ def import_project(source: Path, out: Path) -> tuple[Report, dict[str, str]]:
     for path, original in broken.items():
         if original:
             body = original.replace("#}", "# }")
-            files[path] = "{#- codexctl import could not convert this file (see its report); upstream's text:\n" + body + "\n-#}\n"
+            files[path] = (
+                "{#- codexctl import could not convert this file (see its report); upstream's text:\n"
+                + body
+                + "\n-#}\n"
+            )
     for item, params in hooks.items():
         hooks_out = item.out.setdefault("hooks", {})
         step: dict[str, Any] = {"name": "ensure-codex-secrets", "use": "codex.ensure-codex-secrets"}
@@ -130,7 +135,9 @@ def import_project(source: Path, out: Path) -> tuple[Report, dict[str, str]]:
     return report, files
 
 
-def _documents(importer: Importer, items: list[Item], trees: dict[str, go.Template], report: Report) -> dict[Item, dict[str, str]]:
+def _documents(
+    importer: Importer, items: list[Item], trees: dict[str, go.Template], report: Report
+) -> dict[Item, dict[str, str]]:
     """Whole-document changes: credential Secrets → a hook, the agent's ServiceAccount → CodexAgent,
     objects two items define → the later one's; images with no Deployment to set; dropKinds' spelling."""
     by_path = {path: docs.documents(tree.nodes) for path, tree in trees.items()}
@@ -158,9 +165,11 @@ def _documents(importer: Importer, items: list[Item], trees: dict[str, go.Templa
             if document.name != default:
                 params[parameter] = document.name
             if read[0] == "CODEX_GH_PAT" and not re.search(r"^\s+CODEX_GH_PAT:", document.text, re.MULTILINE):
-                key = re.search(r"^\s+([A-Za-z0-9_.-]+):\s*['\"]?\{\{[^}]*CODEX_GH_PAT", document.text, re.MULTILINE)
-                if key:
-                    params["githubKey"] = key.group(1)
+                found_key = re.search(
+                    r"^\s+([A-Za-z0-9_.-]+):\s*['\"]?\{\{[^}]*CODEX_GH_PAT", document.text, re.MULTILINE
+                )
+                if found_key:
+                    params["githubKey"] = found_key.group(1)
             removed.add(id(document))
             report.change(
                 path,
@@ -183,26 +192,36 @@ def _documents(importer: Importer, items: list[Item], trees: dict[str, go.Templa
                 continue
             if item is agent or agent.condition is None:
                 removed.add(id(document))
-                report.change(path, document.line, f"ServiceAccount {AGENT_ACCOUNT} is made by the CodexAgent component here")
+                report.change(
+                    path, document.line, f"ServiceAccount {AGENT_ACCOUNT} is made by the CodexAgent component here"
+                )
             else:
                 guards.setdefault(id(document), []).append(agent.condition)
                 report.change(
-                    path, document.line, f"ServiceAccount {AGENT_ACCOUNT} is made by the CodexAgent component where the codex service runs"
+                    path,
+                    document.line,
+                    f"ServiceAccount {AGENT_ACCOUNT} is made by the CodexAgent component where the codex service runs",
                 )
     occurrences: dict[tuple[str, str, str], list[_Occurrence]] = {}
     for index, _, path, document in all_docs():
         if id(document) in removed or not document.kind or not document.name:
             continue
-        key = (document.kind, document.name, _namespace_key(document.namespace))
-        occurrences.setdefault(key, []).append(_Occurrence(index, path, document))
+        identity = (document.kind, document.name, _namespace_key(document.namespace))
+        occurrences.setdefault(identity, []).append(_Occurrence(index, path, document))
     for key, found in occurrences.items():
         owners = {occurrence.item for occurrence in found}
         if len(owners) < 2:
             if len(found) > 1 and len({o.path for o in found}) == 1 and len({id(o.document) for o in found}) > 1:
-                report.manual(found[0].path, found[0].document.line, f"{key[0]} {key[1]} is defined twice in this file; keep one")
+                report.manual(
+                    found[0].path, found[0].document.line, f"{key[0]} {key[1]} is defined twice in this file; keep one"
+                )
             continue
         if len({occurrence.path for occurrence in found}) < len(found):
-            report.manual(found[0].path, found[0].document.line, f"{key[0]} {key[1]}: the same file is listed by two items; keep it in one")
+            report.manual(
+                found[0].path,
+                found[0].document.line,
+                f"{key[0]} {key[1]}: the same file is listed by two items; keep it in one",
+            )
             continue
         for position, occurrence in enumerate(found[:-1]):
             later = [items[other.item] for other in found[position + 1 :] if other.item != occurrence.item]
@@ -219,22 +238,31 @@ def _documents(importer: Importer, items: list[Item], trees: dict[str, go.Templa
                     f"{key[0]} {key[1]} left out: {names} defines {why}, and an object belongs to one component here",
                 )
             else:
-                guards.setdefault(id(occurrence.document), []).extend(item.condition for item in later if item.condition)
+                guards.setdefault(id(occurrence.document), []).extend(
+                    item.condition for item in later if item.condition
+                )
                 report.change(
                     occurrence.path,
                     occurrence.document.line,
-                    f"{key[0]} {key[1]} kept only where {names} is off: it defines {why}, and an object belongs to one component here",
+                    f"{key[0]} {key[1]} kept only where {names} is off: it defines {why}, and an object "
+                    "belongs to one component here",
                 )
     for item in items:
         if item.section != "services" or "image" not in item.out:
             continue
-        names = [document.name or "" for path in item.manifests for document in by_path.get(path, []) if document.kind == "Deployment"]
-        if item.name not in names and not any("{{" in name for name in names):
+        deployments = [
+            document.name or ""
+            for path in item.manifests
+            for document in by_path.get(path, [])
+            if document.kind == "Deployment"
+        ]
+        if item.name not in deployments and not any("{{" in name for name in deployments):
             item.out.pop("image")
             report.change(
                 "services.yaml",
                 item.line,
-                f"{item.name}: image dropped: upstream set it only on a Deployment named {item.name}, and there is none",
+                f"{item.name}: image dropped: upstream set it only on a Deployment named {item.name}, "
+                "and there is none",
             )
         kinds = {document.kind for path in item.manifests for document in by_path.get(path, []) if document.kind}
         for overlay in (item.out.get("overlays") or {}).values():
@@ -244,10 +272,14 @@ def _documents(importer: Importer, items: list[Item], trees: dict[str, go.Templa
                 for kind in drop:
                     match = next((known for known in kinds if known.lower() == str(kind).lower()), str(kind))
                     if match != kind:
-                        report.change("services.yaml", item.line, f"{item.name}: dropKinds {kind!r} written as {match!r} (upstream ignored case)")
+                        report.change(
+                            "services.yaml",
+                            item.line,
+                            f"{item.name}: dropKinds {kind!r} written as {match!r} (upstream ignored case)",
+                        )
                     spelled.append(match)
                 overlay["dropKinds"] = spelled
-    for path, found_docs in by_path.items():
+    for found_docs in by_path.values():
         for document in sorted(found_docs, key=lambda d: d.start, reverse=True):
             if id(document) in removed:
                 docs.remove(document)
@@ -316,7 +348,10 @@ def _services_text(importer: Importer, document: dict[str, Any]) -> str:
         )
     if marked:
         importer.report.change(
-            "services.yaml", None, f"declared secret by their names (masked in previews and state): {', '.join(marked)}", key="envVars"
+            "services.yaml",
+            None,
+            f"declared secret by their names (masked in previews and state): {', '.join(marked)}",
+            key="envVars",
         )
     if env_vars:
         out["envVars"] = env_vars
@@ -327,7 +362,7 @@ def _services_text(importer: Importer, document: dict[str, Any]) -> str:
         entry = "{{ {" + pairs + "} }}"
         names = list(variables)
         last = max((index for index, name in enumerate(names) if re.search(rf"\b{name}\b", entry)), default=-1)
-        ordered = names[: last + 1] + [BASE_DOMAINS_VAR] + names[last + 1 :]
+        ordered = [*names[: last + 1], BASE_DOMAINS_VAR, *names[last + 1 :]]
         variables[BASE_DOMAINS_VAR] = entry
         variables = {name: variables[name] for name in ordered}
         if "baseDomain" in document:
@@ -348,10 +383,14 @@ def _services_text(importer: Importer, document: dict[str, Any]) -> str:
             document = {key: document[key] for key in order if key != "dataPaths"}
             position = list(document).index("hooks")
             keys = list(document)
-            document = {key: document[key] for key in keys[:position]} | {"dataPaths": importer.data_paths} | {key: document[key] for key in keys[position:]}
+            document = (
+                {key: document[key] for key in keys[:position]}
+                | {"dataPaths": importer.data_paths}
+                | {key: document[key] for key in keys[position:]}
+            )
     out.update(document)
     header = (
-        f"# Imported from upstream codexctl by `codexctl import` (docs/migrating-from-codexctl.md).\n"
+        "# Imported from upstream codexctl by `codexctl import` (docs/migrating-from-codexctl.md).\n"
         "# YAML first: templates live only inside values ({{ … }}), evaluated for the stack that uses them.\n"
     )
     body = yaml.dump(out, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120, default_flow_style=False)

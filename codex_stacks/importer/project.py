@@ -14,18 +14,16 @@ docs/migrating-from-codexctl.md is the user's guide to all of it.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from codex_stacks.config.templating import forbidden_env
 from codex_stacks.errors import CodexError, ConfigError, Location
-from codex_stacks.importer import documents as docs
 from codex_stacks.importer import gotemplate as go
 from codex_stacks.importer.convert import (
     ANY,
@@ -37,17 +35,16 @@ from codex_stacks.importer.convert import (
     Binding,
     Converter,
     Issue,
-    Unsupported,
+    UnsupportedError,
     Usage,
     Value,
     literal,
     printed,
     snake,
-    to_text,
     to_value,
 )
 from codex_stacks.importer.report import Report
-from codex_stacks.importer.shell import NotConvertible, convert_script
+from codex_stacks.importer.shell import NotConvertibleError, convert_script
 
 MAX_FILE = 2_000_000
 """Bytes of services.yaml or of one manifest the importer reads."""
@@ -67,7 +64,7 @@ _CREDENTIALS = {
 parameter that names each Secret here (its default name)."""
 
 
-class ImportError_(CodexError):
+class ImportSourceError(CodexError):
     """The source cannot be imported at all (not found, not YAML, not a Go template)."""
 
 
@@ -93,7 +90,11 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, count: list[int]) -> Y:
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node)
             mapping[str(key)] = _build(loader, value_node, count)
-            mapping[str(key)].line = mapping[str(key)].line if not isinstance(mapping[str(key)].value, dict | list) else key_node.start_mark.line + 1
+            mapping[str(key)].line = (
+                mapping[str(key)].line
+                if not isinstance(mapping[str(key)].value, dict | list)
+                else key_node.start_mark.line + 1
+            )
         return Y(mapping, line)
     if isinstance(node, yaml.SequenceNode):
         return Y([_build(loader, child, count) for child in node.value], line)
@@ -105,11 +106,11 @@ def read_raw(text: str, source: Path) -> Y:
     try:
         node = loader.get_single_node()
         if node is None:
-            raise ImportError_("services.yaml is empty", location=Location(file=source))
+            raise ImportSourceError("services.yaml is empty", location=Location(file=source))
         return _build(loader, node, [0])
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise ImportError_(
+        raise ImportSourceError(
             f"not YAML before templating (upstream reads it as YAML first, too): {getattr(exc, 'problem', exc)}",
             location=Location(file=source, line=mark.line + 1 if mark else None),
         ) from None
@@ -200,7 +201,9 @@ class Importer:
         try:
             converted = to_value(raw, want=want, file_vars=self.visible(node.line), forbidden_env=_forbidden)
         except go.GoTemplateError as exc:
-            self.report.manual(self.file, node.line + exc.line - 1, f"not a valid Go template ({exc.message}); kept as text", key=key)
+            self.report.manual(
+                self.file, node.line + exc.line - 1, f"not a valid Go template ({exc.message}); kept as text", key=key
+            )
             return "{{ " + literal(raw) + " }}", None
         self._issues(converted.converter.issues, self.file, node.line, key)
         self._merge(converted.converter.usage, self.file, node.line)
@@ -246,12 +249,12 @@ class Importer:
         try:
             tree = go.parse(text)
         except go.GoTemplateError as exc:
-            raise ImportError_(
+            raise ImportSourceError(
                 f"not a Go template: {exc.message}", location=Location(file=source, line=exc.line)
             ) from None
         root = read_raw(text, source)
         if not isinstance(root.value, dict):
-            raise ImportError_("the top level must be a mapping", location=Location(file=source, line=1))
+            raise ImportSourceError("the top level must be a mapping", location=Location(file=source, line=1))
         self._file_level(tree, root)
         return self._document(root)
 
@@ -315,7 +318,7 @@ class Importer:
         converter = Converter(go.Template([node]), "value", file_vars=self.visible(node.line), forbidden_env=_forbidden)
         try:
             value = converter.pipeline(node.pipe)
-        except Unsupported as exc:
+        except UnsupportedError as exc:
             self.report.manual(self.file, node.line, f"{node.source.strip()}: {exc}; the variable is left out")
             return
         self._merge(converter.usage, self.file, node.line)
@@ -340,11 +343,19 @@ class Importer:
         out: dict[str, Any] = {}
         project = top.get("project")
         if project is None or not isinstance(project.value, str) or not project.value:
-            raise ImportError_("missing project (upstream reads it from the raw file)", location=Location(file=self.source / "services.yaml"))
+            raise ImportSourceError(
+                "missing project (upstream reads it from the raw file)",
+                location=Location(file=self.source / "services.yaml"),
+            )
         name = project.value
         if "{{" in name or not _DNS_LABEL.match(name) or len(name) > 63:
             fixed = _slug(name.replace("{{", "").replace("}}", "")) or "project"
-            self.report.manual(self.file, project.line, f"project {name!r} is not a plain DNS name; written as {fixed!r}", key="project")
+            self.report.manual(
+                self.file,
+                project.line,
+                f"project {name!r} is not a plain DNS name; written as {fixed!r}",
+                key="project",
+            )
             name = fixed
         self.project = name
         out["project"] = name
@@ -380,7 +391,12 @@ class Importer:
             elif key == "baseDomain":
                 put("baseDomain", self._base_domain(node))
             elif key == "versions":
-                put("versions", {str(k): self._versions_value(v, k) for k, v in node.value.items()} if isinstance(node.value, dict) else None)
+                put(
+                    "versions",
+                    {str(k): self._versions_value(v, k) for k, v in node.value.items()}
+                    if isinstance(node.value, dict)
+                    else None,
+                )
             elif key == "images":
                 put("images", self._images(node))
             elif key == "environments":
@@ -396,7 +412,10 @@ class Importer:
                 put("services", self._items(node, "services"))
             elif key == "state":
                 self.report.change(
-                    self.file, node.line, "state (slot records in ConfigMaps) dropped: a slot here is a Pulumi stack", key="state"
+                    self.file,
+                    node.line,
+                    "state (slot records in ConfigMaps) dropped: a slot here is a Pulumi stack",
+                    key="state",
                 )
             elif key == "storage":
                 self.report.manual(
@@ -407,14 +426,26 @@ class Importer:
                     key="storage",
                 )
             else:
-                self.report.change(self.file, node.line, f"unknown key {key!r} dropped (upstream ignored it too)", key=key)
+                self.report.change(
+                    self.file, node.line, f"unknown key {key!r} dropped (upstream ignored it too)", key=key
+                )
         del handlers
         environments = self._environments(top.get("environments"))
         sections["environments"] = environments
         self._namespace_defaults(sections)
         order = [
-            "codex", "namespace", "maxSlots", "registry", "baseDomain", "versions", "images", "environments",
-            "dataPaths", "hooks", "infrastructure", "services",
+            "codex",
+            "namespace",
+            "maxSlots",
+            "registry",
+            "baseDomain",
+            "versions",
+            "images",
+            "environments",
+            "dataPaths",
+            "hooks",
+            "infrastructure",
+            "services",
         ]
         for key in order:
             if key in sections:
@@ -464,20 +495,35 @@ class Importer:
                 if value in ("minimal", "low", "medium", "high"):
                     out[key] = value
                 else:
-                    self.report.manual(self.file, child.line, f"modelReasoningEffort {value!r} is not one of minimal, low, medium, high; left out", key="codex.modelReasoningEffort")
+                    self.report.manual(
+                        self.file,
+                        child.line,
+                        f"modelReasoningEffort {value!r} is not one of minimal, low, medium, high; left out",
+                        key="codex.modelReasoningEffort",
+                    )
             elif key == "promptLang":
                 value = self.value(child, "codex.promptLang")
                 if value in ("en", "ru"):
                     out[key] = value
                 else:
-                    self.report.manual(self.file, child.line, f"promptLang {value!r}: prompts here are en or ru; left out", key="codex.promptLang")
+                    self.report.manual(
+                        self.file,
+                        child.line,
+                        f"promptLang {value!r}: prompts here are en or ru; left out",
+                        key="codex.promptLang",
+                    )
             elif key == "timeouts" and isinstance(child.value, dict):
                 timeouts = {}
                 for name, value in child.value.items():
                     if name in ("exec", "rollout", "deployWait"):
                         timeouts[name] = self._duration(value, f"codex.timeouts.{name}")
                     else:
-                        self.report.change(self.file, value.line, f"codex.timeouts.{name} has no meaning here; dropped", key=f"codex.timeouts.{name}")
+                        self.report.change(
+                            self.file,
+                            value.line,
+                            f"codex.timeouts.{name} has no meaning here; dropped",
+                            key=f"codex.timeouts.{name}",
+                        )
                 out["timeouts"] = {k: v for k, v in timeouts.items() if v is not None}
             elif key == "configTemplate":
                 self.report.manual(
@@ -488,7 +534,9 @@ class Importer:
                     key="codex.configTemplate",
                 )
             else:
-                self.report.change(self.file, child.line, f"codex.{key} has no meaning here; dropped", key=f"codex.{key}")
+                self.report.change(
+                    self.file, child.line, f"codex.{key} has no meaning here; dropped", key=f"codex.{key}"
+                )
         return out
 
     def _duration(self, node: Y, key: str) -> str | int | None:
@@ -499,7 +547,9 @@ class Importer:
         match = _GO_DURATION.match(text)
         if match and any(match.groups()):
             return text
-        self.report.manual(self.file, node.line, f"duration {text!r} is not one this project reads (30s, 5m, 1h30m); left out", key=key)
+        self.report.manual(
+            self.file, node.line, f"duration {text!r} is not one this project reads (30s, 5m, 1h30m); left out", key=key
+        )
         return None
 
     def _namespace(self, node: Y) -> dict[str, Any] | None:
@@ -520,7 +570,10 @@ class Importer:
             namespace = sections.setdefault("namespace", {"patterns": {}})
             namespace["patterns"] = {**namespace.get("patterns", {}), SLOT_ENVIRONMENT: "{{ project }}-dev-{{ slot }}"}
             self.report.change(
-                self.file, None, "namespace.patterns.ai written out as upstream's default, {{ project }}-dev-{{ slot }}", key="namespace.patterns.ai"
+                self.file,
+                None,
+                "namespace.patterns.ai written out as upstream's default, {{ project }}-dev-{{ slot }}",
+                key="namespace.patterns.ai",
             )
 
     def _base_domain(self, node: Y) -> dict[str, Any] | None:
@@ -550,28 +603,53 @@ class Importer:
             kind = fields.get("type")
             kind_value = kind.value if kind is not None else None
             if kind_value not in ("external", "build"):
-                self.report.manual(self.file, child.line, f"images.{name}: type {kind_value!r} is neither external nor build; left out", key=f"images.{name}")
+                self.report.manual(
+                    self.file,
+                    child.line,
+                    f"images.{name}: type {kind_value!r} is neither external nor build; left out",
+                    key=f"images.{name}",
+                )
                 continue
             image["type"] = kind_value
             for key, value in fields.items():
                 path = f"images.{name}.{key}"
                 if key == "type":
                     continue
-                if kind_value == "external" and key in ("from", "local"):
-                    image[key] = self.value(value, path)
-                elif kind_value == "build" and key in ("repository", "tagTemplate", "dockerfile", "context", "buildArgs"):
+                if (kind_value == "external" and key in ("from", "local")) or (
+                    kind_value == "build"
+                    and key
+                    in (
+                        "repository",
+                        "tagTemplate",
+                        "dockerfile",
+                        "context",
+                        "buildArgs",
+                    )
+                ):
                     image[key] = self.value(value, path)
                 elif kind_value == "build" and key == "tag":
                     image.setdefault("tagTemplate", self.value(value, path))
                     self.report.change(self.file, value.line, "tag written as tagTemplate", key=path)
                 elif key == "buildContexts":
-                    self.report.manual(self.file, value.line, "buildContexts are not supported by codexctl ci images; left out", key=path)
+                    self.report.manual(
+                        self.file,
+                        value.line,
+                        "buildContexts are not supported by codexctl ci images; left out",
+                        key=path,
+                    )
                 else:
-                    self.report.change(self.file, value.line, f"{key} has no meaning for a {kind_value} image here; dropped", key=path)
+                    self.report.change(
+                        self.file, value.line, f"{key} has no meaning for a {kind_value} image here; dropped", key=path
+                    )
             required = ("from", "local") if kind_value == "external" else ("repository", "tagTemplate")
             missing = [key for key in required if key not in image]
             if missing:
-                self.report.manual(self.file, child.line, f"images.{name} needs {', '.join(missing)} here; left out", key=f"images.{name}")
+                self.report.manual(
+                    self.file,
+                    child.line,
+                    f"images.{name} needs {', '.join(missing)} here; left out",
+                    key=f"images.{name}",
+                )
                 continue
             out[name] = image
         return out
@@ -606,7 +684,12 @@ class Importer:
                         key=f"{path}.imagePullPolicy",
                     )
                 elif key == "localRegistry":
-                    self.report.change(self.file, value.line, "localRegistry dropped: codexctl ci images pushes to registry", key=f"{path}.localRegistry")
+                    self.report.change(
+                        self.file,
+                        value.line,
+                        "localRegistry dropped: codexctl ci images pushes to registry",
+                        key=f"{path}.localRegistry",
+                    )
                 elif key == "slotBootstrapInfra":
                     self.report.change(
                         self.file,
@@ -617,15 +700,27 @@ class Importer:
                         key=f"{path}.slotBootstrapInfra",
                     )
                 else:
-                    self.report.change(self.file, value.line, f"{key} has no meaning here; dropped", key=f"{path}.{key}")
+                    self.report.change(
+                        self.file, value.line, f"{key} has no meaning here; dropped", key=f"{path}.{key}"
+                    )
             out[env] = entry
         for env in sorted(self.env_names - set(out)):
             out[env] = {}
-            self.report.change(self.file, None, f"environment {env!r} is used but was not declared; declared", key=f"environments.{env}")
+            self.report.change(
+                self.file,
+                None,
+                f"environment {env!r} is used but was not declared; declared",
+                key=f"environments.{env}",
+            )
         for env, entry in out.items():
             parent = entry.get("from")
             if parent is not None and parent not in out:
-                self.report.manual(self.file, None, f"environments.{env}.from names unknown environment {parent!r}; dropped", key=f"environments.{env}.from")
+                self.report.manual(
+                    self.file,
+                    None,
+                    f"environments.{env}.from names unknown environment {parent!r}; dropped",
+                    key=f"environments.{env}.from",
+                )
                 entry.pop("from")
         self.environments = out
         return out
@@ -639,7 +734,10 @@ class Importer:
                 out[key] = self.value(value, f"dataPaths.{key}")
             elif key == "paths":
                 self.report.manual(
-                    self.file, value.line, "dataPaths.paths has no equivalent: list the folders as dirs under envDir", key="dataPaths.paths"
+                    self.file,
+                    value.line,
+                    "dataPaths.paths has no equivalent: list the folders as dirs under envDir",
+                    key="dataPaths.paths",
                 )
             else:
                 self.report.change(self.file, value.line, f"dataPaths.{key} dropped", key=f"dataPaths.{key}")
@@ -660,7 +758,12 @@ class Importer:
             name = str(fields["name"].value)
             if "{{" in name or not _DNS_LABEL.match(name) or len(name) > 63:
                 fixed = _slug(name) or f"item-{index}"
-                self.report.change(self.file, fields["name"].line, f"name {name!r} is not a DNS name here; written as {fixed!r}", key=f"{path}.name")
+                self.report.change(
+                    self.file,
+                    fields["name"].line,
+                    f"name {name!r} is not a DNS name here; written as {fixed!r}",
+                    key=f"{path}.name",
+                )
                 name = fixed
             item: dict[str, Any] = {"name": name}
             manifests: list[str] = []
@@ -676,11 +779,21 @@ class Importer:
                     for position, manifest in enumerate(value.value):
                         manifest_path = _get(manifest, "path")
                         if manifest_path is None or not isinstance(manifest_path.value, str):
-                            self.report.manual(self.file, manifest.line, "a manifest entry without a path; left out", key=f"{key_path}[{position}]")
+                            self.report.manual(
+                                self.file,
+                                manifest.line,
+                                "a manifest entry without a path; left out",
+                                key=f"{key_path}[{position}]",
+                            )
                             continue
                         text = manifest_path.value
                         if "{{" in text:
-                            self.report.manual(self.file, manifest.line, f"manifest path {text!r} is a template; paths are fixed here", key=f"{key_path}[{position}]")
+                            self.report.manual(
+                                self.file,
+                                manifest.line,
+                                f"manifest path {text!r} is a template; paths are fixed here",
+                                key=f"{key_path}[{position}]",
+                            )
                             continue
                         entries.append({"path": text})
                         manifests.append(text)
@@ -696,7 +809,12 @@ class Importer:
                 elif section == "services" and key == "overlays":
                     item["overlays"] = self._overlays(value, key_path)
                 elif section == "services" and key == "ingress":
-                    self.report.change(self.file, value.line, "ingress.hosts dropped: upstream never read it (its Ingress manifests stay)", key=key_path)
+                    self.report.change(
+                        self.file,
+                        value.line,
+                        "ingress.hosts dropped: upstream never read it (its Ingress manifests stay)",
+                        key=key_path,
+                    )
                 else:
                     self.report.change(self.file, value.line, f"{key} has no meaning here; dropped", key=key_path)
             out.append(item)
@@ -711,10 +829,16 @@ class Importer:
             return None
         if tag is None:
             self.report.manual(
-                self.file, node.line, "an image without tagTemplate: give one (the image reference is repository:tagTemplate here)", key=path
+                self.file,
+                node.line,
+                "an image without tagTemplate: give one (the image reference is repository:tagTemplate here)",
+                key=path,
             )
             return None
-        return {"repository": self.value(repository, f"{path}.repository"), "tagTemplate": self.value(tag, f"{path}.tagTemplate")}
+        return {
+            "repository": self.value(repository, f"{path}.repository"),
+            "tagTemplate": self.value(tag, f"{path}.tagTemplate"),
+        }
 
     def _overlays(self, node: Y, path: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -745,7 +869,12 @@ class Importer:
     def _host_mount(self, node: Y, path: str) -> dict[str, Any] | None:
         fields = node.value if isinstance(node.value, dict) else {}
         if not all(key in fields and fields[key].value for key in ("name", "hostPath", "mountPath")):
-            self.report.change(self.file, node.line, "a host mount without name, hostPath and mountPath dropped (upstream skipped it too)", key=path)
+            self.report.change(
+                self.file,
+                node.line,
+                "a host mount without name, hostPath and mountPath dropped (upstream skipped it too)",
+                key=path,
+            )
             return None
         entry = {
             "name": self.value(fields["name"], f"{path}.name"),
@@ -754,7 +883,9 @@ class Importer:
         }
         if "hostPathType" in fields:
             entry["type"] = self.value(fields["hostPathType"], f"{path}.hostPathType")
-            self.report.change(self.file, fields["hostPathType"].line, "hostPathType → type", key=f"{path}.hostPathType")
+            self.report.change(
+                self.file, fields["hostPathType"].line, "hostPathType → type", key=f"{path}.hostPathType"
+            )
         for key in fields:
             if key not in ("name", "hostPath", "mountPath", "hostPathType"):
                 self.report.change(self.file, fields[key].line, f"{key} dropped", key=f"{path}.{key}")
@@ -768,7 +899,12 @@ class Importer:
             return out
         for stage, steps in node.value.items():
             if stage not in stages:
-                self.report.manual(self.file, steps.line, f"hook stage {stage!r} does not exist here ({', '.join(stages)}); left out", key=f"{path}.{stage}")
+                self.report.manual(
+                    self.file,
+                    steps.line,
+                    f"hook stage {stage!r} does not exist here ({', '.join(stages)}); left out",
+                    key=f"{path}.{stage}",
+                )
                 continue
             converted = []
             for index, step in enumerate(steps.value if isinstance(steps.value, list) else []):
@@ -785,7 +921,9 @@ class Importer:
         use = fields.get("use")
         name = _slug(raw_name) or _slug(str(use.value) if use else "") or f"step-{index + 1}"
         if raw_name and name != raw_name:
-            self.report.change(self.file, fields["name"].line, f"step name {raw_name!r} written as {name!r}", key=f"{path}.name")
+            self.report.change(
+                self.file, fields["name"].line, f"step name {raw_name!r} written as {name!r}", key=f"{path}.name"
+            )
         step: dict[str, Any] = {"name": name}
         if "when" in fields:
             step["when"], _ = self.condition(fields["when"], f"{path}.when", empty_is_true=False)
@@ -800,7 +938,9 @@ class Importer:
                 return None
             step.update(action)
         else:
-            self.report.change(self.file, node.line, "a step with neither run nor use dropped (upstream skipped it)", key=path)
+            self.report.change(
+                self.file, node.line, "a step with neither run nor use dropped (upstream skipped it)", key=path
+            )
             return None
         if "continueOnError" in fields:
             step["continueOnError"] = self.value(fields["continueOnError"], f"{path}.continueOnError", want=BOOL)
@@ -821,14 +961,19 @@ class Importer:
         try:
             converted = convert_script(script, file_vars=self.visible(node.line), forbidden_env=_forbidden)
         except go.GoTemplateError as exc:
-            self.report.manual(self.file, node.line + exc.line, f"the script is not a valid Go template ({exc.message}); the step is left out", key=path)
+            self.report.manual(
+                self.file,
+                node.line + exc.line,
+                f"the script is not a valid Go template ({exc.message}); the step is left out",
+                key=path,
+            )
             return None
-        except NotConvertible as exc:
-            self._issues(exc.issues, self.file, node.line + 1, path)
+        except NotConvertibleError as exc:
+            reasons = "; ".join(issue.message for issue in exc.issues)
             self.report.manual(
                 self.file,
                 node.line,
-                "this step is left out; its script, as upstream wrote it, is quoted here:\n" + _indent(script),
+                f"{reasons}. The step is left out; its script, as upstream wrote it:\n" + _indent(script),
                 key=path,
             )
             return None
@@ -857,7 +1002,8 @@ class Importer:
         actions = re.findall(r"\{\{.*?\}\}", script, re.DOTALL)
         if "data-dir" in lowered and "mkdir -p" in script and "/slots/" in script:
             roots = [action for action in actions if not re.search(r"\.(Env|Slot|Namespace|Project)\b", action)]
-            dirs = sorted(set(re.findall(r'mkdir -p[^\n]*?/([A-Za-z0-9._-]+)"', script)) | set(re.findall(r'/([A-Za-z0-9._-]+)"(?=[ \t]|$)', next((l for l in script.splitlines() if "mkdir -p" in l), ""))))
+            mkdir = next((text for text in script.splitlines() if "mkdir -p" in text), "")
+            dirs = sorted(set(re.findall(r'/([A-Za-z0-9._-]+)"?(?=[ \t]|$)', mkdir.split("mkdir -p", 1)[-1])))
             if len(roots) == 1 and dirs:
                 root_value, _ = self.convert(Y(roots[0], line + 1), f"{path} (data root)")
                 step: dict[str, Any] = {"use": "codex.ensure-data-dirs"}
@@ -869,7 +1015,8 @@ class Importer:
                 self.report.change(
                     self.file,
                     line,
-                    f"recognised as codex.ensure-data-dirs (<root>/slots/<slot> or <root>/<env>, dirs {', '.join(dirs)}); "
+                    "recognised as codex.ensure-data-dirs (<root>/slots/<slot> or <root>/<env>, dirs "
+                    f"{', '.join(dirs)}); "
                     "check the root and dirs",
                     key=path,
                 )
@@ -884,14 +1031,21 @@ class Importer:
             if secret is not None and secret.group(1) != self.project:
                 step["with"]["secretName"] = f"{secret.group(1)}-dev-{{{{ slot }}}}-tls"
             self.report.change(
-                self.file, line, f"recognised as codex.reuse-dev-tls-secret (from {source.group(1)}); check its parameters", key=path
+                self.file,
+                line,
+                f"recognised as codex.reuse-dev-tls-secret (from {source.group(1)}); check its parameters",
+                key=path,
             )
             return step
         if "port" in lowered and "nc -z" in script:
-            self.report.change(self.file, line, "recognised as codex.check-dev-host-ports; check its parameters", key=path)
+            self.report.change(
+                self.file, line, "recognised as codex.check-dev-host-ports; check its parameters", key=path
+            )
             return {"use": "codex.check-dev-host-ports"}
         if "secret" in lowered and "create secret generic" in script and "openai" in script.lower():
-            self.report.change(self.file, line, "recognised as codex.ensure-codex-secrets; check its parameters", key=path)
+            self.report.change(
+                self.file, line, "recognised as codex.ensure-codex-secrets; check its parameters", key=path
+            )
             return {"use": "codex.ensure-codex-secrets"}
         return None
 
@@ -900,7 +1054,12 @@ class Importer:
         params = params if isinstance(params, dict) else {}
         if use in ("codex.ensure-data-dirs", "codex.ensure-codex-secrets", "preflight"):
             if params:
-                self.report.manual(self.file, line, f"{use}: its with: parameters differ here ({', '.join(params)}); left out", key=f"{path}.with")
+                self.report.manual(
+                    self.file,
+                    line,
+                    f"{use}: its with: parameters differ here ({', '.join(params)}); left out",
+                    key=f"{path}.with",
+                )
             return {"use": use}
         if use == "codex.check-dev-host-ports":
             result: dict[str, Any] = {"use": use}
@@ -915,30 +1074,54 @@ class Importer:
             if source is None:
                 source = self.patterns.get("staging") if "staging" in self.patterns else "{{ project }}-staging"
                 if isinstance(source, str) and ("env" in source or "slot" in source) and "{{" in source:
-                    self.report.manual(self.file, line, "reuse-dev-tls-secret: name the staging namespace in sourceNamespace", key=path)
+                    self.report.manual(
+                        self.file, line, "reuse-dev-tls-secret: name the staging namespace in sourceNamespace", key=path
+                    )
                 self.report.change(
-                    self.file, line, f"sourceNamespace written out: upstream's default, the namespace of environment staging ({source})", key=path
+                    self.file,
+                    line,
+                    f"sourceNamespace written out: upstream's default, the namespace of environment staging ({source})",
+                    key=path,
                 )
             with_["sourceNamespace"] = source
             return {"use": use, "with": with_}
         if use == "kubectl.wait":
             keep = {key: params[key] for key in ("kind", "name", "namespace", "condition", "timeout") if key in params}
             if "timeout" not in keep:
-                self.report.change(self.file, line, "kubectl.wait: upstream's default timeout was longer in some versions (20m); here it is 5m", key=path)
+                self.report.change(
+                    self.file,
+                    line,
+                    "kubectl.wait: upstream's default timeout was longer in some versions (20m); here it is 5m",
+                    key=path,
+                )
             return {"use": use, "with": keep}
         if use == "sleep":
             duration = str(params.get("duration", "0s"))
             match = _GO_DURATION.match(duration.strip())
             if not match or not any(match.groups()):
-                self.report.manual(self.file, line, f"sleep {duration!r}: not a duration this project reads; left out", key=path)
+                self.report.manual(
+                    self.file, line, f"sleep {duration!r}: not a duration this project reads; left out", key=path
+                )
                 return None
             hours, minutes, seconds = (int(group or 0) for group in match.groups())
             return {"use": use, "with": {"seconds": hours * 3600 + minutes * 60 + seconds}}
         if use == "github.comment":
             number = params.get("pr") or params.get("issue")
             self.env_vars.setdefault("GITHUB_REPOSITORY", (self.file, line))
-            self.report.change(self.file, line, "github.comment: the repository comes from GITHUB_REPOSITORY (upstream used gh's current repository)", key=path)
-            return {"use": use, "with": {"repository": '{{ env_or("GITHUB_REPOSITORY", "") }}', "number": number, "body": params.get("body", "")}}
+            self.report.change(
+                self.file,
+                line,
+                "github.comment: the repository comes from GITHUB_REPOSITORY (upstream used gh's current repository)",
+                key=path,
+            )
+            return {
+                "use": use,
+                "with": {
+                    "repository": '{{ env_or("GITHUB_REPOSITORY", "") }}',
+                    "number": number,
+                    "body": params.get("body", ""),
+                },
+            }
         self.report.manual(self.file, line, f"use: {use} is not a built-in here; the step is left out", key=path)
         return None
 
@@ -949,7 +1132,20 @@ class Importer:
 
 
 _CONTEXT = frozenset(
-    {"project", "env", "slot", "namespace", "mode", "project_root", "versions", "base_domain", "registry", "vars", "storage", "env_or"}
+    {
+        "project",
+        "env",
+        "slot",
+        "namespace",
+        "mode",
+        "project_root",
+        "versions",
+        "base_domain",
+        "registry",
+        "vars",
+        "storage",
+        "env_or",
+    }
 )
 
 

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from codex_stacks.importer import gotemplate as go
-from codex_stacks.importer.convert import Binding, Converter, Issue, Unsupported, Usage, Value, printed, snake
+from codex_stacks.importer.convert import Binding, Converter, Issue, UnsupportedError, Usage, Value, snake, text_of
 
 _CONTEXT_VARIABLES = {"namespace": "CODEX_NAMESPACE", "env": "CODEX_ENV", "project": "CODEX_PROJECT"}
 """Stack values every run: script already gets (README, Hooks)."""
@@ -86,7 +86,7 @@ class _Shell:
                     self.stack.append("squote")
                 elif char == '"':
                     self.stack.append("dquote")
-                elif char == "#" and (index == 0 and self.line_start or index > 0 and text[index - 1] in " \t\n;"):
+                elif char == "#" and ((index == 0 and self.line_start) or (index > 0 and text[index - 1] in " \t\n;")):
                     self.stack.append("comment")
                 elif text.startswith("$(", index):
                     self.stack.append("subshell")
@@ -121,9 +121,7 @@ class ConvertedScript:
     usage: Usage
 
 
-def convert_script(
-    source: str, *, file_vars: dict[str, Binding], forbidden_env: object = None
-) -> ConvertedScript:
+def convert_script(source: str, *, file_vars: dict[str, Binding], forbidden_env: object = None) -> ConvertedScript:
     """``source`` (a script that was a Go template) as a plain script and its ``env:``."""
     template = go.parse(source)
     converter = Converter(template, "value", file_vars=file_vars)
@@ -138,7 +136,7 @@ def convert_script(
     def variable_for(node: go.Action, value: Value) -> str:
         if value.expr in _CONTEXT_VARIABLES and value.type == "str":
             return _CONTEXT_VARIABLES[value.expr]
-        expression = printed(value)
+        expression = text_of(value)
         if expression in names:
             return names[expression]
         base = _name_of(node.pipe) or "VALUE"
@@ -164,7 +162,7 @@ def convert_script(
         elif isinstance(node, go.Action):
             try:
                 value = converter.pipeline(node.pipe)
-            except Unsupported as exc:
+            except UnsupportedError as exc:
                 converter.issue(node.line, f"{node.source.strip()}: {exc}")
                 continue
             if node.pipe.decl:
@@ -187,17 +185,14 @@ def convert_script(
                 "a {{if}}/{{range}}/{{with}} around script text has no equivalent in a run: script "
                 "(never a template here); rewrite the step with when: or a shell if",
             )
-            raise _NotConvertible(converter.issues)
+            raise NotConvertibleError(converter.issues)
     return ConvertedScript(script="".join(out), env=env, issues=converter.issues, usage=converter.usage)
 
 
-class _NotConvertible(Exception):
+class NotConvertibleError(Exception):
     def __init__(self, issues: list[Issue]) -> None:
         super().__init__("not convertible")
         self.issues = issues
-
-
-NotConvertible = _NotConvertible
 
 
 def _name_of(pipe: go.Pipe) -> str | None:

@@ -118,7 +118,9 @@ def _finish(objects: Sequence[KubeObject], namespace: str) -> tuple[KubeObject, 
 def _service_objects(service: Service, objects: list[KubeObject], target: Target, where: Location) -> list[KubeObject]:
     overlay = service.overlays.get(target.env)
     if service.image is not None:
-        check_image_target([obj.manifest for obj in objects], service=service.name, workload=service.workload, where=where)
+        check_image_target(
+            [obj.manifest for obj in objects], service=service.name, workload=service.workload, where=where
+        )
     result = []
     for obj in (obj for obj in objects if not dropped(obj.kind, overlay)):
         manifest = apply_service_overlay(
@@ -184,8 +186,15 @@ def _selection(
     repair_infra = _repair_infrastructure(settings, request, target.namespace) if repair else set()
     repair_services = _repair_services(settings) if repair else []
     bootstrap = slot_bootstrap(settings, target)
+    filters = request.filters
+    if filters is not None:
+        filters.check(
+            [ref.name for ref in settings.document.infrastructure], [ref.name for ref in settings.document.services]
+        )
     for ref in settings.document.infrastructure:
-        if repair and ref.name not in repair_infra:
+        if filters is not None and not filters.includes("infrastructure", ref.name):
+            skipped.append(Skipped("InfrastructureGroup", ref.name, filters.reason("infrastructure", ref.name)))
+        elif repair and ref.name not in repair_infra:
             skipped.append(Skipped("InfrastructureGroup", ref.name, "not in the repair set"))
         elif not settings.enabled(ref.raw):
             skipped.append(Skipped("InfrastructureGroup", ref.name, _disabled(ref.raw.get("when"), settings)))
@@ -196,7 +205,9 @@ def _selection(
         else:
             infra.append(Selected(ref, settings.item(ref)))
     for ref in settings.document.services:
-        if repair and ref.name not in repair_services:
+        if filters is not None and not filters.includes("services", ref.name):
+            skipped.append(Skipped("ServiceComponent", ref.name, filters.reason("services", ref.name)))
+        elif repair and ref.name not in repair_services:
             skipped.append(Skipped("ServiceComponent", ref.name, "not in the repair set"))
         elif not settings.enabled(ref.raw):
             skipped.append(Skipped("ServiceComponent", ref.name, _disabled(ref.raw.get("when"), settings)))

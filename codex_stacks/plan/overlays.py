@@ -122,7 +122,9 @@ def check_image_target(
         message = f"service {service}: workload {workload!r} is not among its objects ({kinds})"
         hint = "workload: names the Deployment (or other workload) of the service's manifests that runs its image"
     else:
-        message = f"service {service}: its image goes to no workload: none of its objects ({kinds}) is named {service!r}"
+        message = (
+            f"service {service}: its image goes to no workload: none of its objects ({kinds}) is named {service!r}"
+        )
         hint = "name the workload like the service, or say which one with workload:, or remove image:"
     raise PlanError(message, location=where, hint=hint)
 

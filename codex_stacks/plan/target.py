@@ -21,6 +21,7 @@ from codex_stacks.config.scope import Scope
 from codex_stacks.config.settings import Evaluator, Settings
 from codex_stacks.config.templating import OutsideValues, outside_data
 from codex_stacks.errors import ConfigError, Location, PlanError
+from codex_stacks.plan.filters import NameFilters
 
 Mode = Literal["normal", "repair"]
 MODES: tuple[Mode, ...] = ("normal", "repair")
@@ -44,6 +45,8 @@ class PlanRequest:
     namespace: str | None = None
     mode: str = "normal"
     vars: Mapping[str, Any] = field(default_factory=dict)
+    filters: NameFilters | None = None
+    """Items by name (``--only-services`` …): set by the command line only (docs: plan/filters.py)."""
 
     @property
     def services_path(self) -> Path:

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (templates are data: one line each, as upstream writes them)
 """Go templates as upstream codexctl projects write them, for tests/importer/test_equivalence.py.
 
 Each one is rendered by Go (tests/importer/go/render.go) and, converted, by this project's
@@ -53,7 +54,7 @@ CASES: dict[str, str] = {
     "trim-left": "a   \n\t {{- .Env }}",
     "trim-right": "{{ .Env -}}   \n\n  b",
     "trim-both-lines": "x:\n  {{- .Project -}}\n  :y",
-    "trim-in-yaml": "spec:\n  {{- if eq .Env \"ai\" }}\n  a: 1\n  {{- end }}\n  b: 2\n",
+    "trim-in-yaml": 'spec:\n  {{- if eq .Env "ai" }}\n  a: 1\n  {{- end }}\n  b: 2\n',
     "brace-before-action": "a{ {{- .Env }} }",
     "jinja-lookalike-text": "rate: 50{% of {#x}\n",
     "trailing-newlines": "{{ .Env }}\n\n",
@@ -95,12 +96,12 @@ CASES: dict[str, str] = {
     "envor-nested": '{{ envOr "NOPE" (envOr "REGISTRY_HOST" "x") }}',
     "ternary": '{{ ternary (eq .Env "ai") "staging" .Env }}',
     "ternary-piped": '{{ "no" | ternary (eq .Env "dev") "yes" }}',
-    "ternary-int": '{{ ternary (gt .Slot 0) .Slot 1 }}',
+    "ternary-int": "{{ ternary (gt .Slot 0) .Slot 1 }}",
     "trimprefix": '{{ trimPrefix .Namespace "shop-" }}',
     "trimprefix-piped": '{{ "shop-" | trimPrefix .Namespace }}|{{ .Namespace | trimPrefix "shop-dev" }}',
     "indent": '{{ indent 2 "a\\nb" }}',
     "indent-piped": 'x:\n{{ "line1\\nline2\\n\\n" | indent 4 }}\n',
-    "indent-empty": "[{{ indent 3 \"\" }}]",
+    "indent-empty": '[{{ indent 3 "" }}]',
     # --- now, with a fixed clock
     "now": "{{ now }}",
     "now-field": "{{ .Now }}",
@@ -120,7 +121,7 @@ CASES: dict[str, str] = {
     "printf-hex": '{{ printf "%x %X %o %#x" 255 255 8 255 }}',
     "printf-quote": '{{ printf "%q" .Project }}|{{ .Env | printf "%q" }}',
     "printf-v": '{{ printf "%v %v %v" .Env .Slot (eq .Slot 3) }}',
-    "printf-t": "{{ printf \"%t|%t\" true (eq .Env \"dev\") }}",
+    "printf-t": '{{ printf "%t|%t" true (eq .Env "dev") }}',
     "printf-percent": '{{ printf "%d%%" 50 }}',
     "printf-index": '{{ printf "%[2]s-%[1]s" "a" "b" }}',
     "printf-star": '{{ printf "[%*d]" 5 42 }}',
@@ -154,7 +155,7 @@ CASES: dict[str, str] = {
     "if-value": "{{ if .UserVars.feature }}on{{ else }}off{{ end }}",
     "if-decl": '{{ if $x := index .UserVars "feature" }}on:{{ $x }}{{ else }}off{{ end }}',
     "else-if-decl": '{{ if eq .Env "none" }}a{{ else if $y := .Project }}{{ $y }}{{ end }}',
-    "if-nested": '{{ if gt .Slot 0 }}{{ if eq .Slot 3 }}three{{ else }}other{{ end }}{{ else }}none{{ end }}',
+    "if-nested": "{{ if gt .Slot 0 }}{{ if eq .Slot 3 }}three{{ else }}other{{ end }}{{ else }}none{{ end }}",
     "if-yaml-block": (
         "spec:\n"
         "  template:\n"
@@ -177,7 +178,7 @@ CASES: dict[str, str] = {
     "with-map": "{{ with .Versions }}{{ .app }}{{ end }}",
     "with-decl": '{{ with $x := "w" }}{{ . }}{{ $x }}{{ end }}',
     "else-with": '{{ with "" }}yes{{ else with .Project }}{{ . }}{{ else }}no{{ end }}',
-    "with-root": '{{ with .Env }}{{ . }}:{{ $.Project }}{{ end }}',
+    "with-root": "{{ with .Env }}{{ . }}:{{ $.Project }}{{ end }}",
     # --- range
     "range-map": "{{ range $k, $v := .Versions }}{{ $k }}={{ $v }};{{ end }}",
     "range-map-value": "{{ range .Versions }}{{ . }};{{ end }}",
@@ -185,15 +186,10 @@ CASES: dict[str, str] = {
     "range-root": "{{ range .Versions }}{{ $.Env }}{{ end }}",
     "range-int": "{{ range $i := 3 }}{{ $i }}{{ end }}",
     "range-else": "{{ range .UserVars }}{{ . }}|{{ else }}empty{{ end }}",
-    "range-yaml": (
-        "data:\n"
-        "{{- range $env, $domain := .BaseDomain }}\n"
-        "  {{ $env }}: {{ $domain }}\n"
-        "{{- end }}\n"
-    ),
+    "range-yaml": ("data:\n{{- range $env, $domain := .BaseDomain }}\n  {{ $env }}: {{ $domain }}\n{{- end }}\n"),
     "range-assign-outer": '{{ $s := "" }}{{ range $k, $v := .Versions }}{{ $s = printf "%s%s," $s $k }}{{ end }}{{ $s }}',
     "range-assign-int": "{{ $x := 10 }}{{ range $i := 3 }}{{ $x = $i }}{{ end }}{{ $x }}",
-    "range-decl-inside": "{{ range $k, $v := .Versions }}{{ $u := printf \"<%s>\" $v }}{{ $u }}{{ end }}",
+    "range-decl-inside": '{{ range $k, $v := .Versions }}{{ $u := printf "<%s>" $v }}{{ $u }}{{ end }}',
     # --- variables
     "var-decl": '{{ $a := "x" }}{{ $a }}',
     "var-assign": '{{ $a := "x" }}{{ $a = printf "%s-y" $a }}{{ $a }}',
@@ -202,7 +198,7 @@ CASES: dict[str, str] = {
     "var-preamble": (
         '{{- $host := ternary (eq .Env "ai") (printf "dev-%d.%s" .Slot (index .BaseDomain "ai")) (index .BaseDomain .Env) -}}\n'
         '{{- $tagEnv := ternary (eq .Env "ai") "staging" .Env -}}\n'
-        "host: {{ $host }}\ntag: {{ $tagEnv }}-{{ index .Versions \"app\" }}\n"
+        'host: {{ $host }}\ntag: {{ $tagEnv }}-{{ index .Versions "app" }}\n'
     ),
     "var-default-chain": (
         '{{- $codeRootBase := envOr "CODE_ROOT_BASE" "" -}}\n'
@@ -217,11 +213,11 @@ CASES: dict[str, str] = {
     # --- YAML typing of outside values
     "typed-int-scalar": 'runAsUser: {{ envOr "UID" "1000" }}\nfsGroup: {{ envOr "NOPE" "1000" }}\n',
     "typed-string-scalar": 'host: {{ envOr "REGISTRY_HOST" "localhost" }}\n',
-    "quoted-scalar": "value: '{{ envOr \"EMPTY\" \"\" }}'\nother: \"{{ envOr \"UID\" \"1\" }}\"\n",
+    "quoted-scalar": 'value: \'{{ envOr "EMPTY" "" }}\'\nother: "{{ envOr "UID" "1" }}"\n',
     # --- pipelines and parentheses
     "pipeline-chain": '{{ .Project | printf "%s-x" | toLower | printf "[%s]" }}',
     "parens": '{{ (printf "%s" (index .BaseDomain (ternary (eq .Env "ai") "ai" "dev"))) | toLower }}',
-    "chain-of-parens": "{{ (index .Versions \"app\") }}",
+    "chain-of-parens": '{{ (index .Versions "app") }}',
     "len-of-index": '{{ len (index .Versions "app") }}',
     # --- whole manifests in upstream's style
     "manifest-configmap": (
@@ -283,10 +279,8 @@ CASES: dict[str, str] = {
         "{{- end }}\n"
     ),
     "manifest-else-chain": (
-        "replicas: {{ if eq .Env \"dev\" }}1{{ else if eq .Env \"ai\" }}{{ .Slot }}{{ else }}3{{ end }}\n"
+        'replicas: {{ if eq .Env "dev" }}1{{ else if eq .Env "ai" }}{{ .Slot }}{{ else }}3{{ end }}\n'
         'policy: {{ ternary (eq .Env "staging") "Always" "IfNotPresent" }}\n'
     ),
-    "manifest-with-block": (
-        '{{ with index .BaseDomain "staging" }}host: {{ . }}{{ else }}host: none{{ end }}\n'
-    ),
+    "manifest-with-block": ('{{ with index .BaseDomain "staging" }}host: {{ . }}{{ else }}host: none{{ end }}\n'),
 }

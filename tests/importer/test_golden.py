@@ -78,10 +78,11 @@ def _allowed(entry: dict[str, Any], difference: Difference, project: str, namesp
         return False
     expected_namespace = namespace if entry["namespace"] == "<stack>" else entry["namespace"]
     pattern = re.escape(entry["field"]).replace(r"\[\*\]", r"\[\d+\]")
-    return (
-        (entry["kind"], expected_namespace, entry["name"]) == (difference.kind, difference.namespace, difference.name)
-        and re.fullmatch(pattern, difference.field) is not None
-    )
+    return (entry["kind"], expected_namespace, entry["name"]) == (
+        difference.kind,
+        difference.namespace,
+        difference.name,
+    ) and re.fullmatch(pattern, difference.field) is not None
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +91,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folders = {}
     for project, _ in STACKS:
         out = tmp_path_factory.mktemp(project)
-        report, files = import_project(reference / project, out)
+        _, files = import_project(reference / project, out)
         write(out, files)
         folders[project] = out
     return folders
