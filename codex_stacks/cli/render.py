@@ -22,11 +22,11 @@ _VISIBLE = frozenset({"apiVersion", "kind", "metadata", "type", "immutable"})
 _PATH_RE = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
-class _Dumper(yaml.SafeDumper):
-    """Sequences indented under their key, text with line breaks as block scalars."""
+_Base: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
+
+class _Dumper(_Base):  # type: ignore[valid-type,misc]
+    """PyYAML's C emitter (the stream's cost is mostly writing it), text with line breaks as block scalars."""
 
 
 def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -63,9 +63,9 @@ def _mask_path(manifest: Any, path: str) -> None:
 
 def shown(obj: KubeObject, *, show_secrets: bool) -> dict[str, Any]:
     """The object as printed: a Secret's values and fields holding secret variables masked."""
-    manifest = copy.deepcopy(dict(obj.manifest))
     if show_secrets:
-        return manifest
+        return dict(obj.manifest)
+    manifest = copy.deepcopy(dict(obj.manifest))
     if manifest.get("kind") == "Secret" and manifest.get("apiVersion") == "v1":
         manifest = {key: value if key in _VISIBLE else _mask_all(value) for key, value in manifest.items()}
     for path in obj.secret_paths:
