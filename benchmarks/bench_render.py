@@ -1,4 +1,4 @@
-"""``codexctl render`` in process against raw Jinja2 + PyYAML of the same files (target ≤ 1.5×)."""
+"""``codexctl render`` in process against raw Jinja2 + PyYAML of the same files (target at most 1.5 times)."""
 
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ def bench_render(*, repeats: int) -> Result:
         notes=[
             f"codexctl render in process (the plan, then one YAML stream of its {len(plan.objects)} objects) "
             f"against rendering the same {len(files)} files with a plain jinja2.Environment, loading them with "
-            f"PyYAML and writing the documents back with yaml.dump_all (both sides with PyYAML's C loader and emitter); best of {repeats}",
+            "PyYAML and writing the documents back with yaml.dump_all (both sides with PyYAML's C loader and "
+            f"emitter); best of {repeats}",
         ],
     )

@@ -108,6 +108,8 @@ def read_raw(text: str, source: Path) -> Y:
         if node is None:
             raise ImportSourceError("services.yaml is empty", location=Location(file=source))
         return _build(loader, node, [0])
+    except RecursionError:
+        raise ImportSourceError("services.yaml is nested too deeply", location=Location(file=source)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ImportSourceError(
