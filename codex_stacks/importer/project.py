@@ -15,7 +15,6 @@ docs/migrating-from-codexctl.md is the user's guide to all of it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -276,13 +275,9 @@ class Importer:
         outside a value changed the YAML's text upstream and is reported."""
         in_values: set[int] = set()
         self._scalar_lines(root, in_values)
-        lines = tree_lines = 0
-        del lines, tree_lines
         for node in tree.nodes:
             line = getattr(node, "line", 0)
             if isinstance(node, go.Text | go.Comment) or line in in_values:
-                if isinstance(node, go.Text) and "\n" not in node.text and line not in in_values and node.text.strip():
-                    pass
                 continue
             if isinstance(node, go.Action) and node.pipe.decl:
                 self._declare(node)
@@ -362,7 +357,6 @@ class Importer:
         self.project = name
         out["project"] = name
         self._environment_names(top)
-        handlers: dict[str, Callable[[Y], None]] = {}
         sections: dict[str, Any] = {}
 
         def put(key: str, value: Any) -> None:
@@ -431,7 +425,6 @@ class Importer:
                 self.report.change(
                     self.file, node.line, f"unknown key {key!r} dropped (upstream ignored it too)", key=key
                 )
-        del handlers
         environments = self._environments(top.get("environments"))
         sections["environments"] = environments
         self._namespace_defaults(sections)
