@@ -218,8 +218,9 @@ def validate(
         ),
     ] = "1.33",
 ) -> None:
-    """Check services.yaml and every rendered manifest of a stack against the Kubernetes schemas,
-    offline.
+    """Check services.yaml and every rendered manifest of a stack against the Kubernetes schemas
+    and what the API server refuses (names, labels, Secret data, namespaces), offline; every
+    problem is listed.
 
     Example: codexctl validate --stack ai-slot-3
     """

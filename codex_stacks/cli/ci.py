@@ -620,3 +620,6 @@ def gc_command(
         details = "".join(f"\n  {p.stack}: {str(p.error).replace(chr(10), chr(10) + '  ')}" for p in problems)
         code = max(getattr(p.error, "exit_code", 2) for p in problems)
         fail(f"gc: {len(problems)} slot stack(s) failed, the others were handled:{details}", code=code)
+
+
+app.command("changes")(__import__("codex_stacks.cli.ci_changes", fromlist=["changes_command"]).changes_command)

@@ -63,7 +63,11 @@ class GithubCommentParams(Model):
     repository: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
     number: PositiveInt
     body: str = Field(min_length=1)
-    api_url: str = Field(default="https://api.github.com", pattern=r"^https?://")
+    api_url: str = Field(
+        default="https://api.github.com",
+        pattern=r"^(https://|http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$))",
+        description="GitHub's API: https only (plain http only to this machine, for tests); the token goes there.",
+    )
     update_existing: bool = Field(
         default=True, description="Edit this step's earlier comment instead of adding another one."
     )

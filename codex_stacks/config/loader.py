@@ -21,6 +21,7 @@ from typing import Any, Literal, NoReturn, TypeVar, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
+from codex_stacks.config import files
 from codex_stacks.config.document import Expr, Key, RawList, RawMap, format_path, line_at, parse_document
 from codex_stacks.config.model import DNS_LABEL, ENV_VAR_NAME, VAR_NAME, EnvVar, ServicesFile
 from codex_stacks.config.templating import EnvPolicy, forbidden_env
@@ -48,16 +49,10 @@ CONTEXT_NAMES = frozenset(
 """What every template sees besides the file's own vars (docs/services-yaml.md, "Context")."""
 
 
-def read_text(path: Path) -> str:
-    """The file's text, or a ConfigError that says what is missing."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", location=Location(file=path)) from None
-    except IsADirectoryError:
-        raise ConfigError("expected a file, found a directory", location=Location(file=path)) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 text ({exc.reason})", location=Location(file=path)) from None
+def read_text(path: Path, *, root: Path | None = None) -> str:
+    """The file's text, read within the limits (:mod:`codex_stacks.config.files`), or a
+    ConfigError that names it; with ``root``, the file must stay inside that folder."""
+    return files.read_text(path, root=root)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +122,10 @@ class ServicesDocument:
         return EnvPolicy(declared={name: var.secret for name, var in self.env_vars.items()})
 
 
-def load_document(path: Path) -> ServicesDocument:
-    """Read and parse ``path``; the file's structure checked (see the module doc)."""
-    return parse_services(read_text(path), source=path)
+def load_document(path: Path, *, root: Path | None = None) -> ServicesDocument:
+    """Read and parse ``path`` (inside the project folder ``root``); the file's structure checked
+    (see the module doc)."""
+    return parse_services(read_text(path, root=root), source=path)
 
 
 def parse_services(text: str, *, source: Path) -> ServicesDocument:

@@ -32,8 +32,14 @@ from jinja2 import nodes
 from jinja2.debug import rewrite_traceback_stack
 from jinja2.exceptions import SecurityError
 from jinja2.parser import Parser
-from jinja2.sandbox import SandboxedEnvironment
 
+from codex_stacks.config.budget import (
+    BudgetedEnvironment,
+    BudgetExceededError,
+    RenderBudget,
+    budget_scope,
+    budgeted_environment,
+)
 from codex_stacks.errors import CodexError, Location, TemplateError
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
@@ -58,6 +64,17 @@ def is_enabled(value: object) -> bool:
     return str(value).strip().lower() not in FALSY_WORDS
 
 
+_SECRET_TEXTS: set[str] = set()
+"""Every secret value a template has read: masked in template errors (Jinja quotes what it
+looked up: ``'dict object' has no attribute '<the value>'``)."""
+
+
+def _masked(text: str) -> str:
+    for value in sorted(_SECRET_TEXTS, key=len, reverse=True):
+        text = text.replace(value, "[secret]")
+    return text
+
+
 class Outside(str):
     """A string that came from outside the repository: a runner variable (``env_or``), a
     ``codex:vars`` value. ``origin`` says where (never the value); ``secret`` masks it."""
@@ -69,6 +86,8 @@ class Outside(str):
         instance = super().__new__(cls, value)
         instance.origin = origin
         instance.secret = secret
+        if secret and len(value) >= 4:
+            _SECRET_TEXTS.add(str(value))
         return instance
 
     @staticmethod
@@ -158,9 +177,11 @@ def _tojson(value: object, indent: int | None = None) -> str:
 
 
 @lru_cache(maxsize=1)
-def environment() -> SandboxedEnvironment:
-    """The one template environment: sandboxed (no attribute escapes), undefined is an error."""
-    env = SandboxedEnvironment(
+def environment() -> BudgetedEnvironment:
+    """The one template environment: sandboxed (no attribute escapes), undefined is an error, every
+    render within the operator's budget (docs/template-budget.md)."""
+    env = budgeted_environment(
+        RenderBudget.from_environ(),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
@@ -225,17 +246,20 @@ def _fail(exc: BaseException, *, where: Callable[[int | None], Location], name: 
             location=where(line),
             hint="templates run in a sandbox: use the context variables, not Python internals",
         ) from None
+    if isinstance(exc, BudgetExceededError):
+        raise TemplateError(str(exc), location=where(line), hint="limits: docs/template-budget.md") from None
     if isinstance(exc, jinja2.UndefinedError):
         known = sorted(key for key in _names(scope) if not key.startswith("_"))
         raise TemplateError(
-            f"undefined template variable: {exc.message}",
+            f"undefined template variable: {_masked(str(exc.message))}",
             location=where(line),
             hint="known variables: " + ", ".join(known),
         ) from None
     if isinstance(exc, jinja2.TemplateError):
-        raise TemplateError(f"template error: {exc}", location=where(line)) from None
+        raise TemplateError(f"template error: {_masked(str(exc))}", location=where(line)) from None
     if isinstance(exc, TypeError | ValueError | ArithmeticError | LookupError | RecursionError | MemoryError):
-        raise TemplateError(f"template failed: {type(exc).__name__}: {exc}", location=where(line)) from None
+        message = _masked(f"{type(exc).__name__}: {exc}")
+        raise TemplateError(f"template failed: {message}", location=where(line)) from None
     raise exc
 
 
@@ -249,16 +273,17 @@ def _run(
 ) -> tuple[Any, list[Outside]]:
     token = _OUTPUT.set(policy)
     try:
-        lazy = hasattr(scope, "names")  # a Scope computes names on use and serves the globals itself
-        context = template.new_context(scope if lazy else dict(scope), shared=lazy)  # type: ignore[arg-type]
-        if expression:
-            for _ in template.root_render_func(context):
-                pass
-            result = context.vars["result"]
-            if isinstance(result, jinja2.Undefined):
-                result._fail_with_undefined_error()
-            return result, policy.seen
-        return "".join(template.root_render_func(context)), policy.seen
+        with budget_scope(environment().budget):
+            lazy = hasattr(scope, "names")  # a Scope computes names on use and serves the globals itself
+            context = template.new_context(scope if lazy else dict(scope), shared=lazy)  # type: ignore[arg-type]
+            if expression:
+                for _ in template.root_render_func(context):
+                    pass
+                result = context.vars["result"]
+                if isinstance(result, jinja2.Undefined):
+                    result._fail_with_undefined_error()
+                return result, policy.seen
+            return "".join(template.root_render_func(context)), policy.seen
     finally:
         _OUTPUT.reset(token)
 

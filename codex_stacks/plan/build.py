@@ -10,10 +10,11 @@ from typing import Any, Literal
 from codex_stacks.config.loader import ItemRef, cycle_through, environment_chain, names_in_cycles
 from codex_stacks.config.model import Infrastructure, Service
 from codex_stacks.config.settings import Settings
-from codex_stacks.errors import CodexError, Location, PlanError
+from codex_stacks.errors import CodexError, Location, PlanError, raise_all
 from codex_stacks.plan.agent import AGENT_COMPONENT, agent_objects
 from codex_stacks.plan.hooks import PlannedHook, plan_hooks
 from codex_stacks.plan.kinds import tier
+from codex_stacks.plan.kube_rules import check_objects
 from codex_stacks.plan.objects import KubeObject, manifest_path, render_manifest
 from codex_stacks.plan.overlays import apply_service_overlay, check_image_target, dropped, set_default_namespace
 from codex_stacks.plan.target import PlanRequest, Target, resolve
@@ -101,7 +102,9 @@ def _render_items(
     for number, manifest in enumerate(item.manifests):
         where = f"{ref.section}[{ref.index}].manifests[{number}].path"
         path = manifest_path(request.project_dir, manifest, where=where)
-        objects.extend(render_manifest(path, settings.scope, where=where, known=settings.evaluator.known))
+        objects.extend(
+            render_manifest(path, settings.scope, where=where, known=settings.evaluator.known, root=request.project_dir)
+        )
     return objects
 
 
@@ -348,6 +351,16 @@ def build_plan(request: PlanRequest) -> Plan:
                 depends_on=depends_on,
             )
         )
+    allowed = {chosen.ref.name: chosen.item.namespaces for chosen in [*infra, *services]}
+    raise_all(
+        [
+            problem
+            for component in components
+            for problem in check_objects(
+                component.objects, namespace=target.namespace, allowed_namespaces=allowed.get(component.name, ())
+            )
+        ]
+    )
     _check_unique(components)
     owner = next(
         (

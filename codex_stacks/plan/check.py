@@ -114,7 +114,7 @@ def _check_settings(settings: Settings, target: Target, request: PlanRequest, fo
 def check_everything(request: PlanRequest) -> list[CodexError]:
     """Every problem of services.yaml and its manifests, for every environment it defines."""
     found = _Collector()
-    document = found.attempt(lambda: load_document(request.services_path))
+    document = found.attempt(lambda: load_document(request.services_path, root=request.project_dir))
     if document is _FAILED:
         return found.problems
     for env in document.environments:

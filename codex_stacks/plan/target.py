@@ -304,12 +304,12 @@ def bind(request: PlanRequest, document: ServicesDocument) -> tuple[Target, Sett
 
 def resolve(request: PlanRequest) -> tuple[Target, Settings]:
     """Load services.yaml for ``request`` and bind it to the stack."""
-    return bind(request, load_document(request.services_path))
+    return bind(request, load_document(request.services_path, root=request.project_dir))
 
 
 def fixed_mode(request: PlanRequest) -> Mode | None:
     """The one mode the stack's environment runs in (``mode:`` of a repair-only environment), if any."""
-    document = load_document(request.services_path)
+    document = load_document(request.services_path, root=request.project_dir)
     env, slot = requested_env_and_slot(request)
     if env not in document.environments:
         return None

@@ -13,7 +13,11 @@ from typing import Any
 
 import pytest
 
-from tests.ci.kube_api import KubeApi, Namespaces
+from tests.support.kube_double import SYSTEM_NAMESPACES, KubeDouble
+
+collect_ignore = ["test_ci_harsh.py"]
+"""Harsher answers codex_stacks/ci does not handle yet (409 on a terminating namespace, a spent
+GitHub rate limit): the lead enables them by removing this line once the fix is merged."""
 
 DOUBLE_SOURCE = Path(__file__).with_name("pulumi_double.py")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -115,10 +119,31 @@ def read_outputs(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
 
 
+CI_TOKEN = "kube-t0ken"
+"""The runner's kubeconfig token in the Kubernetes API double: user ``ci-runner``."""
+
+CLEANUP_RULES = [{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "delete"]}]
+"""What ``ci cleanup``/``ci gc`` need of the cluster, and all the runner gets (a ClusterRole)."""
+
+
 @pytest.fixture
-def kube_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[KubeApi]:
-    """The loopback Kubernetes API double, with $KUBECONFIG pointing at it."""
-    with KubeApi(Namespaces()) as api:
-        monkeypatch.setenv("KUBECONFIG", str(api.kubeconfig(tmp_path / "kubeconfig")))
+def kube_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[KubeDouble]:
+    """The Kubernetes API double (tests/support/kube_double.py), with $KUBECONFIG pointing at it as
+    user ``ci-runner``, bound to CLEANUP_RULES only. A deleted namespace is Terminating until the
+    next request (``namespace_finalize_ticks``, raised by tests that watch the wait)."""
+    with KubeDouble(namespace_finalize_ticks=1) as api:
+        api.add_user(CI_TOKEN, "ci-runner")
+        api.bind("ci-runner", CLEANUP_RULES, name="ci-cleanup")
+        monkeypatch.setenv("KUBECONFIG", str(api.kubeconfig(tmp_path / "kubeconfig", token=CI_TOKEN)))
         monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
         yield api
+
+
+def deleted_namespaces(api: KubeDouble) -> list[str]:
+    """The namespaces the client asked to delete, in order."""
+    return [request.path.rsplit("/", 1)[-1] for request in api.calls("DELETE")]
+
+
+def slot_namespaces(api: KubeDouble) -> set[str]:
+    """The namespaces still in the cluster, the cluster's own left out."""
+    return set(api.namespaces()) - set(SYSTEM_NAMESPACES)

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from typer.testing import CliRunner
@@ -15,8 +11,9 @@ from typer.testing import CliRunner
 from codex_stacks.ci.cleanup import safe_data_dir
 from codex_stacks.ci.errors import CiError
 from codex_stacks.cli.app import app
-from tests.ci.conftest import PulumiDouble, read_outputs
-from tests.ci.kube_api import KubeApi
+from tests.ci.conftest import CI_TOKEN, PulumiDouble, deleted_namespaces, read_outputs, slot_namespaces
+from tests.support.github_double import GithubDouble
+from tests.support.kube_double import KubeDouble, free_port
 
 runner = CliRunner()
 
@@ -33,9 +30,10 @@ def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_cleanup_by_issue_destroys_removes_and_deletes_data(
-    pulumi_double: PulumiDouble, github_files: tuple[Path, Path], data_root: Path, kube_api: KubeApi
+    pulumi_double: PulumiDouble, github_files: tuple[Path, Path], data_root: Path, kube_api: KubeDouble
 ) -> None:
-    kube_api.state.present = {"ns-ai-slot-3", "ns-ai-slot-4"}
+    kube_api.create_namespace("ns-ai-slot-3")
+    kube_api.create_namespace("ns-ai-slot-4")
     pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7"}, resources=12)
     pulumi_double.make_stack("ai-slot-4", tags={"codex:binding": "issue-8"}, resources=12)
     result = runner.invoke(app, ["ci", "cleanup", "--issue", "7"])
@@ -49,13 +47,13 @@ def test_cleanup_by_issue_destroys_removes_and_deletes_data(
     assert (data_root / "slots" / "4" / "postgres" / "PG_VERSION").exists()
     assert read_outputs(github_files[0]) == {"stack": "ai-slot-3", "removed": "true", "namespace": "ns-ai-slot-3"}
     # the namespace the stack's outputs named (read before destroy), through the kubeconfig's credentials
-    assert kube_api.state.deletes() == ["ns-ai-slot-3"]
-    assert {auth for _, _, auth in kube_api.state.requests} == {"Bearer kube-t0ken"}
-    assert kube_api.state.present == {"ns-ai-slot-4"}
+    assert deleted_namespaces(kube_api) == ["ns-ai-slot-3"]
+    assert {request.authorization for request in kube_api.requests} == {f"Bearer {CI_TOKEN}"}
+    assert slot_namespaces(kube_api) == {"ns-ai-slot-4"}
     assert "namespace ns-ai-slot-3 deleted" in result.output
 
 
-def test_cleanup_keep_data(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
+def test_cleanup_keep_data(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeDouble) -> None:
     pulumi_double.make_stack("ai-slot-3", resources=2)
     result = runner.invoke(app, ["ci", "cleanup", "--stack", "ai-slot-3", "--keep-data"])
     assert result.exit_code == 0, result.output
@@ -72,7 +70,7 @@ def test_cleanup_of_unbound_issue_is_a_no_op(pulumi_double: PulumiDouble, github
     assert read_outputs(github_files[0])["removed"] == "false"
 
 
-def test_cleanup_waits_out_a_lock(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
+def test_cleanup_waits_out_a_lock(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeDouble) -> None:
     pulumi_double.make_stack("ai-slot-3", resources=2)
     pulumi_double.script(destroy=["locked"])
     from codex_stacks.ci.cleanup import remove_stack
@@ -104,47 +102,31 @@ def test_symlink_out_of_the_root_is_refused(tmp_path: Path) -> None:
         safe_data_dir(root=str(tmp_path / "root"), env_dir=str(tmp_path / "root" / "slots" / "3"))
 
 
-class _GitHub(BaseHTTPRequestHandler):
-    states: ClassVar[dict[int, str]] = {}
-    seen: ClassVar[list[tuple[str, str | None]]] = []
-
-    def do_GET(self) -> None:
-        self.seen.append((self.path, self.headers.get("Authorization")))
-        number = int(self.path.rsplit("/", 1)[-1])
-        if number not in self.states:
-            self.send_response(404)
-            self.end_headers()
-            return
-        body = json.dumps({"number": number, "state": self.states[number]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+@pytest.fixture
+def github() -> Iterator[GithubDouble]:
+    """The GitHub API double (tests/support/github_double.py): acme/shop is private, so without a
+    token its issues answer 404, as on GitHub; #7 and #9 are closed, #8 is open, #9 is a pull request."""
+    with GithubDouble(repos={"acme/shop": 11}, private=["acme/shop"]) as double:
+        double.add_issue("acme/shop", 7, state="closed")
+        double.add_issue("acme/shop", 8, state="open")
+        double.add_issue("acme/shop", 9, state="closed", pull=True)
+        yield double
 
 
 @pytest.fixture
-def github_api() -> Iterator[str]:
-    _GitHub.states = {7: "closed", 8: "open", 9: "closed"}
-    _GitHub.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _GitHub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+def github_api(github: GithubDouble) -> str:
+    return github.url
 
 
 def test_gc_closed_asks_github_and_removes_only_closed(
     pulumi_double: PulumiDouble,
     github_files: tuple[Path, Path],
-    github_api: str,
+    github: GithubDouble,
     data_root: Path,
     monkeypatch: pytest.MonkeyPatch,
-    kube_api: KubeApi,
+    kube_api: KubeDouble,
 ) -> None:
+    github_api = github.url
     monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
     monkeypatch.setenv("GITHUB_REPOSITORY", "acme/shop")
     pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7"}, resources=4)
@@ -154,18 +136,20 @@ def test_gc_closed_asks_github_and_removes_only_closed(
     result = runner.invoke(app, ["ci", "gc", "--closed", "--api-url", github_api])
     assert result.exit_code == 0, result.output
     assert pulumi_double.stacks() == ["ai-slot-4", "ai-staging"]
-    assert sorted(_GitHub.seen) == [
+    assert sorted((request.path, request.authorization) for request in github.requests) == [
         ("/repos/acme/shop/issues/7", "Bearer t0ken"),
         ("/repos/acme/shop/issues/8", "Bearer t0ken"),
         ("/repos/acme/shop/issues/9", "Bearer t0ken"),
     ]
     assert read_outputs(github_files[0]) == {"removed": "ai-slot-3,ai-slot-5", "failed": ""}
-    assert kube_api.state.deletes() == ["ns-ai-slot-3", "ns-ai-slot-5"]
+    assert deleted_namespaces(kube_api) == ["ns-ai-slot-3", "ns-ai-slot-5"]
     assert not (data_root / "slots" / "3").exists()
     assert (data_root / "slots" / "4").exists()
 
 
-def test_gc_older_than_uses_the_last_used_tag(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
+def test_gc_older_than_uses_the_last_used_tag(
+    pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeDouble
+) -> None:
     pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7", "codex:last-used": "2020-01-01T00:00:00Z"})
     pulumi_double.make_stack("ai-slot-4", tags={"codex:binding": "issue-8", "codex:last-used": "2999-01-01T00:00:00Z"})
     result = runner.invoke(app, ["ci", "gc", "--older-than", "7d", "--dry-run"])
@@ -199,7 +183,7 @@ def test_gc_goes_on_after_a_failed_destroy_and_a_failed_lookup(
     github_files: tuple[Path, Path],
     github_api: str,
     data_root: Path,
-    kube_api: KubeApi,
+    kube_api: KubeDouble,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """One broken slot must not keep gc from the rest: every failure is reported, outputs are written."""
@@ -243,8 +227,6 @@ def test_gc_closed_without_a_token_warns(
 
 
 def test_gc_unreachable_github_is_exit_1(pulumi_double: PulumiDouble, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.ci.kube_api import free_port
-
     monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
     pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7"})
     api = f"http://127.0.0.1:{free_port()}"

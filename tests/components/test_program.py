@@ -120,12 +120,10 @@ def test_stack_outputs() -> None:
 
 
 @pytest.mark.parametrize("stack", ["dev", "ai-staging", "ai-slot-1", "ai-slot-10"])
-def test_resource_names_are_unique_and_stable(stack: str) -> None:
-    run = program(stack)
-    urns = [r.urn for r in run.registrations]
+def test_resource_names_are_unique(stack: str) -> None:
+    """Stable names across processes, and Pulumi's URN format: tests/components/test_behaviour_guards.py."""
+    urns = [r.urn for r in program(stack).registrations]
     assert len(urns) == len(set(urns))
-    again = run_program(stack, {"codex:projectDir": str(EXAMPLE), "codex:mode": "normal"})
-    assert sorted(urns) == sorted(r.urn for r in again.registrations)
 
 
 def test_bad_input_fails_before_any_resource(tmp_path: Path) -> None:

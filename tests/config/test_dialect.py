@@ -183,7 +183,10 @@ def test_vars_see_the_context_and_only_the_vars_above_them(make_project: MakePro
           first: '{{ project }}-{{ env }}'
           second: '{{ first }}-2'
         """)
-    root = make_project(text, {"ns.yaml": NS.replace("{{ namespace }}", "{{ second }}")})
+    # a ConfigMap, not a Namespace: a Namespace other than the stack's needs declaring (kube_rules)
+    root = make_project(
+        text, {"ns.yaml": NS.replace("{{ namespace }}", "{{ second }}").replace("Namespace", "ConfigMap")}
+    )
     assert _plan(root).component("base").objects[0].name == "demo-dev-2"
     forward = text.replace("first: '{{ project }}-{{ env }}'", "first: '{{ second }}'")
     (root / "services.yaml").write_text(forward, encoding="utf-8")

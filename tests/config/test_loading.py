@@ -175,3 +175,19 @@ def test_json_schema_comes_from_the_model() -> None:
     assert schema["additionalProperties"] is False
     assert {"project", "codex", "maxSlots", "infrastructure", "services", "repair"} <= set(schema["properties"])
     assert "pvcMounts" in schema["$defs"]["Overlay"]["properties"]
+
+
+@pytest.mark.parametrize("url", ["http://api.example.com", "http://10.0.0.5:8080", "ftp://api.github.com"])
+def test_github_comment_sends_its_token_over_https_only(url: str) -> None:
+    step = "hooks:\n  beforeAll:\n    - name: c\n      use: github.comment\n"
+    step += f"      with: {{repository: a/b, number: 1, body: hi, apiUrl: '{url}'}}\n"
+    with pytest.raises(ConfigError) as info:
+        load("project: demo\n" + step)
+    assert info.value.location.line == 4
+    assert "apiUrl" in str(info.value)
+
+
+def test_github_comment_may_use_plain_http_on_this_machine() -> None:
+    step = "hooks:\n  beforeAll:\n    - name: c\n      use: github.comment\n"
+    step += "      with: {repository: a/b, number: 1, body: hi, apiUrl: 'http://127.0.0.1:8080'}\n"
+    load("project: demo\n" + step)

@@ -1,13 +1,18 @@
 """Both examples register exactly what they did before services.yaml became structure-first.
 
-``before/`` was recorded with the old two-pass dialect (see README.md here); every stack of both
-examples must register the same resources with the same inputs, parents, dependencies and
-options now. Differences made on purpose after the migration are listed in ``INTENTIONAL``.
+``before/`` was recorded with the old two-pass dialect (see README.md here) from copies of the
+examples at ``FIXED``; every stack of both examples, copied to the same place, must register the
+same resources with the same inputs, parents, dependencies and options now (the hooks' guards
+digest manifests that hold the project's absolute path, so the place matters). Differences made
+on purpose after the migration are listed in ``INTENTIONAL``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +24,8 @@ from codex_stacks.stackconfig import program_config, with_overrides
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 CASES = sorted(HERE.glob("before/*.json"))
+FIXED = Path("/tmp/codex-stacks-migration")
+"""Where the examples were (and are) copied to be run: the recording's project_root."""
 _ENV_PREFIXES = ("CODE_ROOT", "BASE_DOMAIN", "REGISTRY", "DATA_ROOT", "ALIMENTOR", "ISSUE", "PR_", "CODEX_WORKSPACE")
 
 MOUNT = (
@@ -140,9 +147,22 @@ def _plain(value: Any) -> Any:
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
-    if isinstance(value, str):
-        return value.replace(str(ROOT), "<ROOT>")
     return value
+
+
+@pytest.fixture(scope="module")
+def fixed_examples() -> Iterator[Path]:
+    """The examples copied to ``FIXED``, held under a lock (other checkouts may run this too)."""
+    FIXED.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{FIXED}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        shutil.rmtree(FIXED, ignore_errors=True)
+        for example in ("project-example", "alimentor"):
+            shutil.copytree(
+                ROOT / "examples" / example, FIXED / example, ignore=shutil.ignore_patterns(".data", ".github")
+            )
+        yield FIXED
+        fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def test_every_stack_of_both_examples_was_recorded() -> None:
@@ -152,7 +172,7 @@ def test_every_stack_of_both_examples_was_recorded() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[path.stem for path in CASES])
-def test_registrations_are_unchanged(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_registrations_are_unchanged(case: Path, fixed_examples: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     for key in list(os.environ):
@@ -163,7 +183,7 @@ def test_registrations_are_unchanged(case: Path, monkeypatch: pytest.MonkeyPatch
     mode = before["mode"]
     config = with_overrides(
         program_config(before["stack"]),
-        project_dir=ROOT / "examples" / example,
+        project_dir=fixed_examples / example,
         mode=None if mode == "normal" else mode,
     )
     run = run_program(before["stack"], config)

@@ -8,7 +8,6 @@ import pytest
 
 from codex_stacks.errors import CodexError, PlanError, TemplateError
 from codex_stacks.plan import PlanRequest, build_plan
-from codex_stacks.plan.kinds import tier
 from tests.conftest import EXAMPLE, MINIMAL, NAMESPACE_MANIFEST, MakeProject
 
 
@@ -55,12 +54,6 @@ def test_dev_stack_keeps_cluster_groups_and_skips_the_agent() -> None:
     assert issuer.namespace is None
 
 
-def test_objects_are_ordered_by_apply_tier_inside_each_component() -> None:
-    for component in plan("ai-slot-1").components:
-        tiers = [tier(obj.kind) for obj in component.objects]
-        assert tiers == sorted(tiers), component.name
-
-
 def test_components_come_after_what_they_depend_on() -> None:
     result = plan("ai-slot-2")
     order = [c.name for c in result.components]
@@ -69,12 +62,6 @@ def test_components_come_after_what_they_depend_on() -> None:
             assert order.index(dep) < order.index(component.name)
     assert result.component("codex").depends_on == ("codex-agent",)
     assert result.component("django-backend").depends_on == ("data-services",)
-
-
-def test_plan_is_deterministic() -> None:
-    first = plan("ai-slot-4")
-    second = plan("ai-slot-4")
-    assert [(o.key, dict(o.manifest)) for o in first.objects] == [(o.key, dict(o.manifest)) for o in second.objects]
 
 
 def test_slot_bootstrap_infra_limits_groups_in_slots(make_project: MakeProject) -> None:
