@@ -14,7 +14,7 @@ import yaml
 from codex_stacks.errors import Location
 from codex_stacks.importer import documents as docs
 from codex_stacks.importer import gotemplate as go
-from codex_stacks.importer.convert import BASE_DOMAINS_VAR, NOW_VARIABLE, literal, to_text
+from codex_stacks.importer.convert import BASE_DOMAINS_VAR, NOW_VARIABLE, literal, to_text, to_value
 from codex_stacks.importer.project import (
     _CREDENTIALS,
     _SECRET_NAME,
@@ -279,6 +279,7 @@ def _documents(
                         )
                     spelled.append(match)
                 overlay["dropKinds"] = spelled
+    _namespaces(items, by_path, removed, report)
     for found_docs in by_path.values():
         for document in sorted(found_docs, key=lambda d: d.start, reverse=True):
             if id(document) in removed:
@@ -287,6 +288,45 @@ def _documents(
                 conditions = " or ".join(f"({condition})" for condition in guards[id(document)])
                 docs.guard(document, f"not ({conditions})")
     return hooks
+
+
+def _namespaces(items: list[Item], by_path: dict[str, list[docs.Document]], removed: set[int], report: Report) -> None:
+    """``namespaces:`` of each item: the namespaces its objects name other than the stack's (and
+    Namespace objects other than the stack's), which this project asks an item to declare."""
+    for item in items:
+        found: list[str] = []
+        for path in item.manifests:
+            for document in by_path.get(path, []):
+                if id(document) in removed:
+                    continue
+                text = document.name if document.kind == "Namespace" else document.namespace
+                if text is None or _namespace_key(text) == ".Namespace":
+                    continue
+                if "{{" not in text:
+                    value: Any = text
+                else:
+                    converted = to_value(text)
+                    if any(issue.manual for issue in converted.converter.issues) or not isinstance(
+                        converted.value, str
+                    ):
+                        report.manual(
+                            path,
+                            document.line,
+                            f"{document.kind} {document.name} names namespace {text!r}: declare it by hand in "
+                            f"{item.name}'s namespaces:",
+                        )
+                        continue
+                    value = converted.value
+                if value not in found:
+                    found.append(value)
+        if found:
+            item.out["namespaces"] = found
+            report.change(
+                "services.yaml",
+                item.line,
+                f"{item.name}: namespaces: {', '.join(found)} (its objects name them; here an item declares the "
+                "namespaces it writes into besides the stack's)",
+            )
 
 
 def _namespace_key(namespace: str | None) -> str:
