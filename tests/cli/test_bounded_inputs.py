@@ -78,4 +78,4 @@ def test_the_operator_can_raise_a_limit(make_project: MakeProject, tmp_path: Pat
     assert refused.returncode == 2
     assert "extra.yaml: infrastructure[0].manifests[1].path: the file is larger than 8 MiB" in refused.stderr
     assert "CODEX_MAX_FILE_BYTES" in refused.stderr
-    _ok(project, tmp_path, env={"CODEX_MAX_FILE_BYTES": "16M"})
+    _ok(project, tmp_path, env={"CODEX_MAX_FILE_BYTES": "16M", "CODEX_TEMPLATE_MAX_OUTPUT": "20000000"})
