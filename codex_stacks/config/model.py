@@ -260,6 +260,11 @@ class Service(Model):
     name: Name
     manifests: list[ManifestRef] = Field(default_factory=list)
     image: ServiceImage | None = None
+    workload: Name | None = Field(
+        default=None,
+        description="The workload (Deployment, StatefulSet, …) that gets the image, pull policy and mounts; "
+        "default: the one named like the service.",
+    )
     when: When = None
     overlays: dict[str, Overlay] = Field(default_factory=dict)
     hooks: ComponentHooks = Field(default_factory=ComponentHooks)

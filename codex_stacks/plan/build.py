@@ -17,7 +17,7 @@ from codex_stacks.plan.hooks import PlannedHook, plan_hooks
 from codex_stacks.plan.kinds import tier
 from codex_stacks.plan.kube_rules import check_objects
 from codex_stacks.plan.objects import KubeObject, manifest_path, render_manifest
-from codex_stacks.plan.overlays import apply_service_overlay, dropped, set_default_namespace
+from codex_stacks.plan.overlays import apply_service_overlay, check_image_target, dropped, set_default_namespace
 from codex_stacks.plan.target import PlanRequest, Target, resolve
 
 ComponentKind = Literal["InfrastructureGroup", "ServiceComponent", "CodexAgent", "CodexSystem"]
@@ -122,15 +122,17 @@ def _finish(objects: Sequence[KubeObject], namespace: str) -> tuple[KubeObject, 
     return tuple(sorted(finished, key=lambda o: tier(o.kind)))
 
 
-def _service_objects(service: Service, objects: list[KubeObject], target: Target) -> list[KubeObject]:
+def _service_objects(service: Service, objects: list[KubeObject], target: Target, where: Location) -> list[KubeObject]:
     overlay = service.overlays.get(target.env)
+    if service.image is not None:
+        check_image_target(
+            [obj.manifest for obj in objects], service=service.name, workload=service.workload, where=where
+        )
     result = []
-    for obj in objects:
-        if dropped(obj.kind, overlay):
-            continue
+    for obj in (obj for obj in objects if not dropped(obj.kind, overlay)):
         manifest = apply_service_overlay(
             dict(obj.manifest),
-            service=service.name,
+            service=service.workload or service.name,
             image=service.image.reference if service.image else None,
             overlay=overlay,
             pull_policy=target.environment.image_pull_policy,
@@ -191,8 +193,15 @@ def _selection(
     repair_infra = _repair_infrastructure(settings, request, target.namespace) if repair else set()
     repair_services = _repair_services(settings) if repair else []
     bootstrap = slot_bootstrap(settings, target)
+    filters = request.filters
+    if filters is not None:
+        filters.check(
+            [ref.name for ref in settings.document.infrastructure], [ref.name for ref in settings.document.services]
+        )
     for ref in settings.document.infrastructure:
-        if repair and ref.name not in repair_infra:
+        if filters is not None and not filters.includes("infrastructure", ref.name):
+            skipped.append(Skipped("InfrastructureGroup", ref.name, filters.reason("infrastructure", ref.name)))
+        elif repair and ref.name not in repair_infra:
             skipped.append(Skipped("InfrastructureGroup", ref.name, "not in the repair set"))
         elif not settings.enabled(ref.raw):
             skipped.append(Skipped("InfrastructureGroup", ref.name, _disabled(ref.raw.get("when"), settings)))
@@ -203,7 +212,9 @@ def _selection(
         else:
             infra.append(Selected(ref, settings.item(ref)))
     for ref in settings.document.services:
-        if target.environment.scope == "cluster":
+        if filters is not None and not filters.includes("services", ref.name):
+            skipped.append(Skipped("ServiceComponent", ref.name, filters.reason("services", ref.name)))
+        elif target.environment.scope == "cluster":
             skipped.append(Skipped("ServiceComponent", ref.name, "the cluster stack deploys no services"))
         elif repair and ref.name not in repair_services:
             skipped.append(Skipped("ServiceComponent", ref.name, "not in the repair set"))
@@ -354,7 +365,10 @@ def _plan(request: PlanRequest) -> Plan:
             ComponentPlan(
                 kind="ServiceComponent",
                 name=service.name,
-                objects=_finish(_service_objects(service, objects, target), target.namespace),
+                objects=_finish(
+                    _service_objects(service, objects, target, settings.document.location([*chosen.ref.path, "image"])),
+                    target.namespace,
+                ),
                 depends_on=depends_on,
             )
         )

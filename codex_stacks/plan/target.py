@@ -22,6 +22,7 @@ from codex_stacks.config.settings import Evaluator, Settings
 from codex_stacks.config.templating import OutsideValues, outside_data
 from codex_stacks.errors import ConfigError, Location, PlanError
 from codex_stacks.plan.cluster import CLUSTER_SCOPE, SYSTEM_NAMESPACE
+from codex_stacks.plan.filters import NameFilters
 
 Mode = Literal["normal", "repair"]
 MODES: tuple[Mode, ...] = ("normal", "repair")
@@ -45,6 +46,8 @@ class PlanRequest:
     namespace: str | None = None
     mode: str = "normal"
     vars: Mapping[str, Any] = field(default_factory=dict)
+    filters: NameFilters | None = None
+    """Items by name (``--only-services`` …): set by the command line only (docs: plan/filters.py)."""
 
     @property
     def services_path(self) -> Path:

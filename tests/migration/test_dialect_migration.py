@@ -94,6 +94,41 @@ for _case in (
 INTENTIONAL[("project-example--ai-repair--repair.json", "namespace")] = (
     "the shared namespace no longer waits for a stack step the repair run leaves out"
 )
+_MOUNT = (
+    "host mounts default to type: Directory, as upstream's (a missing checkout fails the pod, never an empty folder)"
+)
+_PULL_AND_MOUNT = (
+    _MOUNT + "; the manifest's own imagePullPolicy (Always) is kept, the environment's fills only a missing one"
+)
+_MOUNT_GUARD = "the step's guard hashes the objects it runs around, and their host mounts now say type: Directory"
+for _key, _reason in {
+    ("alimentor--ai-slot-2--normal.json", "hook/beforeAll/ensure-data-dirs"): _MOUNT_GUARD,
+    ("alimentor--ai-slot-2--repair.json", "hook/beforeAll/ensure-data-dirs"): _MOUNT_GUARD,
+    ("alimentor--ai-staging--normal.json", "hook/beforeAll/ensure-data-dirs"): _MOUNT_GUARD,
+    ("project-example--ai-repair--repair.json", "codex/deployment/codex"): _MOUNT,
+    ("project-example--ai-repair--repair.json", "codex/hook/beforeApply/ensure-codex-secrets"): _MOUNT_GUARD,
+    ("project-example--ai-repair--repair.json", "hook/beforeAll/ensure-data-dirs"): _MOUNT_GUARD,
+    ("project-example--ai-slot-3--normal.json", "chat-backend/deployment/chat-backend"): _MOUNT,
+    ("project-example--ai-slot-3--normal.json", "codex/deployment/codex"): _PULL_AND_MOUNT,
+    ("project-example--ai-slot-3--normal.json", "django-backend/deployment/django-backend"): _MOUNT,
+    ("project-example--ai-slot-3--normal.json", "web-frontend/deployment/web-frontend"): _MOUNT,
+    ("project-example--ai-slot-3--normal.json", "codex/hook/beforeApply/ensure-codex-secrets"): _MOUNT_GUARD,
+    ("project-example--ai-slot-3--normal.json", "codex/hook/afterApply/reuse-dev-tls-secret"): _MOUNT_GUARD,
+    ("project-example--ai-slot-3--normal.json", "hook/beforeAll/ensure-data-dirs"): _MOUNT_GUARD,
+    ("project-example--ai-slot-3--repair.json", "codex/deployment/codex"): _PULL_AND_MOUNT,
+    ("project-example--ai-slot-3--repair.json", "codex/hook/beforeApply/ensure-codex-secrets"): _MOUNT_GUARD,
+    ("project-example--ai-slot-3--repair.json", "codex/hook/afterApply/reuse-dev-tls-secret"): _MOUNT_GUARD,
+    ("project-example--ai-slot-3--repair.json", "hook/beforeAll/ensure-data-dirs"): _MOUNT_GUARD,
+    ("project-example--ai-staging--normal.json", "chat-backend/deployment/chat-backend"): _MOUNT,
+    ("project-example--ai-staging--normal.json", "django-backend/deployment/django-backend"): _MOUNT,
+    ("project-example--ai-staging--normal.json", "web-frontend/deployment/web-frontend"): _MOUNT,
+    ("project-example--ai-staging--normal.json", "hook/beforeAll/ensure-data-dirs"): _MOUNT_GUARD,
+    ("project-example--dev--normal.json", "chat-backend/deployment/chat-backend"): _MOUNT,
+    ("project-example--dev--normal.json", "django-backend/deployment/django-backend"): _MOUNT,
+    ("project-example--dev--normal.json", "web-frontend/deployment/web-frontend"): _MOUNT,
+    ("project-example--dev--normal.json", "hook/beforeAll/ensure-data-dirs"): _MOUNT_GUARD,
+}.items():
+    INTENTIONAL[_key] = f"{INTENTIONAL[_key]}; {_reason}" if _key in INTENTIONAL else _reason
 INTENTIONAL_OUTPUTS: dict[tuple[str, str], str] = {
     **{(_case, "repairTargets"): _POLICIES for _case in _SLOT_CASES},
     **{

@@ -35,7 +35,7 @@ def test_slot_stack_of_the_example() -> None:
     deployment = next(o for o in codex.objects if o.kind == "Deployment").manifest
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == "localhost:32000/project-example/codex:staging-0.1.0"
-    assert container["imagePullPolicy"] == "IfNotPresent"
+    assert container["imagePullPolicy"] == "Always"  # the manifest's own; the environment fills only a missing one
     assert {"name": "code-src", "mountPath": "/workspace"} in container["volumeMounts"]
     # the services' own Ingresses are dropped in slots; the slot's Ingress stays
     assert [o.name for o in result.objects if o.kind == "Ingress"] == ["ingress-dev-3"]
