@@ -29,7 +29,11 @@ class DeployedStack:
             strict=True,
         )
         resources: list[pulumi.Resource] = [self.provider]
-        resources += [step for step, hook in stack_steps if hook.repair or plan.target.mode == "repair"]
+        resources += [
+            step
+            for step, hook in stack_steps
+            if hook.repair or (plan.target.mode == "repair" and hook.resource_name not in plan.stored_steps)
+        ]
         if plan.namespace_owner is None:
             resources.append(self.namespace)
         for name in sorted(plan.repair_set):

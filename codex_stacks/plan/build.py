@@ -75,6 +75,10 @@ class Plan:
     """Components a repair run deploys (all of them in repair mode): the ``--target`` source."""
     namespace_labels: Mapping[str, str] = field(default_factory=dict)
     """Labels of the Namespace the program creates itself (when no component owns it)."""
+    stored: frozenset[str] = frozenset()
+    """Components registered again from the last normal run's store (a repair run without targets)."""
+    stored_steps: frozenset[str] = frozenset()
+    """Stack steps registered again from that store (resource names)."""
 
     @property
     def objects(self) -> list[KubeObject]:
@@ -301,7 +305,7 @@ def _check_unique(components: Sequence[ComponentPlan], *, rbac: str = "builtin")
             seen[obj.key] = (component.name, obj)
 
 
-def _dependency_order(components: Sequence[ComponentPlan], first: str | None) -> tuple[ComponentPlan, ...]:
+def dependency_order(components: Sequence[ComponentPlan], first: str | None) -> tuple[ComponentPlan, ...]:
     """Components after what they depend on (file order otherwise), the namespace's owner first."""
     by_name = {component.name: component for component in components}
     ordered: list[ComponentPlan] = []
@@ -428,7 +432,7 @@ def _plan(request: PlanRequest) -> Plan:
     return Plan(
         target=target,
         settings=settings,
-        components=_dependency_order(components, owner),
+        components=dependency_order(components, owner),
         skipped=tuple(skipped),
         links=links,
         namespace_owner=owner,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -107,6 +108,9 @@ class PlannedHook:
     kube_context: str | None = None
     repair: bool = False
     """A stack step a repair run registers too (``repair: true``)."""
+    run: str = ""
+    """A token of this run for an ``always`` step: a new one re-runs the step (docs/repair.md: a
+    step registered again from a repair store keeps its old token, so it does not run)."""
 
     @property
     def resource_name(self) -> str:
@@ -131,6 +135,7 @@ class PlannedHook:
             "continue_on_error": self.continue_on_error,
             "always": self.always,
             "guard": self.guard,
+            **({"run": self.run} if self.run else {}),
         }
 
 
@@ -325,6 +330,7 @@ def _plan_steps(
             )
         seen.add(step.name)
         action, params, secret_config = _params(step, target=target, where=where)
+        always = step.always if step.always is not None else action in ALWAYS_BY_DEFAULT
         planned.append(
             PlannedHook(
                 stage=stage,
@@ -334,12 +340,13 @@ def _plan_steps(
                 params=params,
                 timeout=parse_duration(step.timeout),
                 continue_on_error=step.continue_on_error,
-                always=step.always if step.always is not None else action in ALWAYS_BY_DEFAULT,
+                always=always,
                 guard=guard,
                 secret_config=secret_config,
                 secret_values={f"env:{name}": value for name, value in step.env.items()},
                 kube_context=target.environment.kube_context,
                 repair=step.repair,
+                run=uuid.uuid4().hex if always and stage not in DESTROY_STAGES else "",
             )
         )
     return planned

@@ -76,14 +76,17 @@ def registration_inputs(world: World, name: str, **params: Any) -> tuple[str, di
 
 
 def lifecycle(world: World, name: str, **params: Any) -> tuple[str, str, dict[str, Any]]:
-    """Check, create, then a diff with the same inputs: none, unless the step runs on every up
-    (``always``); returns (urn, id, outputs)."""
+    """Check, create, then diffs: the same inputs change nothing; an ``always`` step's next up
+    carries a new run token, which changes it; returns (urn, id, outputs)."""
     urn, inputs = registration_inputs(world, name, **params)
     checked = world.host.check(urn, {}, inputs)
     assert checked.failures == ()
     created = world.host.create(urn, checked.inputs)
-    again = "some" if checked.inputs.get("always") else "none"
-    assert world.host.diff(created.id, urn, created.outputs, checked.inputs).changes == again
+    assert world.host.diff(created.id, urn, created.outputs, checked.inputs).changes == "none"
+    if checked.inputs.get("always"):
+        assert checked.inputs["run"]
+        next_up = {**checked.inputs, "run": "the-next-up"}
+        assert world.host.diff(created.id, urn, created.outputs, next_up).changes == "some"
     return urn, created.id, created.outputs
 
 

@@ -129,7 +129,9 @@ for _key, _reason in {
     ("project-example--dev--normal.json", "hook/beforeAll/ensure-data-dirs"): _MOUNT_GUARD,
 }.items():
     INTENTIONAL[_key] = f"{INTENTIONAL[_key]}; {_reason}" if _key in INTENTIONAL else _reason
+_STORE = "a normal run stores what a repair run without targets registers again (docs/repair.md)"
 INTENTIONAL_OUTPUTS: dict[tuple[str, str], str] = {
+    **{(_case.name, "repairStore"): _STORE for _case in CASES if "--normal" in _case.name},
     **{(_case, "repairTargets"): _POLICIES for _case in _SLOT_CASES},
     **{
         (_case, "repairTargets"): _REPAIR_STEPS
