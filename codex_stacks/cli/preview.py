@@ -249,10 +249,9 @@ def _print(run: ProgramRun, folder: Path, *, show_secrets: bool, default: bool) 
         stdout.print(f"  {link['title']}: {link['url']}")
     if run.outputs.get("mode") == "repair":
         console.print(
-            "[bold yellow]warning:[/bold yellow] repair mode registers only the repair set; "
-            "`pulumi up` without targets would delete the rest of the stack. "
-            "Use `codexctl repair-targets --stack "
-            f"{run.stack}` for the --target list, or `codexctl ci up --mode repair`."
+            "[dim]note: this is the repair set; `pulumi up` in repair mode registers the rest of the "
+            "stack again from the last normal run's store (repairStore), or refuses without one "
+            f"(docs/repair.md). The --target list: codexctl repair-targets --stack {run.stack}[/dim]"
         )
     written = write_components(run, folder, show_secrets=show_secrets, default=default)
     objects = sum(1 for r in run.registrations if r.type.startswith("kubernetes:") and r.custom)

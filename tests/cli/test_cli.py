@@ -123,11 +123,11 @@ def test_repair_targets_command() -> None:
     assert not any("django-backend" in urn for urn in urns)
 
 
-def test_repair_preview_warns_about_targets(tmp_path: Path) -> None:
+def test_repair_preview_says_what_a_repair_run_does_with_the_rest(tmp_path: Path) -> None:
     result = codexctl("preview", "--stack", "ai-slot-3", "--mode", "repair", "--out", str(tmp_path))
     assert result.returncode == 0
     assert "skipped data-services: not in the repair set" in result.stdout
-    assert "would delete the rest of the stack" in result.stderr
+    assert "registers the rest of the stack again from the last normal run's store" in result.stderr
     assert len(list(tmp_path.glob("*.yaml"))) == 3
 
 
@@ -295,7 +295,7 @@ def test_preview_reads_the_mode_from_the_stack_file(tmp_path: Path) -> None:
     result = codexctl("preview", "--stack", "ai-repair", "--out", str(tmp_path / "pv"))
     assert result.returncode == 0, result.stderr
     assert "mode repair" in result.stdout
-    assert "would delete the rest of the stack" in result.stderr
+    assert "registers the rest of the stack again from the last normal run's store" in result.stderr
     ok = codexctl("validate", "--stack", "ai-repair")
     assert ok.returncode == 0, ok.stderr
     targets = codexctl("repair-targets", "--stack", "ai-repair")
