@@ -18,6 +18,7 @@ from codex_stacks.config.files import read_optional
 from codex_stacks.config.yamlio import load_document
 from codex_stacks.errors import ConfigError, Location
 from codex_stacks.plan import PlanRequest
+from codex_stacks.plan.adoption import force_conflicts
 
 PROGRAM_ROOT = Path(__file__).resolve().parents[1]
 """The folder of the Pulumi program (``Pulumi.yaml``, ``__main__.py``)."""
@@ -154,6 +155,7 @@ def plan_request(stack: str, config: Mapping[str, str]) -> PlanRequest:
         namespace=get("namespace"),
         mode=get("mode") or "normal",
         vars=_vars(get("vars")),
+        adopt=force_conflicts(get("adopt")),
     )
 
 

@@ -8,7 +8,7 @@ from codex_stacks.plan import PlanRequest
 from codex_stacks.stackconfig import NAMESPACE
 from codex_stacks.stackconfig import plan_request as request_for
 
-KEYS = ("projectDir", "servicesFile", "env", "slot", "namespace", "mode", "vars")
+KEYS = ("projectDir", "servicesFile", "env", "slot", "namespace", "mode", "vars", "adopt")
 """The non-secret keys that shape the plan (the offline commands read the same ones)."""
 
 
