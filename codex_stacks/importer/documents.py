@@ -85,6 +85,9 @@ class Document:
     start: int
     end: int
     line: int
+    scope: tuple[go.Action, ...] = ()
+    """The declarations and assignments Go runs before it in the node lists that hold it (what a
+    copy of the document elsewhere needs to see the same variables)."""
 
     @property
     def nodes(self) -> list[go.Node]:
@@ -93,15 +96,7 @@ class Document:
     @property
     def text(self) -> str:
         """The document's own text, actions written as their source (nested blocks skipped)."""
-        parts: list[str] = []
-        for node in self.nodes:
-            if isinstance(node, go.Text):
-                parts.append(node.text)
-            elif isinstance(node, go.Action):
-                parts.append(node.source if not node.pipe.decl else "")
-            else:
-                parts.append("\x00")
-        return "".join(parts)
+        return _text(self.nodes)
 
     def field(self, pattern: str) -> str | None:
         match = re.search(pattern, self.text, re.MULTILINE)
@@ -129,6 +124,20 @@ class Document:
         yield from _actions(self.nodes)
 
 
+def _text(nodes: list[go.Node]) -> str:
+    parts: list[str] = []
+    for node in nodes:
+        if isinstance(node, go.Text):
+            parts.append(node.text)
+        elif isinstance(node, go.Action):
+            parts.append(node.source if not node.pipe.decl else "")
+        elif isinstance(node, go.Guard | go.Pin):  # the importer's wrappers hold whole documents
+            parts.append(_text(node.body))
+        else:
+            parts.append("\x00")
+    return "".join(parts)
+
+
 def _source(node: go.Node) -> str:
     if isinstance(node, go.Text):
         return node.text
@@ -150,25 +159,35 @@ def _actions(nodes: list[go.Node]) -> Iterator[go.Action]:
             yield from _actions(node.body)
 
 
-def documents(nodes: list[go.Node]) -> list[Document]:
-    """The leaf documents of a node list (after :func:`split_separators`)."""
+def _declarations(nodes: list[go.Node]) -> list[go.Action]:
+    return [node for node in nodes if isinstance(node, go.Action) and node.pipe.decl]
+
+
+def documents(nodes: list[go.Node], scope: tuple[go.Action, ...] = ()) -> list[Document]:
+    """The leaf documents of a node list (after :func:`split_separators`), each with the
+    declarations before it (``scope``: those of the node lists around this one)."""
     found: list[Document] = []
     start = 0
     for index in range(len(nodes) + 1):
         if index < len(nodes) and not _is_separator(nodes[index]):
             continue
         segment = nodes[start:index]
-        nested = [node for node in segment if isinstance(node, go.If) and _has_separator([node])]
+        nested = [
+            (position, node)
+            for position, node in enumerate(segment, start)
+            if isinstance(node, go.If) and _has_separator([node])
+        ]
         if nested:
-            for node in nested:
+            for position, node in nested:
                 assert isinstance(node, go.If)
+                inner = (*scope, *_declarations(nodes[:position]))
                 for branch in node.branches:
-                    found.extend(documents(branch.body))
+                    found.extend(documents(branch.body, inner))
                 if node.otherwise is not None:
-                    found.extend(documents(node.otherwise))
+                    found.extend(documents(node.otherwise, inner))
         elif any(not (isinstance(node, go.Text) and not node.text.strip()) for node in segment):
             line = next((node.line for node in segment if getattr(node, "line", 0)), 1)
-            found.append(Document(nodes, start, index, line))
+            found.append(Document(nodes, start, index, line, (*scope, *_declarations(nodes[:start]))))
         start = index + 1
     return found
 
