@@ -39,7 +39,7 @@ from typing import Any
 from codex_stacks.config.settings import Settings
 from codex_stacks.config.templating import Outside, render_text, restore_outside
 from codex_stacks.config.yamlio import load_documents
-from codex_stacks.errors import CodexError
+from codex_stacks.errors import CodexError, Location
 from codex_stacks.importer import documents as docs
 from codex_stacks.importer import gotemplate as go
 from codex_stacks.importer.convert import literal, to_text
@@ -142,14 +142,23 @@ def _finished(manifest: dict[str, Any], namespace: str) -> tuple[dict[str, Any],
 
 def _render(text: str, settings: Settings, source: Path, nonce: str) -> dict[int, list[dict[str, Any]]]:
     """Each marked document's objects, rendered with the stack's values (CodexError if it fails)."""
-    rendered = render_text(text, settings.scope, source=source, known=settings.evaluator.known)
-    found: dict[int, list[dict[str, Any]]] = {}
-    for index, chunk in _split(rendered.text, nonce):
-        objects = found.setdefault(index, [])
-        for _, value in load_documents(chunk, source=source):
-            if isinstance(value, dict):
-                objects.append(restore_outside(value, rendered.outside))
+    try:
+        rendered = render_text(text, settings.scope, source=source, known=settings.evaluator.known)
+        found: dict[int, list[dict[str, Any]]] = {}
+        for index, chunk in _split(rendered.text, nonce):
+            objects = found.setdefault(index, [])
+            for _, value in load_documents(chunk, source=source):
+                if isinstance(value, dict):
+                    objects.append(restore_outside(value, rendered.outside))
+    except CodexError:
+        raise
+    except Exception as exc:  # a failure below must not stop the import: the file is looked at by its text
+        raise RenderFailedError(f"{type(exc).__name__}: {exc}", location=Location(file=source)) from None
     return found
+
+
+class RenderFailedError(CodexError):
+    """Rendering a converted manifest failed with something other than a template's own error."""
 
 
 def _services_copy(document: dict[str, Any], cluster_env: str) -> dict[str, Any]:
@@ -419,29 +428,34 @@ def decide(analysis: Analysis, report: Report, env_order: Sequence[str]) -> list
         for group in groups:
             if facts.cluster != group.expected:
                 group.pin = next((stack for stack in group.stacks if stack.slot is None), group.stacks[0])
+        others: list[Copy] = []
         for group in groups:
             repeated = [owned[_key(m)] for m in group.expected if _key(m) in owned]
             if not repeated:
                 owned.update({_key(manifest): (manifest, facts) for manifest in group.expected})
                 decision.copies.append(group)
                 continue
-            first, where = repeated[0]
+            where = repeated[0][1]
             if all(owned[_key(m)][0] == m for m in group.expected):
-                report.change(
-                    facts.path,
-                    facts.document.line,
-                    f"{_where(group.expected)} is also written by {where.path}:{where.document.line}, the same object: "
-                    "the cluster stack owns it once, from there",
-                )
+                if where is not facts:
+                    report.change(
+                        facts.path,
+                        facts.document.line,
+                        f"{_where(group.expected)} is also written by {where.path}:{where.document.line}, the same "
+                        "object: the cluster stack owns it once, from there",
+                    )
             else:
-                report.manual(
-                    facts.path,
-                    facts.document.line,
-                    f"{_where(group.expected)} differs from {describe(first)} of {where.path}:{where.document.line} "
-                    f"(upstream rendered this version in {', '.join(stack.env for stack in group.stacks)}; its deploys "
-                    "each wrote their own and the last one won): the cluster stack owns one object, the other "
-                    "version. Check which one you want",
-                )
+                others.append(group)
+        if others:
+            kept = [stack.env for group in decision.copies for stack in group.stacks]
+            report.manual(
+                facts.path,
+                facts.document.line,
+                f"{_where(others[0].expected)} differs between environments (upstream's deploys each wrote their own "
+                "and the last one won): the cluster stack owns one object, as upstream rendered it in "
+                f"{', '.join(kept) or 'another file'}, not the versions of "
+                f"{', '.join(stack.env for group in others for stack in group.stacks)}. Check which one you want",
+            )
         decision.nodes = _unguarded(facts.document.nodes)
         decision.scope = copy.deepcopy(list(facts.document.scope))
         decisions.append(decision)
@@ -681,6 +695,7 @@ def _apply(
                 )
             else:
                 docs.remove(facts.document)
+        docs.prune(trees[path].nodes)
         empty = not docs.documents(trees[path].nodes)
         if empty:
             whole.add(path)
@@ -910,6 +925,8 @@ def _to_cluster(item: Item, document: dict[str, Any], on: str, report: Report, c
     _when_first(item.out)
     if item.section == "services":
         document["services"].remove(item.out)
+        if not document["services"]:
+            del document["services"]
         for key in ("image", "overlays"):
             if key in item.out:
                 item.out.pop(key)

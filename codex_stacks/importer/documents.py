@@ -99,20 +99,21 @@ class Document:
         return _text(self.nodes)
 
     def field(self, pattern: str) -> str | None:
+        """A field's literal text (up to a structure the text cannot show, written as NUL)."""
         match = re.search(pattern, self.text, re.MULTILINE)
         return match.group(1).strip().strip("\"'") if match else None
 
     @property
     def kind(self) -> str | None:
-        return self.field(r"^kind:[ \t]*([^\n#]+)")
+        return self.field(r"^kind:[ \t]*([^\n#\x00]+)")
 
     @property
     def name(self) -> str | None:
-        return self.field(r"^metadata:[ \t]*\n(?:[ \t]+[^\n]*\n)*?[ \t]+name:[ \t]*([^\n#]+)")
+        return self.field(r"^metadata:[ \t]*\n(?:[ \t]+[^\n]*\n)*?[ \t]+name:[ \t]*([^\n#\x00]+)")
 
     @property
     def namespace(self) -> str | None:
-        return self.field(r"^metadata:[ \t]*\n(?:[ \t]+[^\n]*\n)*?[ \t]+namespace:[ \t]*([^\n#]+)")
+        return self.field(r"^metadata:[ \t]*\n(?:[ \t]+[^\n]*\n)*?[ \t]+namespace:[ \t]*([^\n#\x00]+)")
 
     @property
     def normalized(self) -> str:
@@ -163,31 +164,42 @@ def _declarations(nodes: list[go.Node]) -> list[go.Action]:
     return [node for node in nodes if isinstance(node, go.Action) and node.pipe.decl]
 
 
+def _content(node: go.Node) -> bool:
+    """Whether a node can print something: not blank text, a comment or a declaration."""
+    if isinstance(node, go.Text):
+        return bool(node.text.strip())
+    if isinstance(node, go.Action):
+        return not node.pipe.decl
+    return not isinstance(node, go.Comment)
+
+
 def documents(nodes: list[go.Node], scope: tuple[go.Action, ...] = ()) -> list[Document]:
     """The leaf documents of a node list (after :func:`split_separators`), each with the
-    declarations before it (``scope``: those of the node lists around this one)."""
+    declarations before it (``scope``: those of the node lists around this one).
+
+    An ``if`` that holds ``---`` lines holds documents of its own (found in its branches); the
+    text around it, up to the separators outside it, is a document too (typically the one an
+    ``{{- if … }}`` at its end continues with another)."""
     found: list[Document] = []
     start = 0
     for index in range(len(nodes) + 1):
         if index < len(nodes) and not _is_separator(nodes[index]):
             continue
-        segment = nodes[start:index]
-        nested = [
-            (position, node)
-            for position, node in enumerate(segment, start)
-            if isinstance(node, go.If) and _has_separator([node])
-        ]
-        if nested:
-            for position, node in nested:
-                assert isinstance(node, go.If)
+        run = start
+        for position in range(start, index + 1):
+            node = nodes[position] if position < index else None
+            if position < index and not (isinstance(node, go.If) and _has_separator([node])):
+                continue
+            if any(_content(item) for item in nodes[run:position]):
+                line = next((item.line for item in nodes[run:position] if getattr(item, "line", 0)), 1)
+                found.append(Document(nodes, run, position, line, (*scope, *_declarations(nodes[:run]))))
+            if isinstance(node, go.If):
                 inner = (*scope, *_declarations(nodes[:position]))
                 for branch in node.branches:
                     found.extend(documents(branch.body, inner))
                 if node.otherwise is not None:
                     found.extend(documents(node.otherwise, inner))
-        elif any(not (isinstance(node, go.Text) and not node.text.strip()) for node in segment):
-            line = next((node.line for node in segment if getattr(node, "line", 0)), 1)
-            found.append(Document(nodes, start, index, line, (*scope, *_declarations(nodes[:start]))))
+            run = position + 1
         start = index + 1
     return found
 
@@ -207,3 +219,20 @@ def remove(document: Document) -> None:
     elif document.start > 0 and _is_separator(container[document.start - 1]):
         document.start -= 1
     del container[document.start : end]
+
+
+def prune(nodes: list[go.Node]) -> None:
+    """Drop every ``if`` left with nothing but blank text in each branch (after :func:`remove`
+    took the documents out of it), in place."""
+    for node in nodes:
+        if isinstance(node, go.If):
+            for branch in node.branches:
+                prune(branch.body)
+            if node.otherwise is not None:
+                prune(node.otherwise)
+    nodes[:] = [node for node in nodes if not (isinstance(node, go.If) and _blank(node))]
+
+
+def _blank(node: go.If) -> bool:
+    bodies = [branch.body for branch in node.branches] + ([node.otherwise] if node.otherwise is not None else [])
+    return all(isinstance(item, go.Text) and not item.text.strip() for body in bodies for item in body)
