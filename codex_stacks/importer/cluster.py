@@ -125,7 +125,7 @@ def _split(text: str, nonce: str) -> Iterator[tuple[int, str]]:
 
 def _finished(manifest: dict[str, Any], namespace: str) -> tuple[dict[str, Any], bool]:
     """The object as a stack of ``namespace`` registers it, and whether it lies outside that namespace."""
-    manifest = copy.deepcopy(manifest)
+    manifest = _copied(manifest)
     metadata = manifest.get("metadata")
     manifest["metadata"] = dict(metadata) if isinstance(metadata, dict) else {}
     kind = str(manifest.get("kind"))
@@ -140,6 +140,15 @@ def _finished(manifest: dict[str, Any], namespace: str) -> tuple[dict[str, Any],
     return manifest, not own
 
 
+def _copied(value: Any) -> Any:
+    """A copy of parsed YAML that keeps the marks of outside text (``copy.deepcopy`` drops them)."""
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    return value
+
+
 def _render(text: str, settings: Settings, source: Path, nonce: str) -> dict[int, list[dict[str, Any]]]:
     """Each marked document's objects, rendered with the stack's values (CodexError if it fails)."""
     try:
@@ -149,12 +158,35 @@ def _render(text: str, settings: Settings, source: Path, nonce: str) -> dict[int
             objects = found.setdefault(index, [])
             for _, value in load_documents(chunk, source=source):
                 if isinstance(value, dict):
-                    objects.append(restore_outside(value, rendered.outside))
+                    secret_paths: list[str] = []
+                    restored = restore_outside(value, rendered.outside, secret_paths)
+                    for path in secret_paths:
+                        _mark_secret(restored, path)
+                    objects.append(restored)
     except CodexError:
         raise
     except Exception as exc:  # a failure below must not stop the import: the file is looked at by its text
         raise RenderFailedError(f"{type(exc).__name__}: {exc}", location=Location(file=source)) from None
     return found
+
+
+_PATH_RE = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _mark_secret(manifest: dict[str, Any], path: str) -> None:
+    """The text at ``path`` (``a.b[0].c``) marked as a secret's, so the report never shows it."""
+    parts: list[str | int] = [name if name else int(index) for name, index in _PATH_RE.findall(path)]
+    node: Any = manifest
+    for part in parts[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return
+    try:
+        if isinstance(node[parts[-1]], str):
+            node[parts[-1]] = Outside(node[parts[-1]], origin="a secret variable", secret=True)
+    except (KeyError, IndexError, TypeError):
+        return
 
 
 class RenderFailedError(CodexError):
@@ -352,7 +384,12 @@ def _key(manifest: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def describe(manifest: dict[str, Any]) -> str:
-    kind, namespace, name = _key(manifest)
+    """``Kind namespace/name`` for the report; a part from a secret variable is never shown."""
+    metadata = manifest.get("metadata") or {}
+    kind, namespace, name = (
+        "[secret]" if isinstance(part, Outside) and part.secret else str(part or "")
+        for part in (manifest.get("kind"), metadata.get("namespace"), metadata.get("name"))
+    )
     return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 
 
@@ -373,7 +410,7 @@ def _static_outside(document: docs.Document) -> bool | None:
     return None if "{{" in namespace else True
 
 
-def decide(analysis: Analysis, report: Report, env_order: Sequence[str]) -> list[Decision]:
+def decide(analysis: Analysis, report: Report, env_order: Sequence[str], cluster_env: str) -> list[Decision]:
     """What happens to every document with objects outside a stack's namespace."""
     decisions: list[Decision] = []
     owned: dict[tuple[str, str, str], tuple[dict[str, Any], Facts]] = {}
@@ -381,7 +418,7 @@ def decide(analysis: Analysis, report: Report, env_order: Sequence[str]) -> list
     for facts in analysis.facts.values():
         stacks = [stack for stack in analysis.stacks if facts.renders.get(stack.name)]
         if facts.path in analysis.failed and not stacks:
-            decision = _by_text(facts, analysis, report)
+            decision = _by_text(facts, analysis, report, cluster_env)
             if decision is not None:
                 decisions.append(decision)
             continue
@@ -398,8 +435,8 @@ def decide(analysis: Analysis, report: Report, env_order: Sequence[str]) -> list
                 facts.document.line,
                 f"this document renders objects outside the stack's namespace ({_where(outside[clash[0].name])}) "
                 f"and, in environment {clash[0].env}, objects in it: only the cluster stack may own the former. "
-                "Split it by hand and move the outside part to a group with when: \"{{ env == 'cluster' }}\"; until "
-                f"then stack {clash[0].name} does not plan",
+                "Split it by hand and move the outside part to a group with "
+                f"when: \"{{{{ env == '{cluster_env}' }}}}\"; until then stack {clash[0].name} does not plan",
             )
             continue
         decision = Decision(facts, [], sorted(in_envs, key=env_order.index))
@@ -471,7 +508,7 @@ def _unguarded(nodes: list[go.Node]) -> list[go.Node]:
     return copy.deepcopy(nodes)
 
 
-def _by_text(facts: Facts, analysis: Analysis, report: Report) -> Decision | None:
+def _by_text(facts: Facts, analysis: Analysis, report: Report, cluster_env: str) -> Decision | None:
     """A document of a file that could not be rendered: outside when its text says so."""
     verdict = _static_outside(facts.document)
     if verdict is False:
@@ -484,7 +521,7 @@ def _by_text(facts: Facts, analysis: Analysis, report: Report) -> Decision | Non
                 facts.document.line,
                 f"could not render this file ({reason}); whether {facts.document.kind} {facts.document.name} lies "
                 "outside the stack's namespace depends on its template: if it does, move it to a group with "
-                "when: \"{{ env == 'cluster' }}\"",
+                f"when: \"{{{{ env == '{cluster_env}' }}}}\"",
             )
         return None
     report.manual(
@@ -643,7 +680,7 @@ def separate(
             folder=Path(folder),
             services_text=services_text,
         )
-        decisions = decide(analysis, report, list(environments))
+        decisions = decide(analysis, report, list(environments), cluster_env)
         if not decisions:
             return Outcome()
         return _apply(
@@ -907,13 +944,14 @@ def _namespaces_of(
             name = metadata.get("name") if manifest.get("kind") == "Namespace" else metadata.get("namespace")
             if not isinstance(name, str) or not name or name in found:
                 continue
-            if isinstance(name, Outside):
+            if isinstance(name, Outside) and name.secret:
                 report.manual(
                     path,
                     None,
-                    f"{describe(manifest)}: its namespace comes from {name.origin}; its group declares it as the "
-                    "value seen at import time: declare it in namespaces: as a template if it changes",
+                    f"{describe(manifest)}: its namespace comes from a secret variable: declare it by hand in the "
+                    "group's namespaces: (as a template)",
                 )
+                continue
             found.append(str(name))
     return found
 

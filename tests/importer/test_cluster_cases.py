@@ -207,3 +207,24 @@ def test_a_file_that_does_not_render_is_sorted_by_its_text(tmp_path: Path) -> No
     assert groups["base-cluster"]["manifests"] == [{"path": "base.cluster.yaml"}]
     assert "p-broken" in (out / "base.cluster.yaml").read_text(encoding="utf-8")
     assert "p-broken" not in (out / "base.yaml").read_text(encoding="utf-8")
+
+
+def test_a_secret_that_names_a_moved_object_never_reaches_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROLE_TOKEN", "canary-4f1d9")
+    services = SERVICES.split("  - name: access")[0]
+    files = {
+        "base.yaml": """\
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata:
+              name: role-{{ envOr "ROLE_TOKEN" "none" }}
+            rules: []
+            """
+    }
+    _, report = _import(tmp_path, services, files)
+    moved = [entry.message for entry in report.changes if " moved to " in entry.message]
+    assert moved
+    assert moved[0].startswith("ClusterRole [secret] (upstream rendered it in")
+    assert "canary-4f1d9" not in str(report.as_json())
