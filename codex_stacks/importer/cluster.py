@@ -54,6 +54,9 @@ CLUSTER_ENVIRONMENT = "cluster"
 """The name of the environment the importer adds (another one if the project uses it)."""
 DEFAULT_MAX_SLOTS = 10
 """maxSlots written where upstream had none (no limit): the cluster stack lists every slot."""
+MAX_RENDERS = 20_000
+"""Manifest renders (stacks × files) the import makes to find the objects outside the namespace;
+beyond, it reads their text instead."""
 _SLOTS = (1, 2)
 """The slots of ``ai`` rendered: two, to tell an object that reads the slot."""
 _FILE = "services.yaml"
@@ -243,7 +246,13 @@ def analyse(
             facts[(path, index)] = Facts(path, index, document_)
     analysis = Analysis(stacks=[], facts=facts, cluster=None, enabled={}, failed={})
     by_name = {(item.section, item.name): item for item in items}
-    for name, env, slot in [*_stacks(document), (cluster_env, cluster_env, None)]:
+    stacks = list(_stacks(document))
+    if len(stacks) * len(trees) > MAX_RENDERS:
+        why = f"{len(stacks)} stacks × {len(trees)} manifests are more than the {MAX_RENDERS:,} renders the import makes"
+        analysis.failed = dict.fromkeys(trees, why)
+        importer.report.manual(_FILE, None, f"{why}: objects outside the namespace were sorted by their text alone")
+        stacks = []
+    for name, env, slot in [*stacks, (cluster_env, cluster_env, None)]:
         request = PlanRequest(stack=name, project_dir=folder, env=env, slot=slot)
         try:
             target, settings = resolve(request)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from codex_stacks.importer import cluster
 from codex_stacks.importer.migrate import import_project, write
 from codex_stacks.importer.report import Report
 from tests.importer.stacks import codexctl, rendered
@@ -228,3 +229,16 @@ def test_a_secret_that_names_a_moved_object_never_reaches_the_report(
     assert moved
     assert moved[0].startswith("ClusterRole [secret] (upstream rendered it in")
     assert "canary-4f1d9" not in str(report.as_json())
+
+
+def test_past_the_render_limit_objects_are_sorted_by_their_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cluster, "MAX_RENDERS", 2)  # 4 stacks × 3 files here
+    out, report = _import(tmp_path, SERVICES, FILES)
+    assert ("services.yaml", None) in _manual(report, "sorted by their text alone")
+    assert "p-dns" in (out / "dns.yaml").read_text(encoding="utf-8")  # its literal namespace says kube-system
+    services = yaml.safe_load((out / "services.yaml").read_text(encoding="utf-8"))
+    assert {group["name"]: group["when"] for group in services["infrastructure"]}["dns-tweak"] == (
+        '{{ env == "cluster" }}'
+    )
