@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.ci.kube_leases import PREFIX as LEASES
+from tests.ci.kube_leases import Leases
+from tests.ci.kube_leases import handle as handle_leases
 from tests.support.http_double import JsonHandler
 
 
@@ -29,9 +32,15 @@ class Namespaces:
     delete_status: int | None = None
     """Answer every DELETE with this status instead (a fault: 403, 500, …)."""
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
+    leases: Leases = field(default_factory=Leases)
 
     def deletes(self) -> list[str]:
-        return [path.rsplit("/", 1)[-1] for method, path, _ in self.requests if method == "DELETE"]
+        """The namespaces a DELETE asked for."""
+        return [
+            path.rsplit("/", 1)[-1]
+            for method, path, _ in self.requests
+            if method == "DELETE" and path.startswith("/api/v1/namespaces/")
+        ]
 
 
 def _namespace(name: str, phase: str) -> dict[str, Any]:
@@ -62,7 +71,22 @@ class _Handler(JsonHandler):
             self.rfile.read(length)
         self.server.state.requests.append((self.command, urlsplit(self.path).path, self.headers.get("Authorization")))
 
+    def _leases(self, method: str) -> bool:
+        if not urlsplit(self.path).path.startswith(LEASES):
+            return False
+        self.server.state.requests.append((method, urlsplit(self.path).path, self.headers.get("Authorization")))
+        handle_leases(self, self.server.state.leases, self.server.state.present, method)
+        return True
+
+    def do_POST(self) -> None:
+        self._leases("POST")
+
+    def do_PUT(self) -> None:
+        self._leases("PUT")
+
     def do_DELETE(self) -> None:
+        if self._leases("DELETE"):
+            return
         self._record()
         state = self.server.state
         name = self._name()
@@ -78,6 +102,8 @@ class _Handler(JsonHandler):
         self._json(200, _namespace(name, "Terminating"))
 
     def do_GET(self) -> None:
+        if self._leases("GET"):
+            return
         self._record()
         state = self.server.state
         name = self._name()
