@@ -64,6 +64,14 @@ def _status(exc: Exception) -> int | None:
     return exc.status if isinstance(exc, ApiException) else None
 
 
+def _transient(exc: Exception) -> bool:
+    """Worth asking again: no answer at all, or the API server's 5xx/429."""
+    status = _status(exc)
+    if status is not None:
+        return status in (429, 500, 502, 503, 504)
+    return kubeclient.network_reason(exc) is not None
+
+
 def delete_namespace(
     namespace: str,
     *,
@@ -74,27 +82,34 @@ def delete_namespace(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> NamespaceRemoval:
-    """Delete ``namespace`` and wait up to ``timeout`` seconds for it to go; 404 means already gone."""
+    """Delete ``namespace`` and wait up to ``timeout`` seconds for it to go; 404 means already gone.
+    An unreachable API server or its 5xx/429 is asked again every ``poll`` seconds within the same
+    ``timeout`` before it counts as an outside failure (exit 1)."""
     from kubernetes.client import CoreV1Api
 
     if namespace in PROTECTED:
         raise CiError(f"refusing to delete namespace {namespace}: it belongs to the cluster, not to a slot")
     with client_factory(context=context) as client:
         core = CoreV1Api(client)
-        try:
-            core.delete_namespace(namespace, propagation_policy="Background", _request_timeout=30)
-        except Exception as exc:
-            if _status(exc) == 404:
-                return NamespaceRemoval(namespace=namespace, state="already gone")
-            raise _failure(exc, doing=f"deleting namespace {namespace}") from None
         started = clock()
+        while True:
+            try:
+                core.delete_namespace(namespace, propagation_policy="Background", _request_timeout=30)
+                break
+            except Exception as exc:
+                if _status(exc) == 404:
+                    return NamespaceRemoval(namespace=namespace, state="already gone")
+                if not _transient(exc) or clock() - started >= timeout:
+                    raise _failure(exc, doing=f"deleting namespace {namespace}") from None
+                sleep(min(poll, max(0.0, timeout - (clock() - started))))
         while True:
             try:
                 core.read_namespace(namespace, _request_timeout=30)
             except Exception as exc:
                 if _status(exc) == 404:
                     return NamespaceRemoval(namespace=namespace, state="deleted", waited=clock() - started)
-                raise _failure(exc, doing=f"waiting for namespace {namespace} to go") from None
+                if not _transient(exc) or clock() - started >= timeout:
+                    raise _failure(exc, doing=f"waiting for namespace {namespace} to go") from None
             waited = clock() - started
             if waited >= timeout:
                 return NamespaceRemoval(namespace=namespace, state="terminating", waited=waited)

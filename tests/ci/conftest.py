@@ -137,6 +137,11 @@ class PulumiDouble:
         path = self.stacks_dir(project) / f"{stack}.pulumi-tags"
         return dict(json.loads(path.read_text())["tags"]) if path.exists() else {}
 
+    def cloud_tags(self, stack: str) -> dict[str, str]:
+        """User tags of a stack of the cloud model (organization ``acme``)."""
+        path = self.state / "cloud" / "acme" / self.project / stack / "tags.json"
+        return dict(json.loads(path.read_text())) if path.exists() else {}
+
     def config(self, stack: str) -> dict[str, Any]:
         """``config:`` of the stack file in the program folder (where ``pulumi config set`` writes)."""
         path = self.program / "stacks" / f"Pulumi.{stack}.yaml"
