@@ -139,7 +139,7 @@ class UpRunner:
         repair_targets: Callable[[], list[str]],
         progress: Callable[[str], None] = lambda _: None,
         output: Callable[[str], None] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
     ) -> None:
@@ -153,6 +153,7 @@ class UpRunner:
         self.output = output
         """Each line pulumi prints while it works (its progress), streamed as it comes."""
         self.sleep = sleep
+        """Waits between attempts; by default real time, cut short by a signal."""
         self.clock = clock
         self.jitter = jitter
         self.stopping: int | None = None
@@ -268,13 +269,13 @@ class UpRunner:
         return attempts
 
     def _pause(self, seconds: float) -> None:
-        """Sleep, waking up for a signal."""
-        end = self.clock() + seconds
-        while self.stopping is None:
-            left = end - self.clock()
-            if left <= 0:
-                return
-            self.sleep(min(left, 1.0))
+        """Wait between attempts, waking up for a signal."""
+        if self.sleep is not None:
+            self.sleep(seconds)
+            return
+        end = time.monotonic() + seconds
+        while self.stopping is None and (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, 0.5))
 
     def _supervise(self, work: Callable[[], None], *, until: float | None) -> str | None:
         """Run ``work`` (one CLI operation) in a thread; at ``until`` stop the CLI and wait until it

@@ -370,6 +370,10 @@ def up_command(
     from codex_stacks.ci.workspace import forwarding_signals, open_workspace, project_name
     from codex_stacks.plan import resolve_stack
 
+    import warnings
+
+    # a CLI stopped at the deadline breaks its event stream; the SDK warns, ci up says what happened
+    warnings.filterwarnings("ignore", message="Error in event stream", category=UserWarning)
     as_json = _check_output(output)
     settings = _settings(stack, program_dir=program_dir, project_dir=project_dir)
     chosen = _mode_for(settings, mode)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -33,6 +34,8 @@ class Namespaces:
     """Answer every DELETE with this status instead (a fault: 403, 500, …)."""
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
     leases: Leases = field(default_factory=Leases)
+    timeline: list[tuple[float, str, str]] = field(default_factory=list)
+    """(time, method, path) of every request: the order of steps across the doubles."""
 
     def deletes(self) -> list[str]:
         """The namespaces a DELETE asked for."""
@@ -70,11 +73,13 @@ class _Handler(JsonHandler):
         if length:
             self.rfile.read(length)
         self.server.state.requests.append((self.command, urlsplit(self.path).path, self.headers.get("Authorization")))
+        self.server.state.timeline.append((time.time(), self.command, urlsplit(self.path).path))
 
     def _leases(self, method: str) -> bool:
         if not urlsplit(self.path).path.startswith(LEASES):
             return False
         self.server.state.requests.append((method, urlsplit(self.path).path, self.headers.get("Authorization")))
+        self.server.state.timeline.append((time.time(), method, urlsplit(self.path).path))
         handle_leases(self, self.server.state.leases, self.server.state.present, method)
         return True
 

@@ -31,7 +31,8 @@ error) come from ``$PULUMI_DOUBLE_STATE/script.json``: ``{"up": [step, …], "de
 (the first object of components a and b fails), ``"slow:S"`` (the first object's step takes S
 seconds, and a graceful cancel waits for it, as the engine waits for in-flight steps), or an
 object ``{"fail": [...], "message": "..."}``, ``{"slow": S}``, ``{"error": "text"}`` (the CLI
-fails before the engine runs, e.g. the backend's network).
+fails before the engine runs, e.g. the backend's network), ``{"hang": S}`` (a CLI stuck for S
+seconds in a plugin call and deaf to SIGINT/SIGTERM: only SIGKILL ends it, leaving its lock).
 
 Everything is recorded in ``$PULUMI_DOUBLE_STATE/calls.jsonl``: argv, the PULUMI_/CODEX_
 environment, pid, start time, and which other double processes were still alive then
@@ -1074,6 +1075,12 @@ class Engine:
         if entry:
             self.pending.append(entry)
             self.save()
+        if resource.get("custom") and self.step_plan.get("hang"):
+            # a CLI stuck in a plugin call (a fault, not the CLI's design): deaf to SIGINT and
+            # SIGTERM, only SIGKILL ends it, and its lock stays behind
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            time.sleep(float(self.step_plan["hang"]))
         if resource.get("custom") and self.slow_left:
             seconds, self.slow_left = self.slow_left, 0.0
             end = time.monotonic() + seconds

@@ -1,4 +1,5 @@
-"""``ci cleanup`` and ``ci gc``: destroy + stack rm + the slot's data dir; gc by age and closed issues."""
+"""``ci cleanup`` and ``ci gc``: namespace first, then destroy + stack rm, data dir, claim last;
+gc by age, by closed issues, and of what failed runs left (claims without stacks, stacks without claims)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from typer.testing import CliRunner
 from codex_stacks.ci.cleanup import safe_data_dir
 from codex_stacks.ci.errors import CiError
 from codex_stacks.cli.app import app
-from tests.ci.conftest import PulumiDouble, read_outputs
+from tests.ci.conftest import REPOSITORY, PulumiDouble, read_outputs
 from tests.ci.kube_api import KubeApi
+from tests.ci.test_ensure_slot import leases, plant_claim, slot_leases
 
 runner = CliRunner()
+SYSTEM = "codex-system"
 
 
 @pytest.fixture
@@ -32,39 +35,57 @@ def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def test_cleanup_by_issue_destroys_removes_and_deletes_data(
+def slot(double: PulumiDouble, api: KubeApi, number: int, holder: str, **tags: str) -> None:
+    """A claimed, deployed slot: its Lease, and its stack with outputs as after a successful up."""
+    plant_claim(api, slot=number, holder=holder)
+    stack = f"ai-slot-{number}"
+    double.make_stack(stack, tags={"codex:binding": holder, **tags}, resources=12, outputs={"namespace": f"ns-{stack}"})
+
+
+def order(double: PulumiDouble, api: KubeApi) -> list[str]:
+    """Every step of the cleanup that changes something, in time order, from both doubles' records."""
+    steps = [(record["time"], record["argv"]) for record in double.records()]
+    events = [(t, " ".join(w for w in argv if w != "--non-interactive").split(" --", 1)[0]) for t, argv in steps]
+    events = [(t, name) for t, name in events if name.startswith(("destroy", "stack rm"))]
+    events += [
+        (t, f"{method} {path.rsplit('/', 2)[-2]}") for t, method, path in api.state.timeline if method == "DELETE"
+    ]
+    return [name for _, name in sorted(events)]
+
+
+def test_cleanup_by_issue_in_the_safe_order(
     pulumi_double: PulumiDouble, github_files: tuple[Path, Path], data_root: Path, kube_api: KubeApi
 ) -> None:
-    kube_api.state.present = {"ns-ai-slot-3", "ns-ai-slot-4"}
-    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7"}, resources=12)
-    pulumi_double.make_stack("ai-slot-4", tags={"codex:binding": "issue-8"}, resources=12)
+    kube_api.state.present |= {"ns-ai-slot-3", "ns-ai-slot-4"}
+    slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
+    slot(pulumi_double, kube_api, 4, f"{REPOSITORY}#issue-8")
     result = runner.invoke(app, ["ci", "cleanup", "--issue", "7"])
     assert result.exit_code == 0, result.output
-    commands = [c for c in pulumi_double.calls() if c[:1] == ["destroy"] or c[:2] == ["stack", "rm"]]
-    destroy = ["destroy", "--skip-preview", "--yes", "--color", "never", "--exec-kind", "auto.local"]
-    assert commands[0] == [*destroy, "--stack", "ai-slot-3"]
-    assert commands[1] == ["stack", "rm", "--yes", "ai-slot-3"]
     assert pulumi_double.stacks() == ["ai-slot-4"]
+    assert slot_leases(kube_api) == {4: f"{REPOSITORY}#issue-8"}
     assert not (data_root / "slots" / "3").exists()
     assert (data_root / "slots" / "4" / "postgres" / "PG_VERSION").exists()
     assert read_outputs(github_files[0]) == {"stack": "ai-slot-3", "removed": "true", "namespace": "ns-ai-slot-3"}
-    # the namespace the stack's outputs named (read before destroy), through the kubeconfig's credentials
     assert kube_api.state.deletes() == ["ns-ai-slot-3"]
-    assert {auth for _, _, auth in kube_api.state.requests} == {"Bearer kube-t0ken"}
-    assert kube_api.state.present == {"ns-ai-slot-4"}
-    assert "namespace ns-ai-slot-3 deleted" in result.output
+    assert kube_api.state.present == {SYSTEM, "ns-ai-slot-4"}
+    # namespace gone first, then destroy and stack rm, the claim (Lease) last
+    assert order(pulumi_double, kube_api) == ["DELETE namespaces", "destroy", "stack rm", "DELETE leases"]
+    assert "claim acme-shop-" in result.output
 
 
 def test_cleanup_keep_data(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
-    pulumi_double.make_stack("ai-slot-3", resources=2)
+    slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
     result = runner.invoke(app, ["ci", "cleanup", "--stack", "ai-slot-3", "--keep-data"])
     assert result.exit_code == 0, result.output
     assert pulumi_double.stacks() == []
+    assert slot_leases(kube_api) == {}  # --stack releases the slot's claim too
     assert (data_root / "slots" / "3").exists()
 
 
-def test_cleanup_of_unbound_issue_is_a_no_op(pulumi_double: PulumiDouble, github_files: tuple[Path, Path]) -> None:
-    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7"})
+def test_cleanup_of_unbound_issue_is_a_no_op(
+    pulumi_double: PulumiDouble, github_files: tuple[Path, Path], kube_api: KubeApi
+) -> None:
+    slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
     result = runner.invoke(app, ["ci", "cleanup", "--pr", "7"])
     assert result.exit_code == 0, result.output
     assert "nothing to clean up" in result.output
@@ -72,19 +93,36 @@ def test_cleanup_of_unbound_issue_is_a_no_op(pulumi_double: PulumiDouble, github
     assert read_outputs(github_files[0])["removed"] == "false"
 
 
-def test_cleanup_waits_out_a_lock(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
-    pulumi_double.make_stack("ai-slot-3", resources=2)
-    pulumi_double.script(destroy=["locked"])
-    from codex_stacks.ci.cleanup import remove_stack
-    from codex_stacks.ci.workspace import open_workspace
+def test_cleanup_of_another_repositorys_issue_touches_nothing(
+    pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path
+) -> None:
+    plant_claim(kube_api, slot=3, holder="acme/other#issue-7", repository="acme/other", project="other")
+    result = runner.invoke(app, ["ci", "cleanup", "--issue", "7"])
+    assert result.exit_code == 0, result.output
+    assert "nothing to clean up" in result.output
+    assert slot_leases(kube_api, "acme/other") == {3: "acme/other#issue-7"}
 
-    workspace, _ = open_workspace()
-    waits: list[float] = []
-    project = Path(__file__).resolve().parents[2] / "examples" / "project-example"
-    remove_stack(workspace, stack="ai-slot-3", project_dir=project, backoff=1.5, sleep=waits.append)
-    assert waits == [1.5]
-    assert len([c for c in pulumi_double.calls() if c[:1] == ["destroy"]]) == 2
+
+def test_the_destroy_waits_out_a_lock_like_up(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
+    import os
+
+    slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
+    lock = pulumi_double.plant_lock("ai-slot-3", pid=os.getpid())
+    threading.Timer(3.0, lock.unlink).start()
+    result = runner.invoke(app, ["ci", "cleanup", "--stack", "ai-slot-3", "--backoff", "1", "--retries", "5"])
+    assert result.exit_code == 0, result.output
+    assert len([c for c in pulumi_double.calls() if c[:1] == ["destroy"]]) >= 2
     assert pulumi_double.stacks() == []
+
+
+def test_a_failed_destroy_keeps_the_claim(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
+    slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
+    pulumi_double.script(destroy=["fail:item-0"])
+    result = runner.invoke(app, ["ci", "cleanup", "--issue", "7"])
+    assert result.exit_code == 1
+    assert "destroy of ai-slot-3 failed" in result.output
+    assert pulumi_double.stacks() == ["ai-slot-3"]
+    assert slot_leases(kube_api) == {3: f"{REPOSITORY}#issue-7"}  # the slot is not free yet
 
 
 @pytest.mark.parametrize(
@@ -146,14 +184,14 @@ def test_gc_closed_asks_github_and_removes_only_closed(
     kube_api: KubeApi,
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
-    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/shop")
-    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7"}, resources=4)
-    pulumi_double.make_stack("ai-slot-4", tags={"codex:binding": "issue-8"}, resources=4)
-    pulumi_double.make_stack("ai-slot-5", tags={"codex:binding": "pr-9"}, resources=4)
+    slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
+    slot(pulumi_double, kube_api, 4, f"{REPOSITORY}#issue-8")
+    slot(pulumi_double, kube_api, 5, f"{REPOSITORY}#pr-9")
     pulumi_double.make_stack("ai-staging", resources=30)
     result = runner.invoke(app, ["ci", "gc", "--closed", "--api-url", github_api])
     assert result.exit_code == 0, result.output
     assert pulumi_double.stacks() == ["ai-slot-4", "ai-staging"]
+    assert slot_leases(kube_api) == {4: f"{REPOSITORY}#issue-8"}
     assert sorted(_GitHub.seen) == [
         ("/repos/acme/shop/issues/7", "Bearer t0ken"),
         ("/repos/acme/shop/issues/8", "Bearer t0ken"),
@@ -165,23 +203,77 @@ def test_gc_closed_asks_github_and_removes_only_closed(
     assert (data_root / "slots" / "4").exists()
 
 
+def test_gc_of_one_repository_leaves_another_repositorys_slots(
+    pulumi_double: PulumiDouble, github_api: str, data_root: Path, kube_api: KubeApi
+) -> None:
+    """Issue 7 is closed in acme/shop; acme/other's slot for its own issue 7 stays."""
+    plant_claim(kube_api, slot=3, holder="acme/other#issue-7", repository="acme/other", project="other")
+    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "acme/other#issue-7"}, resources=3, project="other")
+    result = runner.invoke(app, ["ci", "gc", "--closed", "--api-url", github_api])
+    assert result.exit_code == 0, result.output
+    assert "removed: nothing" in result.output
+    assert slot_leases(kube_api, "acme/other") == {3: "acme/other#issue-7"}
+    assert pulumi_double.stacks("other") == ["ai-slot-3"]
+    assert _GitHub.seen == []
+
+
 def test_gc_older_than_uses_the_last_used_tag(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
-    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7", "codex:last-used": "2020-01-01T00:00:00Z"})
-    pulumi_double.make_stack("ai-slot-4", tags={"codex:binding": "issue-8", "codex:last-used": "2999-01-01T00:00:00Z"})
+    slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7", **{"codex:last-used": "2020-01-01T00:00:00Z"})
+    slot(pulumi_double, kube_api, 4, f"{REPOSITORY}#issue-8", **{"codex:last-used": "2999-01-01T00:00:00Z"})
     result = runner.invoke(app, ["ci", "gc", "--older-than", "7d", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert pulumi_double.stacks() == ["ai-slot-3", "ai-slot-4"]
     assert "ai-slot-3: idle for " in result.output
     assert " days " in result.output.split("ai-slot-3: idle for ", 1)[1].splitlines()[0]
-    result = runner.invoke(app, ["ci", "gc", "--older-than", "7d"])
+    result = runner.invoke(app, ["ci", "gc", "--older-than", "7d", "--output", "json"])
     assert result.exit_code == 0, result.output
     assert pulumi_double.stacks() == ["ai-slot-4"]
+    document = json.loads(result.stdout)
+    assert [item["stack"] for item in document["removed"]] == ["ai-slot-3"]
+    assert document["failed"] == []
 
 
-def test_gc_github_errors_are_one_line(pulumi_double: PulumiDouble, github_api: str) -> None:
-    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-404"})
-    result = runner.invoke(app, ["ci", "gc", "--closed", "--repository", "acme/shop", "--api-url", github_api])
-    assert result.exit_code == 1  # the GitHub API failed, not the call
+def test_gc_collects_what_failed_runs_left(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
+    """A claim whose stack never came (a run killed mid-claim), a stack of this repository whose
+    claim is gone, an abandoned claiming lock: all past --orphan-age, all collected; younger ones
+    (a claim in progress) and a stack from before claims (no repository) are left alone."""
+    plant_claim(kube_api, slot=1, holder=f"{REPOSITORY}#issue-1", age=3 * 3600)  # no stack: orphan
+    plant_claim(kube_api, slot=2, holder=f"{REPOSITORY}#issue-2")  # no stack yet, just claimed
+    pulumi_double.make_stack(
+        "ai-slot-3", tags={"codex:binding": f"{REPOSITORY}#issue-3", "codex:last-used": "2020-01-01T00:00:00Z"}
+    )
+    pulumi_double.make_stack("ai-slot-4", tags={"codex:binding": "issue-4"})  # from before claims
+    result = runner.invoke(app, ["ci", "gc", "--older-than", "30d", "--orphan-age", "2h"])
+    assert result.exit_code == 0, result.output
+    assert slot_leases(kube_api) == {2: f"{REPOSITORY}#issue-2"}
+    assert pulumi_double.stacks() == ["ai-slot-4"]
+    assert "claimed 3 h ago but no stack" in result.output
+    assert "stack without a claim" in result.output
+
+
+def test_gc_releases_abandoned_claiming_locks(pulumi_double: PulumiDouble, kube_api: KubeApi) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from kubernetes.client import ApiClient, Configuration
+
+    from codex_stacks.ci.claims import ClaimStore
+    from codex_stacks.ci.slots import Binding
+
+    config = Configuration()
+    config.host = kube_api.url
+    store = ClaimStore(client=ApiClient(config), repository=REPOSITORY, project="codex")
+    binding = Binding(repository=REPOSITORY, kind="issue", number=5)
+    assert store.lock_binding(binding, now=datetime.now(UTC) - timedelta(hours=1)) is not None
+    result = runner.invoke(app, ["ci", "gc", "--older-than", "30d"])
+    assert result.exit_code == 0, result.output
+    assert leases(kube_api) == {}
+    assert "an abandoned claiming lock" in result.output
+
+
+def test_gc_github_errors_are_one_line(pulumi_double: PulumiDouble, github_api: str, kube_api: KubeApi) -> None:
+    slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-404")
+    result = runner.invoke(app, ["ci", "gc", "--closed", "--api-url", github_api])
+    assert result.exit_code == 1
     assert "GitHub API answered 404 for acme/shop#404" in result.output
     assert "Traceback" not in result.output
     assert pulumi_double.stacks() == ["ai-slot-3"]
@@ -202,20 +294,19 @@ def test_gc_goes_on_after_a_failed_destroy_and_a_failed_lookup(
     kube_api: KubeApi,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """One broken slot must not keep gc from the rest: every failure is reported, outputs are written."""
     monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
-    pulumi_double.make_stack("ai-slot-2", tags={"codex:binding": "issue-404"}, resources=4)  # lookup fails
-    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7"}, resources=4)  # destroy fails
-    pulumi_double.make_stack("ai-slot-4", tags={"codex:binding": "pr-9"}, resources=4)  # removed
-    pulumi_double.make_stack("ai-slot-5", tags={"codex:binding": "issue-8"}, resources=4)  # open: kept
-    pulumi_double.script(destroy=["fail"])
-    result = runner.invoke(app, ["ci", "gc", "--closed", "--repository", "acme/shop", "--api-url", github_api])
+    slot(pulumi_double, kube_api, 2, f"{REPOSITORY}#issue-404")  # lookup fails
+    slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")  # destroy fails
+    slot(pulumi_double, kube_api, 4, f"{REPOSITORY}#pr-9")  # removed
+    slot(pulumi_double, kube_api, 5, f"{REPOSITORY}#issue-8")  # open: kept
+    pulumi_double.script(destroy=["fail:item-0"])
+    result = runner.invoke(app, ["ci", "gc", "--closed", "--api-url", github_api])
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert pulumi_double.stacks() == ["ai-slot-2", "ai-slot-3", "ai-slot-5"]
     assert read_outputs(github_files[0]) == {"removed": "ai-slot-4", "failed": "ai-slot-2,ai-slot-3"}
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
-    assert errors == ["error: gc: 2 slot stack(s) failed, the others were handled:"]
+    assert errors == ["error: gc: 2 slot(s) failed, the others were handled:"]
     assert "  ai-slot-2: GitHub API answered 404 for acme/shop#404" in result.output
     assert "  ai-slot-3: destroy of ai-slot-3 failed: update failed" in result.output
     summary = github_files[1].read_text()
@@ -223,32 +314,26 @@ def test_gc_goes_on_after_a_failed_destroy_and_a_failed_lookup(
     assert "`ai-slot-3`: **failed**" in summary
 
 
-def test_gc_older_than_zero_means_every_idle_slot(pulumi_double: PulumiDouble, data_root: Path) -> None:
-    pulumi_double.make_stack("ai-slot-3", tags={"codex:last-used": "2020-01-01T00:00:00Z"})
-    pulumi_double.make_stack("ai-slot-4", tags={"codex:last-used": "2026-01-01T00:00:00Z"})
-    result = runner.invoke(app, ["ci", "gc", "--older-than", "0", "--dry-run"])
-    assert result.exit_code == 0, result.output
-    assert "would remove: ai-slot-3, ai-slot-4" in result.output
-
-
 def test_gc_closed_without_a_token_warns(
-    pulumi_double: PulumiDouble, github_api: str, monkeypatch: pytest.MonkeyPatch
+    pulumi_double: PulumiDouble, github_api: str, monkeypatch: pytest.MonkeyPatch, kube_api: KubeApi
 ) -> None:
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
-    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-404"})
-    result = runner.invoke(app, ["ci", "gc", "--closed", "--repository", "acme/shop", "--api-url", github_api])
+    slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-404")
+    result = runner.invoke(app, ["ci", "gc", "--closed", "--api-url", github_api])
     assert "warning: --closed without $GITHUB_TOKEN" in result.output
-    assert "hint: set GITHUB_TOKEN" in result.output  # the 404 of a private repository says why
+    assert "hint: set GITHUB_TOKEN" in result.output
     assert result.exit_code == 1
 
 
-def test_gc_unreachable_github_is_exit_1(pulumi_double: PulumiDouble, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gc_unreachable_github_is_exit_1(
+    pulumi_double: PulumiDouble, monkeypatch: pytest.MonkeyPatch, kube_api: KubeApi
+) -> None:
     from tests.ci.kube_api import free_port
 
     monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
-    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7"})
+    slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
     api = f"http://127.0.0.1:{free_port()}"
-    result = runner.invoke(app, ["ci", "gc", "--closed", "--repository", "acme/shop", "--api-url", api])
+    result = runner.invoke(app, ["ci", "gc", "--closed", "--api-url", api])
     assert result.exit_code == 1
     assert f"cannot reach the GitHub API at {api}" in result.output
     assert pulumi_double.stacks() == ["ai-slot-3"]

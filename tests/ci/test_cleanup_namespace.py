@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from codex_stacks.cli.app import app
-from tests.ci.conftest import REPO_ROOT, PulumiDouble, read_outputs
+from tests.ci.conftest import REPO_ROOT, REPOSITORY, PulumiDouble, read_outputs
 from tests.ci.kube_api import KubeApi
+from tests.ci.test_ensure_slot import plant_claim, slot_leases
 
 runner = CliRunner()
 
@@ -25,6 +28,11 @@ def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
+def deployed(double: PulumiDouble, stack: str) -> None:
+    """A stack after a successful up: its outputs name the namespace."""
+    double.make_stack(stack, resources=5, outputs={"namespace": f"ns-{stack}"})
+
+
 def cleanup(*args: str) -> tuple[int, str]:
     result = runner.invoke(app, ["ci", "cleanup", *args])
     return result.exit_code, result.output
@@ -34,25 +42,28 @@ def test_namespace_is_deleted_before_the_stack_is_removed(
     pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path, github_files: tuple[Path, Path]
 ) -> None:
     """Terminating for a while, then gone: cleanup waits for it and says so."""
-    kube_api.state.present = {"ns-ai-slot-3"}
+    kube_api.state.present |= {"ns-ai-slot-3"}
     kube_api.state.terminating_reads = 2
-    pulumi_double.make_stack("ai-slot-3", resources=5)
+    deployed(pulumi_double, "ai-slot-3")
     code, output = cleanup("--stack", "ai-slot-3", "--namespace-timeout", "30s")
     assert code == 0, output
     assert kube_api.state.deletes() == ["ns-ai-slot-3"]
-    reads = [path for method, path, _ in kube_api.state.requests if method == "GET"]
+    reads = [path for method, path, _ in kube_api.state.requests if method == "GET" and "/leases" not in path]
     assert reads == ["/api/v1/namespaces/ns-ai-slot-3"] * 3  # terminating, terminating, gone
     assert "namespace ns-ai-slot-3 deleted" in output
     assert pulumi_double.stacks() == []
     assert not (data_root / "slots" / "3").exists()
     assert read_outputs(github_files[0])["namespace"] == "ns-ai-slot-3"
-    # destroy first (the outputs were read before it), the namespace, then stack rm
+    # the namespace first (named by the outputs of the last up), then destroy and stack rm
     commands = pulumi_double.commands()
     assert commands.index("stack output") < commands.index("destroy") < commands.index("stack rm")
+    [(deleted, _, _)] = [t for t in kube_api.state.timeline if t[1] == "DELETE"]
+    [destroyed] = [r["time"] for r in pulumi_double.records() if "destroy" in r["argv"]]
+    assert deleted < destroyed
 
 
 def test_namespace_already_gone_is_fine(pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path) -> None:
-    pulumi_double.make_stack("ai-slot-3", resources=5)
+    deployed(pulumi_double, "ai-slot-3")
     code, output = cleanup("--stack", "ai-slot-3")
     assert code == 0, output
     assert kube_api.state.deletes() == ["ns-ai-slot-3"]
@@ -60,25 +71,30 @@ def test_namespace_already_gone_is_fine(pulumi_double: PulumiDouble, kube_api: K
     assert pulumi_double.stacks() == []
 
 
-def test_namespace_that_stays_terminating_is_reported_not_waited_for_forever(
+def test_a_namespace_that_stays_terminating_keeps_the_stack_and_the_claim(
     pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path
 ) -> None:
-    kube_api.state.present = {"ns-ai-slot-3"}
+    """The next issue in the slot must not get a terminating namespace: nothing after it happens."""
+    kube_api.state.present |= {"ns-ai-slot-3"}
     kube_api.state.terminating_reads = -1  # a finalizer that never finishes
-    pulumi_double.make_stack("ai-slot-3", resources=5)
+    plant_claim(kube_api, slot=3, holder=f"{REPOSITORY}#issue-7")
+    deployed(pulumi_double, "ai-slot-3")
     code, output = cleanup("--stack", "ai-slot-3", "--namespace-timeout", "0.3")
-    assert code == 0, output
+    assert code == 1
     assert "namespace ns-ai-slot-3 still terminating after 0s" in output
-    assert pulumi_double.stacks() == []
+    assert "finalizers" in output
+    assert pulumi_double.stacks() == ["ai-slot-3"]
+    assert slot_leases(kube_api) == {3: f"{REPOSITORY}#issue-7"}
+    assert "destroy" not in pulumi_double.commands()
 
 
 def test_keep_namespace_opts_out(pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path) -> None:
-    kube_api.state.present = {"ns-ai-slot-3"}
-    pulumi_double.make_stack("ai-slot-3", resources=5)
+    kube_api.state.present |= {"ns-ai-slot-3"}
+    deployed(pulumi_double, "ai-slot-3")
     code, output = cleanup("--stack", "ai-slot-3", "--keep-namespace")
     assert code == 0, output
-    assert kube_api.state.requests == []
-    assert kube_api.state.present == {"ns-ai-slot-3"}
+    assert kube_api.state.deletes() == []
+    assert "ns-ai-slot-3" in kube_api.state.present
     assert pulumi_double.stacks() == []
 
 
@@ -97,22 +113,21 @@ def test_non_slot_stacks_keep_their_namespace(
 def test_already_destroyed_stack_still_loses_the_plans_namespace(
     pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path
 ) -> None:
-    """The cleanup workflow destroys with pulumi/actions (remove: true) first: the namespace of the
-    slot as services.yaml names it goes then."""
-    kube_api.state.present = {"project-example-dev-3"}
+    """A stack removed already (a rerun): the namespace of the slot as services.yaml names it goes."""
+    kube_api.state.present |= {"project-example-dev-3"}
     code, output = cleanup("--stack", "ai-slot-3")
     assert code == 0, output
     assert kube_api.state.deletes() == ["project-example-dev-3"]
-    assert kube_api.state.present == set()
+    assert kube_api.state.present == {"codex-system"}
     assert "stack did not exist" in output
 
 
 def test_a_failed_namespace_delete_keeps_the_stack_for_a_rerun(
     pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path
 ) -> None:
-    kube_api.state.present = {"ns-ai-slot-3"}
+    kube_api.state.present |= {"ns-ai-slot-3"}
     kube_api.state.delete_status = 403
-    pulumi_double.make_stack("ai-slot-3", resources=5)
+    deployed(pulumi_double, "ai-slot-3")
     code, output = cleanup("--stack", "ai-slot-3")
     assert code == 1  # the cluster refused: an outside failure
     assert "deleting namespace ns-ai-slot-3: HTTP 403" in output
@@ -133,11 +148,37 @@ def test_unreachable_cluster_is_one_line_exit_1(
     with KubeApi(Namespaces()) as api:
         config = api.kubeconfig(tmp_path / "kubeconfig")
     monkeypatch.setenv("KUBECONFIG", str(config))  # the server is gone: connection refused
-    pulumi_double.make_stack("ai-slot-3", resources=5)
+    monkeypatch.setattr("codex_stacks.ci.claims._RETRIES", 1)
+    deployed(pulumi_double, "ai-slot-3")
     code, output = cleanup("--stack", "ai-slot-3")
     assert code == 1
-    assert "deleting namespace ns-ai-slot-3: cannot reach the cluster" in output
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert "cannot reach the cluster" in errors[0]
     assert "Traceback" not in output
+    assert pulumi_double.stacks() == ["ai-slot-3"]
+
+
+def test_an_unreachable_cluster_while_waiting_is_retried_then_exit_1(
+    pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path
+) -> None:
+    """The API server stops answering after the delete: the wait asks again until the namespace
+    timeout, then fails with one line (exit 1), keeping the stack."""
+    kube_api.state.present |= {"ns-ai-slot-3"}
+    kube_api.state.terminating_reads = -1
+    deployed(pulumi_double, "ai-slot-3")
+
+    def stop_after_delete() -> None:
+        while not kube_api.state.deletes():
+            time.sleep(0.01)
+        kube_api.server.shutdown()
+        kube_api.server.server_close()
+
+    threading.Thread(target=stop_after_delete, daemon=True).start()
+    code, output = cleanup("--stack", "ai-slot-3", "--namespace-timeout", "3")
+    assert code == 1
+    assert "waiting for namespace ns-ai-slot-3 to go: cannot reach the cluster" in output
+    assert pulumi_double.stacks() == ["ai-slot-3"]
 
 
 def test_no_kubeconfig_is_a_clear_error(
@@ -145,11 +186,10 @@ def test_no_kubeconfig_is_a_clear_error(
 ) -> None:
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing-kubeconfig"))
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
-    pulumi_double.make_stack("ai-slot-3", resources=5)
+    deployed(pulumi_double, "ai-slot-3")
     code, output = cleanup("--stack", "ai-slot-3")
-    assert code == 2
-    assert "no usable kubeconfig" in output
-    assert "--keep-namespace" in output
+    assert code == 1  # a slot's claim lives in the cluster: no cluster, no cleanup
+    assert "no cluster to keep slot claims in: no kubeconfig found" in output
     assert pulumi_double.stacks() == ["ai-slot-3"]
 
 
@@ -180,8 +220,8 @@ def test_the_environments_kube_context_is_used(
     (tmp_path / "kubeconfig-2").write_text(json.dumps(config))
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "kubeconfig-2"))
     monkeypatch.setenv("DATA_ROOT", str(tmp_path / "data"))
-    kube_api.state.present = {"ns-ai-slot-3"}
-    pulumi_double.make_stack("ai-slot-3", resources=5)
+    kube_api.state.present |= {"ns-ai-slot-3"}
+    deployed(pulumi_double, "ai-slot-3")
     code, output = cleanup("--stack", "ai-slot-3", "--project-dir", str(project))
     assert code == 0, output
     assert kube_api.state.deletes() == ["ns-ai-slot-3"]
@@ -190,10 +230,15 @@ def test_the_environments_kube_context_is_used(
 def test_gc_deletes_the_namespaces_of_the_slots_it_removes(
     pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path
 ) -> None:
-    kube_api.state.present = {"ns-ai-slot-3", "ns-ai-slot-4"}
-    pulumi_double.make_stack("ai-slot-3", tags={"codex:last-used": "2020-01-01T00:00:00Z"}, resources=3)
-    pulumi_double.make_stack("ai-slot-4", tags={"codex:last-used": "2999-01-01T00:00:00Z"}, resources=3)
+    kube_api.state.present |= {"ns-ai-slot-3", "ns-ai-slot-4"}
+    for number, used in ((3, "2020-01-01T00:00:00Z"), (4, "2999-01-01T00:00:00Z")):
+        holder = f"{REPOSITORY}#issue-{number}"
+        plant_claim(kube_api, slot=number, holder=holder)
+        tags = {"codex:binding": holder, "codex:last-used": used}
+        pulumi_double.make_stack(
+            f"ai-slot-{number}", tags=tags, resources=3, outputs={"namespace": f"ns-ai-slot-{number}"}
+        )
     result = runner.invoke(app, ["ci", "gc", "--older-than", "7d"])
     assert result.exit_code == 0, result.output
     assert kube_api.state.deletes() == ["ns-ai-slot-3"]
-    assert kube_api.state.present == {"ns-ai-slot-4"}
+    assert kube_api.state.present == {"codex-system", "ns-ai-slot-4"}
