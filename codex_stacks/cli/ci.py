@@ -188,18 +188,35 @@ def _stream(line: str) -> None:
 
 
 def _claims(
-    repository: str | None, *, program_dir: Path | None, project_dir: Path | None
-) -> tuple[ClaimStore, StackSettings, str]:
-    """The repository's slot claims on the slots' cluster (the ``ai`` environment's kubeContext)."""
+    repository: str | None, *, program_dir: Path | None, project_dir: Path | None, lenient: bool = False
+) -> tuple[ClaimStore, StackSettings | None, str]:
+    """The repository's slot claims on the slots' cluster (the ``ai`` environment's kubeContext).
+
+    ``lenient``: a services.yaml that cannot be read only costs the kubeContext (the kubeconfig's
+    current context is used, with a warning): finding a slot needs nothing else from it."""
     from codex_stacks.ci.claims import claim_store
     from codex_stacks.ci.slots import check_repository
-    from codex_stacks.ci.workspace import project_name
+    from codex_stacks.ci.workspace import program_dir_of, project_name
+    from codex_stacks.errors import CodexError
 
     repo = check_repository(repository)
-    settings = _settings("ai-slot-1", program_dir=program_dir, project_dir=project_dir)
-    context = settings.target(mode="normal").environment.kube_context
-    project = project_name(settings.program_dir)
+    settings: StackSettings | None = None
+    context = None
+    try:
+        settings = _settings("ai-slot-1", program_dir=program_dir, project_dir=project_dir)
+        context = settings.target(mode="normal").environment.kube_context
+    except CodexError as exc:
+        if not lenient:
+            raise
+        console.print("[bold yellow]warning:[/bold yellow] ", end="", markup=True)
+        console.print(f"{exc.message}: slot claims use the kubeconfig's current context", markup=False)
+    project = project_name(program_dir_of(program_dir))
     return claim_store(repository=repo, project=project, context=context), settings, repo
+
+
+def _require(settings: StackSettings | None) -> StackSettings:
+    assert settings is not None  # only lenient callers get None
+    return settings
 
 
 @app.command("ensure-slot")
@@ -232,7 +249,8 @@ def ensure_slot_command(
     from codex_stacks.plan import load_settings
 
     as_json = _check_output(output)
-    store, settings, repo = _claims(repository, program_dir=program_dir, project_dir=project_dir)
+    store, found, repo = _claims(repository, program_dir=program_dir, project_dir=project_dir)
+    settings = _require(found)
     binding = Binding.from_options(repository=repo, issue=issue, pr=pr)
     if max_slots is None:
         _, services, _ = load_settings(settings.with_mode("normal").request)
@@ -272,7 +290,7 @@ def find_slot_command(
     from codex_stacks.ci.slots import Binding, find_bound, slot_stack
 
     as_json = _check_output(output)
-    store, _, repo = _claims(repository, program_dir=program_dir, project_dir=project_dir)
+    store, _, repo = _claims(repository, program_dir=program_dir, project_dir=project_dir, lenient=True)
     binding = Binding.from_options(repository=repo, issue=issue, pr=pr)
     bound = find_bound(store, binding)
     stack = slot_stack(bound.slot) if bound is not None and bound.slot is not None else ""
@@ -365,12 +383,12 @@ def up_command(
       codexctl ci up --stack ai-staging --retries 3 --backoff 30s --deadline 40m
       codexctl ci up --stack ai-slot-3 --fallback-repair
     """
+    import warnings
+
     from codex_stacks.ci.report import default_report_path, write_report
     from codex_stacks.ci.up import UpPolicy, UpRunner, with_project
     from codex_stacks.ci.workspace import forwarding_signals, open_workspace, project_name
     from codex_stacks.plan import resolve_stack
-
-    import warnings
 
     # a CLI stopped at the deadline breaks its event stream; the SDK warns, ci up says what happened
     warnings.filterwarnings("ignore", message="Error in event stream", category=UserWarning)
@@ -761,7 +779,8 @@ def gc_command(
     wait = _seconds(namespace_timeout, option="--namespace-timeout") or 0.0
     policy = DestroyPolicy(retries=retries, backoff=_seconds(backoff, option="--backoff") or 0.0)
     token = os.environ.get("GITHUB_TOKEN")
-    store, base, repo = _claims(repository, program_dir=program_dir, project_dir=project_dir)
+    store, found, repo = _claims(repository, program_dir=program_dir, project_dir=project_dir)
+    base = _require(found)
     if closed and not token:
         console.print(
             "[bold yellow]warning:[/bold yellow] --closed without $GITHUB_TOKEN: private repositories answer 404 "
@@ -903,12 +922,12 @@ def slots_command(
     from codex_stacks.ci.workspace import open_workspace
 
     as_json = _check_output(output)
-    store, base, repo = _claims(repository, program_dir=program_dir, project_dir=project_dir)
+    store, _, repo = _claims(repository, program_dir=program_dir, project_dir=project_dir, lenient=True)
     token = os.environ.get("GITHUB_TOKEN")
     state = _issue_checker(api_url=api_url, token=token)
     rows = []
     with _progress(f"slots of {repo}") as progress:
-        workspace, _ = open_workspace(program_dir=base.program_dir)
+        workspace, _ = open_workspace(program_dir=program_dir)
         for slot in list_slots(store, workspace):
             outputs: dict[str, Any] = {}
             if slot.exists:

@@ -32,6 +32,8 @@ class Namespaces:
     terminating_reads: int = 1
     delete_status: int | None = None
     """Answer every DELETE with this status instead (a fault: 403, 500, …)."""
+    unavailable_reads: int = 0
+    """Answer this many namespace reads with 503 first (an API server restarting)."""
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
     leases: Leases = field(default_factory=Leases)
     timeline: list[tuple[float, str, str]] = field(default_factory=list)
@@ -112,6 +114,10 @@ class _Handler(JsonHandler):
         self._record()
         state = self.server.state
         name = self._name()
+        if state.unavailable_reads:
+            state.unavailable_reads -= 1
+            self._json(503, _status(503, "ServiceUnavailable", "the server is currently unable to handle the request"))
+            return
         if name is not None and name in state.present:
             self._json(200, _namespace(name, "Active"))
             return

@@ -336,3 +336,16 @@ def test_runners_for_one_issue_agree_on_one_slot(
     assert {stdout.strip() for stdout, _ in results} == {"ai-slot-1"}
     assert slot_leases(kube_api) == {1: f"{REPOSITORY}#issue-5"}
     assert pulumi_double.stacks() == ["ai-slot-1"]
+
+
+def test_find_slot_without_the_project_checked_out_warns_and_finds(
+    pulumi_double: PulumiDouble, kube_api: KubeApi, tmp_path: Path
+) -> None:
+    """The cleanup workflow's first job looks the slot up without checking out the project: only
+    the kubeContext is lost (the kubeconfig's current context is used), the lookup works."""
+    plant_claim(kube_api, slot=2, holder=f"{REPOSITORY}#pr-4")
+    result = runner.invoke(app, ["ci", "find-slot", "--pr", "4", "--project-dir", str(tmp_path / "not-checked-out")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "ai-slot-2"
+    assert "warning:" in result.output
+    assert "current context" in result.output
