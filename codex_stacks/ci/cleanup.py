@@ -98,8 +98,10 @@ def destroy(
     policy: DestroyPolicy,
     progress: Callable[[str], None],
     sleep: Callable[[float], None],
+    interrupted: Callable[[], bool] = lambda: False,
 ) -> None:
-    """``pulumi destroy``, retrying transient failures (locks, network) like ``ci up``."""
+    """``pulumi destroy``, retrying transient failures (locks, network) like ``ci up``; after a
+    signal to codexctl (passed on to pulumi) nothing is tried again."""
     from codex_stacks.ci.up import clear_stale_locks
 
     for attempt in range(policy.retries + 1):
@@ -107,6 +109,8 @@ def destroy(
             handle.destroy(color="never", continue_on_error=True)
             return
         except CommandError as exc:
+            if interrupted():
+                raise ExternalError(f"destroy of {stack} was interrupted (a signal to codexctl)") from None
             kind = classify(exc)
             if kind not in TRANSIENT or attempt == policy.retries:
                 if kind == "locked":
@@ -140,6 +144,7 @@ def remove_slot(
     progress: Callable[[str], None] = lambda _: None,
     sleep: Callable[[float], None] = time.sleep,
     remove_namespace: Callable[..., NamespaceRemoval] = delete_namespace,
+    interrupted: Callable[[], bool] = lambda: False,
 ) -> Removal:
     """Namespace (and wait), destroy + ``stack rm``, data dir, claim: in that order."""
     stack = settings.stack
@@ -173,6 +178,7 @@ def remove_slot(
             policy=policy or DestroyPolicy(),
             progress=progress,
             sleep=sleep,
+            interrupted=interrupted,
         )
         try:
             workspace.remove_stack(stack)

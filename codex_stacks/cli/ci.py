@@ -8,6 +8,7 @@ exit on failure. Pulumi and the Kubernetes client are imported only inside comma
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -677,9 +678,10 @@ def cleanup_command(
             number = slot_number(stack)
             claim = next((c for c in store.slots() if c.slot == number), None)
     settings = _settings(stack, program_dir=program_dir, project_dir=project_dir)
+    signals: list[int] = []
     with _progress("cleanup") as progress:
         workspace, command = open_workspace(program_dir=settings.program_dir)
-        with forwarding_signals(command, lambda _signum: None):
+        with forwarding_signals(command, signals.append):
             removal = remove_slot(
                 workspace,
                 settings=settings,
@@ -691,6 +693,7 @@ def cleanup_command(
                 namespace_timeout=wait,
                 policy=policy,
                 progress=progress,
+                interrupted=lambda: bool(signals),
             )
     text = _removed_text(removal)
     console.print(text)
@@ -769,7 +772,7 @@ def gc_command(
     from codex_stacks.ci.cleanup import DestroyPolicy, GcProblem, gc_candidates, remove_slot, stale_claiming_locks
     from codex_stacks.ci.errors import CiError
     from codex_stacks.ci.slots import list_slots, now_utc
-    from codex_stacks.ci.workspace import open_workspace
+    from codex_stacks.ci.workspace import forwarding_signals, open_workspace
 
     as_json = _check_output(output)
     age = _gc_age(older_than, option="--older-than")
@@ -794,8 +797,10 @@ def gc_command(
 
     removed: list[str] = []
     notes: dict[str, str] = {}
-    with _progress("gc of slots") as progress:
+    signals: list[int] = []
+    with _progress("gc of slots") as progress, contextlib.ExitStack() as scope:
         workspace, command = open_workspace(program_dir=base.program_dir)
+        scope.enter_context(forwarding_signals(command, signals.append))
         now = now_utc()
         slots = list_slots(store, workspace)
         picked, problems = gc_candidates(
@@ -815,6 +820,9 @@ def gc_command(
                 store.release(lock)
         for candidate in picked:
             name = candidate.slot.stack
+            if signals:
+                progress(f"{name}: left alone, gc was interrupted")
+                continue
             progress(f"{name}: {candidate.reason}")
             if dry_run:
                 removed.append(name)
@@ -836,6 +844,7 @@ def gc_command(
                         namespace_timeout=wait,
                         policy=policy,
                         progress=progress,
+                        interrupted=lambda: bool(signals),
                     )
                     notes[name] = _removed_text(removal)
             except CiError as exc:

@@ -337,3 +337,34 @@ def test_gc_unreachable_github_is_exit_1(
     assert result.exit_code == 1
     assert f"cannot reach the GitHub API at {api}" in result.output
     assert pulumi_double.stacks() == ["ai-slot-3"]
+
+
+def test_sigterm_to_cleanup_reaches_the_destroy_and_nothing_is_retried(
+    pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
+    pulumi_double.script(destroy=["slow:5"])
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("codexctl")), "ci", "cleanup", "--issue", "7", "--keep-namespace"],
+        cwd=tmp_path,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    end = time.monotonic() + 90
+    while not pulumi_double.locks("ai-slot-3"):
+        assert time.monotonic() < end, "the destroy never started"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stderr
+    assert "destroy of ai-slot-3 was interrupted" in stderr
+    assert [c for c in pulumi_double.commands() if c in ("destroy", "stack rm")] == ["destroy"]
+    assert slot_leases(kube_api) == {3: f"{REPOSITORY}#issue-7"}  # the slot stays claimed
