@@ -8,6 +8,7 @@ removed and the Lease deleted, so nothing is left that gc would have to find.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import time
@@ -213,7 +214,7 @@ def ensure_slot(
             hint="give each repository its own project name (name: in its Pulumi.yaml)",
         )
     bound = find_bound(store, binding)
-    if bound is not None:
+    if bound is not None and not _claiming(store, binding):
         return _reuse(workspace, bound, binding)
     lock = _lock_binding(store, binding, wait=wait, sleep=sleep, clock=clock, progress=progress)
     try:
@@ -222,8 +223,12 @@ def ensure_slot(
             return _reuse(workspace, bound, binding)
         return _claim_free(store, workspace, binding=binding, max_slots=max_slots, progress=progress)
     finally:
-        if lock is not None:
-            store.release(lock)
+        store.release(lock)
+
+
+def _claiming(store: ClaimStore, binding: Binding) -> Claim | None:
+    """Another run's claiming lock for ``binding`` (it may be creating the slot's stack right now)."""
+    return next((c for c in store.claims() if c.role == "claiming" and c.binding == binding), None)
 
 
 def _lock_binding(
@@ -234,17 +239,16 @@ def _lock_binding(
     sleep: Callable[[float], None],
     clock: Callable[[], float],
     progress: Callable[[str], None],
-) -> Claim | None:
-    """Hold ``binding``'s claiming lock; None when another run finished claiming meanwhile."""
+) -> Claim:
+    """Hold ``binding``'s claiming lock, waiting while another run holds it: that run may be
+    between claiming the slot and finishing its stack, and its slot is reused once it is done."""
     end = clock() + wait
     told = False
     while True:
         lock = store.lock_binding(binding, now=now_utc())
         if lock is not None:
             return lock
-        if find_bound(store, binding) is not None:
-            return None
-        held = next((c for c in store.claims() if c.role == "claiming" and c.binding == binding), None)
+        held = _claiming(store, binding)
         if held is not None and held.age(now_utc()) > CLAIMING_STALE_AFTER:
             progress(f"another run's claim for {binding} was abandoned {held.age(now_utc()):.0f}s ago: clearing it")
             store.release(held)
@@ -263,9 +267,12 @@ def _lock_binding(
 def _reuse(workspace: LocalWorkspace, claim: Claim, binding: Binding) -> SlotClaim:
     """The slot is ours already: its stack exists (it is created if a run stopped in between)."""
     assert claim.slot is not None
+    from pulumi.automation.errors import StackAlreadyExistsError
+
     name = slot_stack(claim.slot)
     if read_tags(workspace, name) is None:
-        workspace.create_stack(name)
+        with contextlib.suppress(StackAlreadyExistsError):  # made meanwhile by the run that claimed it
+            workspace.create_stack(name)
         _tag(workspace, name, binding)
     else:
         workspace.set_tag(name, USED_TAG, format_time(now_utc()))

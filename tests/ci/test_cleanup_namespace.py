@@ -79,7 +79,7 @@ def test_a_namespace_that_stays_terminating_keeps_the_stack_and_the_claim(
     deployed(pulumi_double, "ai-slot-3")
     code, output = cleanup("--stack", "ai-slot-3", "--namespace-timeout", "0.3")
     assert code == 1
-    assert "namespace ns-ai-slot-3 still terminating after 0s" in output
+    assert "namespace ns-ai-slot-3 still terminating after " in output
     assert "finalizers" in output
     assert pulumi_double.stacks() == ["ai-slot-3"]
     assert slot_leases(kube_api) == {3: f"{REPOSITORY}#issue-7"}

@@ -332,7 +332,9 @@ def test_runners_for_one_issue_agree_on_one_slot(
 ) -> None:
     procs = [_start(5, env=dict(os.environ), out=tmp_path / f"o{n}", max_slots=6) for n in range(4)]
     results = [proc.communicate(timeout=300) for proc in procs]
-    assert all(proc.returncode == 0 for proc in procs), results
+    assert all(proc.returncode == 0 for proc in procs), [
+        err for (_, err), p in zip(results, procs, strict=True) if p.returncode
+    ]
     assert {stdout.strip() for stdout, _ in results} == {"ai-slot-1"}
     assert slot_leases(kube_api) == {1: f"{REPOSITORY}#issue-5"}
     assert pulumi_double.stacks() == ["ai-slot-1"]
