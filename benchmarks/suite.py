@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from benchmarks.bench_plan import bench_plan_vs_raw, bench_scaling
 from benchmarks.bench_preview import bench_preview
+from benchmarks.bench_render import bench_render
 from benchmarks.bench_startup import bench_startup
 from benchmarks.harness import Result, clock_name, table, use_clock
 
@@ -27,6 +28,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("preview-50", lambda quick: bench_preview(50, repeats=2 if quick else 5)),
     Benchmark("preview-1000", lambda quick: bench_preview(1000, repeats=1 if quick else 2)),
     Benchmark("plan", lambda quick: bench_plan_vs_raw(repeats=5 if quick else 25)),
+    Benchmark("render", lambda quick: bench_render(repeats=5 if quick else 25)),
     Benchmark("scaling", lambda quick: bench_scaling(repeats=1 if quick else 2)),
     Benchmark("startup", lambda quick: bench_startup(repeats=3 if quick else 7)),
 )

@@ -10,8 +10,9 @@ OBJECTS_PER_SERVICE = 5
 STACK = "ai-slot-3"
 
 _HEADER = """\
-{%- set tag_env = "staging" if env == "ai" else env %}
 project: bench
+vars:
+  tag_env: '{{ "staging" if env == "ai" else env }}'
 maxSlots: 10
 registry: registry.bench.local
 namespace:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+_CACHES = ("_compile", "_compile_text", "_pieces", "_expression")
+"""The product's per-process template caches (codex_stacks/config/templating.py)."""
+
 
 def cold_templates() -> None:
-    """Forget the templates the product compiled (cached per process); a no-op without a cache."""
+    """Forget the templates the product compiled; fails loudly when a cache is renamed."""
     from codex_stacks.config import templating
 
-    clear = getattr(getattr(templating, "_compile_named", None), "cache_clear", None)
-    if clear is not None:
-        clear()
+    for name in _CACHES:
+        getattr(templating, name).cache_clear()

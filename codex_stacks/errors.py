@@ -48,3 +48,34 @@ class TemplateError(CodexError):
 
 class PlanError(CodexError):
     """The settings are valid but do not make a deployable plan for this stack."""
+
+
+class CombinedError(CodexError):
+    """Several problems found in one pass: printed one per line, up to :attr:`LIMIT`, then a count."""
+
+    LIMIT = 20
+
+    def __init__(self, problems: list[CodexError]) -> None:
+        if not problems:
+            raise ValueError("CombinedError needs at least one problem")
+        first = problems[0]
+        super().__init__(first.message, location=first.location, hint=first.hint)
+        self.problems = tuple(problems)
+        code = getattr(first, "exit_code", None)
+        if code is not None:
+            self.exit_code = code
+
+    def __str__(self) -> str:
+        shown = [str(problem) for problem in self.problems[: self.LIMIT]]
+        hidden = len(self.problems) - len(shown)
+        if hidden:
+            shown.append(f"… and {hidden} more problem{'s' if hidden > 1 else ''}")
+        return "\n".join(shown)
+
+
+def raise_all(problems: list[CodexError]) -> None:
+    """Nothing when there is no problem, the problem itself when there is one, else all of them."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise CombinedError(problems)

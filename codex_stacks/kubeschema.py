@@ -17,11 +17,13 @@ _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?$")
 
 @dataclass(frozen=True, slots=True)
 class SchemaProblem:
-    """One object that does not match its schema (``message`` says where in the object)."""
+    """One object that does not match its schema: what is wrong, and at which field."""
 
     message: str
     path: tuple[str | int, ...] = field(default=())
     """Key path of the offending field inside the object (empty: the object itself)."""
+    line_path: tuple[str | int, ...] | None = None
+    """Where its line is, when that is deeper than ``path`` (an unknown field inside ``path``)."""
 
 
 class NoSchemaError(Exception):
@@ -157,13 +159,13 @@ def check_object(manifest: Mapping[str, Any], *, version: str = DEFAULT_KUBERNET
     if unknown is not None or validator is None:
         return [SchemaProblem(unknown or f"no schema for {api_version} {kind} in Kubernetes {version}", ("kind",))]
     problems = []
-    for error in sorted(validator.iter_errors(dict(manifest)), key=lambda e: list(e.absolute_path)):
-        where = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+    for error in sorted(validator.iter_errors(dict(manifest)), key=lambda e: [str(p) for p in e.absolute_path]):
         path = tuple(error.absolute_path)
+        line_path = None
         if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
             extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-            path += tuple(extra[:1])  # the line of the (first) unknown field
-        problems.append(SchemaProblem(f"{where}: {_describe(error)}", path))
+            line_path = path + tuple(extra[:1])  # the line of the (first) unknown field
+        problems.append(SchemaProblem(_describe(error), path, line_path))
     return problems
 
 

@@ -9,11 +9,12 @@ values are skipped: they cannot be decrypted offline, and nothing offline needs 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from codex_stacks.config.loader import read_text
+from codex_stacks.config.files import read_optional
 from codex_stacks.config.yamlio import load_document
 from codex_stacks.errors import ConfigError, Location
 from codex_stacks.plan import PlanRequest
@@ -32,8 +33,44 @@ def _mapping(data: Any, source: Path, key: str) -> dict[str, Any]:
     return data
 
 
-def _load(path: Path) -> dict[str, Any]:
-    return _mapping(load_document(read_text(path), source=path), path, "the top level")
+STACK_NAME_MAX = 100
+_STACK_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def check_stack_name(stack: str, *, where: str = "--stack") -> str:
+    """``stack`` if Pulumi would take it as a stack name, else a ConfigError — checked before any
+    file is read, since the name becomes a file name and a template value.
+
+    Pulumi's rule (pulumi/pulumi ``sdk/go/common/tokens/stack_name.go``, ``ParseStackName``): not
+    empty, at most 100 characters, only ``[A-Za-z0-9_.-]``. ``org/project/stack`` names the same
+    stack with its organization and project, each part by the same rule.
+    """
+    parts = stack.split("/")
+    if len(parts) > 3:
+        raise ConfigError(
+            "a stack name has at most three parts: organization/project/stack", location=Location(path=where)
+        )
+    for part in parts:
+        if not part:
+            raise ConfigError("the stack name (or a part of it) is empty", location=Location(path=where))
+        if len(part) > STACK_NAME_MAX:
+            raise ConfigError(
+                f"the stack name is {len(part)} characters long; Pulumi allows at most {STACK_NAME_MAX}",
+                location=Location(path=where),
+            )
+        bad = next((index for index, char in enumerate(part) if not _STACK_NAME_RE.match(char)), None)
+        if bad is not None:
+            raise ConfigError(
+                f"invalid character {part[bad]!r} at position {bad + 1} of the stack name",
+                location=Location(path=where),
+                hint="a stack name may only contain letters, digits, '-', '_' and '.'",
+            )
+    return stack
+
+
+def _load_optional(path: Path, *, root: Path) -> dict[str, Any] | None:
+    text = read_optional(path, root=root)
+    return None if text is None else _mapping(load_document(text, source=path), path, "the top level")
 
 
 def _as_config_text(value: Any) -> str:
@@ -49,9 +86,9 @@ def _is_secret(value: Any) -> bool:
 
 def stack_file(stack: str, *, program_dir: Path | None = None) -> Path:
     """``<program>/<stackConfigDir>/Pulumi.<stack>.yaml`` (the file may not exist: slots need none)."""
+    check_stack_name(stack)
     root = program_dir or PROGRAM_ROOT
-    project_file = root / "Pulumi.yaml"
-    project = _load(project_file) if project_file.is_file() else {}
+    project = _load_optional(root / "Pulumi.yaml", root=root) or {}
     config_dir = project.get("stackConfigDir") or "."
     name = stack.rsplit("/", 1)[-1]  # org/project/stack → stack
     return root / str(config_dir) / f"Pulumi.{name}.yaml"
@@ -59,9 +96,10 @@ def stack_file(stack: str, *, program_dir: Path | None = None) -> Path:
 
 def program_config(stack: str, *, program_dir: Path | None = None) -> dict[str, str]:
     """The non-secret ``codex:*`` config ``pulumi up -s stack`` would give the program."""
+    check_stack_name(stack)
     root = program_dir or PROGRAM_ROOT
     project_file = root / "Pulumi.yaml"
-    project = _load(project_file) if project_file.is_file() else {}
+    project = _load_optional(project_file, root=root) or {}
     project_name = str(project.get("name") or NAMESPACE)
     config: dict[str, str] = {}
     for key, declaration in _mapping(project.get("config"), project_file, "config").items():
@@ -70,8 +108,9 @@ def program_config(stack: str, *, program_dir: Path | None = None) -> dict[str, 
         if full.startswith(f"{NAMESPACE}:") and default is not None and not _is_secret(default):
             config[full] = _as_config_text(default)
     path = stack_file(stack, program_dir=root)
-    if path.is_file():
-        for key, value in _mapping(_load(path).get("config"), path, "config").items():
+    stack_settings = _load_optional(path, root=root)
+    if stack_settings is not None:
+        for key, value in _mapping(stack_settings.get("config"), path, "config").items():
             full = str(key) if ":" in str(key) else f"{project_name}:{key}"
             if full.startswith(f"{NAMESPACE}:") and value is not None and not _is_secret(value):
                 config[full] = _as_config_text(value)
@@ -100,6 +139,8 @@ def with_overrides(
 def plan_request(stack: str, config: Mapping[str, str]) -> PlanRequest:
     """The program's request for these config values (what components/settings.py builds)."""
 
+    check_stack_name(stack, where="stack")
+
     def get(key: str) -> str | None:
         value = config.get(f"{NAMESPACE}:{key}")
         return value if value not in (None, "") else None
@@ -120,6 +161,7 @@ def stack_request(
     stack: str, *, project_dir: Path | None = None, mode: str | None = None, program_dir: Path | None = None
 ) -> PlanRequest:
     """What ``pulumi up -s stack`` plans: the stack's config files, with these options on top."""
+    check_stack_name(stack)
     config = with_overrides(program_config(stack, program_dir=program_dir), project_dir=project_dir, mode=mode)
     return plan_request(stack.rsplit("/", 1)[-1], config)  # org/project/stack → stack
 

@@ -17,9 +17,20 @@ TYPE_TOKENS = {
     "InfrastructureGroup": "codex:stack:InfrastructureGroup",
     "ServiceComponent": "codex:stack:ServiceComponent",
     "CodexAgent": "codex:stack:CodexAgent",
+    "CodexSystem": "codex:stack:CodexSystem",
 }
 RETAINED_KINDS = frozenset({"PersistentVolumeClaim", "PersistentVolume"})
 """Data outlives the stack: never deleted by a destroy, a mode switch or a removed manifest."""
+
+
+def retained(obj: KubeObject, namespace: str) -> bool:
+    """Kept in the cluster when the stack deletes it: data, and everything outside the stack's
+    namespace (cluster-scoped objects, ``kube-system/coredns``): those belong to the cluster stack
+    alone, and destroying even that stack must not take the cluster's DNS, issuers or the agent's
+    containment policy with it (docs/security.md, "The cluster stack")."""
+    if obj.kind in RETAINED_KINDS or not is_namespaced(obj.kind):
+        return True
+    return obj.namespace is not None and obj.namespace != namespace
 
 
 def resource_name(component: str, obj: KubeObject, namespace: str) -> str:
@@ -72,7 +83,7 @@ class PlanComponent(pulumi.ComponentResource):
             current: list[pulumi.Resource] = []
             for obj in tier:
                 name = resource_name(plan.name, obj, namespace)
-                retain = obj.kind in RETAINED_KINDS or not is_namespaced(obj.kind)
+                retain = retained(obj, namespace)
                 resource = kube_resource(
                     name,
                     obj.manifest,
@@ -107,11 +118,17 @@ class ServiceComponent(PlanComponent):
 
 
 class CodexAgent(PlanComponent):
-    """The agent's ServiceAccount, Role and RoleBinding: namespace-scoped only."""
+    """The agent's ServiceAccount, Role and RoleBinding: namespace-scoped only; and, where the
+    agent works alone in its namespace, that namespace's NetworkPolicies."""
+
+
+class CodexSystem(PlanComponent):
+    """What the cluster stack generates: the agent containment policy, the slot-claim rights."""
 
 
 COMPONENT_CLASSES: dict[str, type[PlanComponent]] = {
     "InfrastructureGroup": InfrastructureGroup,
     "ServiceComponent": ServiceComponent,
     "CodexAgent": CodexAgent,
+    "CodexSystem": CodexSystem,
 }

@@ -23,7 +23,17 @@ class DeployedStack:
 
     def repair_targets(self, plan: Plan) -> pulumi.Output[list[str]]:
         """URNs of what a repair run registers: the ``--target`` list, in either mode."""
-        resources: list[pulumi.Resource] = [self.provider, *self.before_all, *self.after_all]
+        stack_steps = zip(
+            [*self.before_all, *self.after_all],
+            [*hooks_at(plan.hooks, "beforeAll"), *hooks_at(plan.hooks, "afterAll")],
+            strict=True,
+        )
+        resources: list[pulumi.Resource] = [self.provider]
+        resources += [
+            step
+            for step, hook in stack_steps
+            if hook.repair or (plan.target.mode == "repair" and hook.resource_name not in plan.stored_steps)
+        ]
         if plan.namespace_owner is None:
             resources.append(self.namespace)
         for name in sorted(plan.repair_set):
@@ -61,7 +71,10 @@ def deploy(plan: Plan) -> DeployedStack:
         # shared with whoever else deploys into it (a repair-only stack beside staging): retained
         namespace = k8s.core.v1.Namespace(
             "namespace",
-            metadata={"name": plan.target.namespace},
+            metadata={
+                "name": plan.target.namespace,
+                **({"labels": dict(plan.namespace_labels)} if plan.namespace_labels else {}),
+            },
             opts=pulumi.ResourceOptions(provider=provider, retain_on_delete=True, depends_on=before_all),
         )
     for component in plan.components:  # in dependency order, the namespace's owner first

@@ -6,6 +6,7 @@ import shutil
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,8 +26,8 @@ def monitors(monkeypatch: pytest.MonkeyPatch) -> list[RecordingMonitor]:
     made: list[RecordingMonitor] = []
 
     class Keeping(RecordingMonitor):
-        def __init__(self, run: ProgramRun) -> None:
-            super().__init__(run)
+        def __init__(self, run: ProgramRun, **options: Any) -> None:
+            super().__init__(run, **options)
             made.append(self)
 
     monkeypatch.setattr(runner, "RecordingMonitor", Keeping)

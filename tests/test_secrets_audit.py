@@ -166,6 +166,7 @@ def audited(example_copy: Path) -> Path:
     assert anchor in text, "the example's hooks section moved"
     assert "\ninfrastructure:\n" in text, "the example's infrastructure section moved"
     text = text.replace(anchor, anchor + HOOK_STEPS, 1)
+    text = text.replace("envVars:\n", "envVars:\n  MIGRATION_TOKEN: {secret: true}\n", 1)
     head, tail = text.split("\ninfrastructure:\n", 1)
     services.write_text(f"{head}\n{AFTER_ALL}\ninfrastructure:\n{tail}", encoding="utf-8")
     return example_copy

@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Literal
 from codex_stacks import kubeclient
 from codex_stacks.ci.errors import CiError, ExternalError
 from codex_stacks.errors import CodexError
+from codex_stacks.plan.cluster import SYSTEM_NAMESPACE
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
-PROTECTED = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
-"""Namespaces no cleanup ever deletes, whatever a stack's outputs say."""
+PROTECTED = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", SYSTEM_NAMESPACE})
+"""Namespaces no cleanup ever deletes, whatever a stack's outputs say: the cluster's own, and the
+one every repository's slot claims live in."""
 
 NamespaceState = Literal["deleted", "already gone", "terminating"]
 

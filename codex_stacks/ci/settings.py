@@ -52,24 +52,9 @@ class StackSettings:
 
     def fixed_mode(self) -> str | None:
         """The mode the stack's environment is fixed to (``mode:`` of a repair-only environment)."""
-        from codex_stacks.config.loader import read_prelude, read_text
-        from codex_stacks.plan.target import (
-            first_pass_context,
-            parse_prelude,
-            requested_env_and_slot,
-            resolve_environment,
-        )
+        from codex_stacks.plan.target import fixed_mode
 
-        request = self.request
-        text = read_text(request.services_path)
-        env, slot = requested_env_and_slot(request)
-        context = first_pass_context(request, env, slot, "normal")
-        prelude = parse_prelude(
-            read_prelude(text, context, source=request.services_path), text=text, source=request.services_path
-        )
-        if env not in prelude.environments:
-            return None
-        return resolve_environment(env, prelude.environments).mode
+        return fixed_mode(self.request)
 
 
 def read_settings(stack: str, *, program_dir: Path, project_dir: Path | None) -> StackSettings:

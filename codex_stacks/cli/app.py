@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from codex_stacks.cli.output import console, fail, handle_errors
+
+if TYPE_CHECKING:
+    from codex_stacks.plan.filters import NameFilters
 
 app = typer.Typer(
     name="codexctl",
@@ -48,6 +51,27 @@ ModeOption = Annotated[
 ]
 
 
+OnlyServices = Annotated[str | None, typer.Option("--only-services", help="Only these services (comma-separated).")]
+SkipServices = Annotated[str | None, typer.Option("--skip-services", help="All services but these (comma-separated).")]
+OnlyInfra = Annotated[
+    str | None, typer.Option("--only-infra", help="Only these infrastructure groups (comma-separated).")
+]
+SkipInfra = Annotated[
+    str | None, typer.Option("--skip-infra", help="All infrastructure groups but these (comma-separated).")
+]
+ShowSecrets = Annotated[bool, typer.Option("--show-secrets", help="Print secret values instead of masks.")]
+
+
+def name_filters(
+    only_services: str | None, skip_services: str | None, only_infra: str | None, skip_infra: str | None
+) -> NameFilters | None:
+    from codex_stacks.plan.filters import NameFilters
+
+    return NameFilters.parse(
+        only_services=only_services, skip_services=skip_services, only_infra=only_infra, skip_infra=skip_infra
+    )
+
+
 def default_project_dir() -> Path:
     """The program's default ``codex:projectDir`` (the bundled example)."""
     from codex_stacks.stackconfig import resolve_project_dir
@@ -78,7 +102,11 @@ def preview(
             "empty, or written by an earlier preview: only the files preview wrote are replaced.",
         ),
     ] = None,
-    show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Print secret values instead of masks.")] = False,
+    show_secrets: ShowSecrets = False,
+    only_services: OnlyServices = None,
+    skip_services: SkipServices = None,
+    only_infra: OnlyInfra = None,
+    skip_infra: SkipInfra = None,
 ) -> None:
     """Run the real Pulumi program offline (no cluster, no Pulumi CLI): print the component →
     object tree and write the rendered objects, one YAML file per component.
@@ -92,7 +120,89 @@ def preview(
         config=stack_config(stack, project_dir=project_dir, mode=mode),
         out=out,
         show_secrets=show_secrets,
+        filters=name_filters(only_services, skip_services, only_infra, skip_infra),
     )
+
+
+@app.command()
+@handle_errors
+def render(
+    stack: StackOption,
+    mode: ModeOption = None,
+    project_dir: ProjectDirOption = None,
+    show_secrets: ShowSecrets = False,
+    only_services: OnlyServices = None,
+    skip_services: SkipServices = None,
+    only_infra: OnlyInfra = None,
+    skip_infra: SkipInfra = None,
+) -> None:
+    """Print the stack's manifests as one YAML stream, from the plan alone (no Pulumi): every
+    object as it would be deployed, secrets masked.
+
+    Example: codexctl render --stack dev --only-services api,web > dev.yaml
+    """
+    import dataclasses
+
+    from codex_stacks.cli.render import render_plan
+    from codex_stacks.plan import build_plan
+    from codex_stacks.stackconfig import plan_request
+
+    request = plan_request(stack, stack_config(stack, project_dir=project_dir, mode=mode))
+    filters = name_filters(only_services, skip_services, only_infra, skip_infra)
+    typer.echo(
+        render_plan(build_plan(dataclasses.replace(request, filters=filters)), show_secrets=show_secrets), nl=False
+    )
+
+
+@app.command()
+@handle_errors
+def targets(
+    stack: StackOption,
+    mode: ModeOption = None,
+    project_dir: ProjectDirOption = None,
+    only_services: OnlyServices = None,
+    skip_services: SkipServices = None,
+    only_infra: OnlyInfra = None,
+    skip_infra: SkipInfra = None,
+) -> None:
+    """Print the URNs a `pulumi up --target` list needs, one per line: the whole stack, or the
+    part the filters keep (its components, everything under them, the provider).
+
+    \b
+    Example:
+      pulumi up -s dev $(codexctl targets -s dev --only-services api | sed 's/^/--target /')
+    """
+    from codex_stacks.offline.targets import targets as stack_targets
+
+    config = stack_config(stack, project_dir=project_dir, mode=mode)
+    filters = name_filters(only_services, skip_services, only_infra, skip_infra)
+    for urn in stack_targets(stack, extra_config=config, filters=filters, mode=config.get("codex:mode") or "normal"):
+        typer.echo(urn)
+
+
+@app.command("import")
+@handle_errors
+def import_command(
+    source: Annotated[Path, typer.Argument(help="The upstream codexctl project: the folder of its services.yaml.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Where to write the converted project: a new or empty folder, or SOURCE "
+            "itself to convert in place [default: ./<name of SOURCE>-imported].",
+        ),
+    ] = None,
+    output: Annotated[str, typer.Option("--output", help="The report as text or json.")] = "text",
+) -> None:
+    """Convert an upstream codexctl project (services.yaml and every manifest it references, Go
+    templates) into this project's dialect, and report every change and every manual step left.
+
+    Example: codexctl import ../my-project --out . --output json
+    """
+    from codex_stacks.cli.importer import run_import
+
+    run_import(source=source, out=out, output=output)
 
 
 @app.command()
@@ -108,8 +218,9 @@ def validate(
         ),
     ] = "1.33",
 ) -> None:
-    """Check services.yaml and every rendered manifest of a stack against the Kubernetes schemas,
-    offline.
+    """Check services.yaml and every rendered manifest of a stack against the Kubernetes schemas
+    and what the API server refuses (names, labels, Secret data, namespaces), offline; every
+    problem is listed.
 
     Example: codexctl validate --stack ai-slot-3
     """
@@ -153,9 +264,11 @@ def repair_targets_command(stack: StackOption, project_dir: ProjectDirOption = N
       pulumi up -s ai-slot-3 -c codex:mode=repair \\
         $(codexctl repair-targets -s ai-slot-3 | sed 's/^/--target /')
     """
-    from codex_stacks.offline.targets import repair_targets
+    from codex_stacks.offline.targets import targets as stack_targets
 
-    for urn in repair_targets(stack, extra_config=stack_config(stack, project_dir=project_dir, mode="repair")):
+    for urn in stack_targets(
+        stack, extra_config=stack_config(stack, project_dir=project_dir, mode="repair"), mode="repair"
+    ):
         typer.echo(urn)
 
 

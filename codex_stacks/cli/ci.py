@@ -972,3 +972,6 @@ def slots_command(
             f"| {row['namespace'] or '—'} | {links or '—'} |"
         )
     _publish({"slots": len(rows)}, f"### Slots of {repo}\n" + ("\n".join(table) if rows else "no slots"))
+
+
+app.command("changes")(__import__("codex_stacks.cli.ci_changes", fromlist=["changes_command"]).changes_command)

@@ -11,7 +11,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-from codex_stacks.errors import CodexError
+from codex_stacks.errors import CodexError, CombinedError
 
 
 class _LazyConsole:
@@ -42,6 +42,20 @@ R = TypeVar("R")
 def fail(message: str, *, code: int = EXIT_BAD_INPUT) -> NoReturn:
     console.print(f"[bold red]error:[/bold red] {message}", markup=True)
     raise typer.Exit(code)
+
+
+def print_error(error: CodexError) -> None:
+    """One ``error:`` line per problem: every problem of a CombinedError up to its limit, then a
+    count of the others."""
+    problems = error.problems if isinstance(error, CombinedError) else (error,)
+    for problem in problems[: CombinedError.LIMIT]:
+        console.print("[bold red]error:[/bold red] ", end="", markup=True)
+        console.print(str(problem), markup=False)
+    hidden = len(problems) - CombinedError.LIMIT
+    if hidden > 0:
+        console.print(
+            f"  … and {hidden} more problem{'s' if hidden > 1 else ''} (fix these and run again)", markup=False
+        )
 
 
 def error_cause(exc: BaseException) -> CodexError | None:
@@ -75,8 +89,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             cause = error_cause(exc)
             if cause is None:
                 raise
-            console.print("[bold red]error:[/bold red] ", end="", markup=True)
-            console.print(str(cause), markup=False)
+            print_error(cause)
             raise typer.Exit(exit_code_of(cause)) from None
 
     return wrapper

@@ -14,6 +14,8 @@ from rich.tree import Tree
 
 from codex_stacks.cli.output import console, fail, out
 from codex_stacks.offline.runner import ProgramRun, Registration, Secret, run_program
+from codex_stacks.offline.targets import check_filters, select
+from codex_stacks.plan.filters import NameFilters
 from codex_stacks.plan.kinds import pod_spec, tier
 
 MASK = "[secret]"
@@ -221,16 +223,19 @@ def render_tree(run: ProgramRun) -> Tree:
     return tree
 
 
-def run_preview(*, stack: str, config: Mapping[str, str], out: Path | None, show_secrets: bool) -> None:
+def run_preview(
+    *, stack: str, config: Mapping[str, str], out: Path | None, show_secrets: bool, filters: NameFilters | None = None
+) -> None:
     """Preview ``stack`` with its ``codex:*`` config (the stack file's, with the options on top)
-    into ``out`` (default ``preview/<stack>``)."""
+    into ``out`` (default ``preview/<stack>``); ``filters`` keep part of it by name."""
     default = out is None
     out = Path("preview") / stack if out is None else out
     check_out_folder(out, default=default)
     mode = config.get("codex:mode") or "normal"
     project_dir = escape(str(config.get("codex:projectDir")))
     console.print(f"previewing stack [bold]{escape(stack)}[/bold] of {project_dir} (offline, mode {escape(mode)}) …")
-    run = run_program(stack, dict(config))
+    check_filters(stack, config, filters)
+    run = select(run_program(stack, dict(config)), filters)
     _print(run, out, show_secrets=show_secrets, default=default)
 
 

@@ -63,7 +63,11 @@ class GithubCommentParams(Model):
     repository: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
     number: PositiveInt
     body: str = Field(min_length=1)
-    api_url: str = Field(default="https://api.github.com", pattern=r"^https?://")
+    api_url: str = Field(
+        default="https://api.github.com",
+        pattern=r"^(https://|http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$))",
+        description="GitHub's API: https only (plain http only to this machine, for tests); the token goes there.",
+    )
     update_existing: bool = Field(
         default=True, description="Edit this step's earlier comment instead of adding another one."
     )
@@ -173,6 +177,11 @@ class HookStep(Model):
         default=None,
         description="Run on every up, changed or not. Default: false, except for codex.ensure-codex-secrets, "
         "whose values come from the runner and change between runs (a job's github.token expires with it).",
+    )
+    repair: bool = Field(
+        default=False,
+        description="A stack step (beforeAll/afterAll) that repair mode runs too; without it a repair run leaves "
+        "the step out, so nothing but the repair set can keep the agent from starting.",
     )
 
     @model_validator(mode="after")

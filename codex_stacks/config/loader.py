@@ -1,115 +1,332 @@
-"""Loading services.yaml: two template passes (SPEC §3), YAML, then the pydantic model."""
+"""Loading services.yaml: YAML first, then only what holds the file together is checked.
+
+At load time (:func:`load_document`) the file must parse, its top-level keys must be known, the
+project must be named, item names must be plain and unique, and environments must inherit from
+known ones without loops: that is the file's structure, which every stack relies on. Everything
+else — an item's fields, its ``when:``, its hooks, its references — is evaluated and validated
+only when a stack selects the item (:class:`codex_stacks.config.settings.Settings`), so a broken
+group a stack does not deploy cannot stop it (docs/services-yaml.md, "Evaluation").
+"""
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NoReturn, Protocol, TypeVar, get_origin
+from typing import Any, Literal, NoReturn, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
-from codex_stacks.config.model import Infrastructure, Service, ServicesFile
-from codex_stacks.config.templating import render
-from codex_stacks.config.yamlio import line_of, load_document, load_top_level
-from codex_stacks.errors import ConfigError, Location
-
-DEFERRED_NAMES = ("project", "namespace", "versions", "base_domain", "storage", "registry")
-"""Context names not known in the first pass: the file itself defines them."""
+from codex_stacks.config import files
+from codex_stacks.config.document import Expr, Key, RawList, RawMap, format_path, line_at, parse_document
+from codex_stacks.config.model import DNS_LABEL, ENV_VAR_NAME, VAR_NAME, EnvVar, ServicesFile
+from codex_stacks.config.templating import EnvPolicy, forbidden_env
+from codex_stacks.errors import CodexError, ConfigError, Location, raise_all
 
 _M = TypeVar("_M", bound=BaseModel)
-_MARKER_RE = re.compile(r"@@codex:([A-Za-z0-9_.:-]+)@@")
+Section = Literal["infrastructure", "services"]
+
+CONTEXT_NAMES = frozenset(
+    {
+        "project",
+        "env",
+        "slot",
+        "namespace",
+        "mode",
+        "project_root",
+        "versions",
+        "base_domain",
+        "registry",
+        "vars",
+        "storage",
+        "env_or",
+    }
+)
+"""What every template sees besides the file's own vars (docs/services-yaml.md, "Context")."""
 
 
-class Deferred:
-    """A first-pass stand-in for a value the file defines itself.
-
-    It renders as a YAML-safe marker (``@@codex:versions:busybox@@``) that
-    :func:`resolve_deferred` replaces once the value is known, so that
-    ``namespace.patterns.ai: "{{ project }}-dev-{{ slot }}"`` keeps its meaning.
-    """
-
-    __slots__ = ("_path",)
-
-    def __init__(self, *path: str) -> None:
-        self._path = path
-
-    def __getattr__(self, name: str) -> Deferred:
-        return Deferred(*self._path, name)
-
-    def __getitem__(self, key: object) -> Deferred:
-        return Deferred(*self._path, str(key))
-
-    def __str__(self) -> str:
-        return "@@codex:" + ":".join(self._path) + "@@"
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(())
-
-    def __bool__(self) -> bool:
-        return True
+def read_text(path: Path, *, root: Path | None = None) -> str:
+    """The file's text, read within the limits (:mod:`codex_stacks.config.files`), or a
+    ConfigError that names it; with ``root``, the file must stay inside that folder."""
+    return files.read_text(path, root=root)
 
 
-def resolve_deferred(text: str, lookup: Callable[[tuple[str, ...]], str | None]) -> str | None:
-    """``text`` with every first-pass marker replaced, or None when one cannot be resolved."""
-    missing = False
+@dataclass(frozen=True, slots=True)
+class ItemRef:
+    """An infrastructure group or a service as the file writes it (not evaluated)."""
 
-    def replace(match: re.Match[str]) -> str:
-        nonlocal missing
-        value = lookup(tuple(match.group(1).split(":")))
-        if value is None:
-            missing = True
-            return match.group(0)
+    section: Section
+    index: int
+    name: str
+    raw: RawMap
+
+    @property
+    def path(self) -> tuple[Key, ...]:
+        return (self.section, self.index)
+
+    @property
+    def kind(self) -> Literal["InfrastructureGroup", "ServiceComponent"]:
+        return "InfrastructureGroup" if self.section == "infrastructure" else "ServiceComponent"
+
+
+@dataclass(frozen=True)
+class ServicesDocument:
+    """services.yaml parsed and checked for structure; values not evaluated yet."""
+
+    source: Path
+    root: RawMap
+    project: str
+    items: tuple[ItemRef, ...]
+    environments: Mapping[str, RawMap]
+    env_from: Mapping[str, str | None]
+    env_vars: Mapping[str, EnvVar]
+    var_names: tuple[str, ...]
+
+    @property
+    def infrastructure(self) -> tuple[ItemRef, ...]:
+        return tuple(item for item in self.items if item.section == "infrastructure")
+
+    @property
+    def services(self) -> tuple[ItemRef, ...]:
+        return tuple(item for item in self.items if item.section == "services")
+
+    def item(self, name: str) -> ItemRef | None:
+        return next((item for item in self.items if item.name == name), None)
+
+    def raw(self, *path: Key) -> Any:
+        """The raw value at ``path`` (None when absent)."""
+        node: Any = self.root
+        for part in path:
+            if isinstance(node, RawMap) and isinstance(part, str):
+                node = node.get(part)
+            elif isinstance(node, RawList) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+            else:
+                return None
+        return node
+
+    def line(self, path: Sequence[Key]) -> int | None:
+        return line_at(self.root, path)
+
+    def location(self, path: Sequence[Key]) -> Location:
+        return Location(file=self.source, line=self.line(path), path=format_path(path))
+
+    def fail(self, message: str, path: Sequence[Key], hint: str | None = None) -> NoReturn:
+        raise ConfigError(message, location=self.location(path), hint=hint)
+
+    def env_policy(self) -> EnvPolicy:
+        return EnvPolicy(declared={name: var.secret for name, var in self.env_vars.items()})
+
+
+def load_document(path: Path, *, root: Path | None = None) -> ServicesDocument:
+    """Read and parse ``path`` (inside the project folder ``root``); the file's structure checked
+    (see the module doc)."""
+    return parse_services(read_text(path, root=root), source=path)
+
+
+def parse_services(text: str, *, source: Path) -> ServicesDocument:
+    root = parse_document(text, source=source)
+    if root is None:
+        raise ConfigError("the file is empty", location=Location(file=source))
+    if not isinstance(root, RawMap):
+        raise ConfigError(
+            f"the top level must be a mapping of keys, not {_type_name(root)}", location=Location(file=source, line=1)
+        )
+    return _Structure(root, source).check()
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, RawList):
+        return "a list"
+    if isinstance(value, Expr):
+        return "a template"
+    return type(value).__name__
+
+
+class _Structure:
+    """The load-time checks; problems are collected, not stopped at."""
+
+    def __init__(self, root: RawMap, source: Path) -> None:
+        self.root = root
+        self.source = source
+        self.problems: list[CodexError] = []
+
+    def problem(self, message: str, path: Sequence[Key], hint: str | None = None) -> None:
+        location = Location(file=self.source, line=line_at(self.root, path), path=format_path(path))
+        self.problems.append(ConfigError(message, location=location, hint=hint))
+
+    def check(self) -> ServicesDocument:
+        known = top_level_keys()
+        for key in self.root:
+            if key not in known:
+                self.problem(f"unknown key {key!r}", [key], hint=_suggest(key, known))
+        project = self._project()
+        var_names = self._vars()
+        env_vars = self._env_vars()
+        items = self._items()
+        environments, env_from = self._environments()
+        raise_all(self.problems)
+        return ServicesDocument(
+            source=self.source,
+            root=self.root,
+            project=project,
+            items=tuple(items),
+            environments=environments,
+            env_from=env_from,
+            env_vars=env_vars,
+            var_names=tuple(var_names),
+        )
+
+    def _plain_name(self, value: Any, path: Sequence[Key], what: str) -> str | None:
+        if isinstance(value, Expr):
+            self.problem(f"{what} must be written out, not a template", path, hint="names are fixed for every stack")
+            return None
+        if not isinstance(value, str) or not re.match(DNS_LABEL, value) or len(value) > 63:
+            self.problem(
+                f"{what} {value!r} is not a valid name",
+                path,
+                hint="lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63",
+            )
+            return None
         return value
 
-    result = _MARKER_RE.sub(replace, text)
-    return None if missing else result
+    def _project(self) -> str:
+        if "project" not in self.root:
+            self.problem("missing required key 'project'", ["project"])
+            return ""
+        return self._plain_name(self.root["project"], ["project"], "project") or ""
+
+    def _vars(self) -> list[str]:
+        raw = self.root.get("vars")
+        if raw is None:
+            return []
+        if not isinstance(raw, RawMap):
+            self.problem("vars must be a mapping of names to values", ["vars"])
+            return []
+        names = []
+        for name in raw:
+            if not re.match(VAR_NAME, name):
+                self.problem(f"vars: {name!r} is not a template name", ["vars", name], hint="letters, digits and _")
+            elif name in CONTEXT_NAMES:
+                self.problem(f"vars: {name!r} would hide the context variable of that name", ["vars", name])
+            else:
+                names.append(name)
+        return names
+
+    def _env_vars(self) -> dict[str, EnvVar]:
+        raw = self.root.get("envVars")
+        if raw is None:
+            return {}
+        if not isinstance(raw, RawMap):
+            self.problem("envVars must be a mapping of variable names to {secret, description}", ["envVars"])
+            return {}
+        declared: dict[str, EnvVar] = {}
+        for name, spec in raw.items():
+            path: list[Key] = ["envVars", name]
+            if not re.match(ENV_VAR_NAME, name):
+                self.problem(f"envVars: {name!r} is not an environment variable name", path)
+                continue
+            why = forbidden_env(name)
+            if why is not None:
+                self.problem(f"envVars: {name} may not be read by templates: {why}", path)
+                continue
+            try:
+                declared[name] = validate_document(EnvVar, {} if spec is None else spec)
+            except ValidationError as exc:
+                self.problems.extend(validation_problems(exc, data=spec, root=self.root, base=path, source=self.source))
+        return declared
+
+    def _items(self) -> list[ItemRef]:
+        items: list[ItemRef] = []
+        seen: dict[str, tuple[Key, ...]] = {}
+        for section in ("infrastructure", "services"):
+            raw = self.root.get(section)
+            if raw is None:
+                continue
+            if not isinstance(raw, RawList):
+                self.problem(f"{section} must be a list of items", [section])
+                continue
+            for index, entry in enumerate(raw):
+                path: tuple[Key, ...] = (section, index)
+                if not isinstance(entry, RawMap):
+                    self.problem(f"an item must be a mapping with a name, not {_type_name(entry)}", path)
+                    continue
+                if "name" not in entry:
+                    self.problem("missing required key 'name'", path)
+                    continue
+                name = self._plain_name(entry["name"], [*path, "name"], "the item's name")
+                if name is None:
+                    continue
+                if name in seen:
+                    self.problem(
+                        f"infrastructure and service names must be unique (they name components): {name!r} "
+                        f"is also {format_path(seen[name])}",
+                        [*path, "name"],
+                    )
+                    continue
+                seen[name] = path
+                items.append(ItemRef(section=section, index=index, name=name, raw=entry))  # type: ignore[arg-type]
+        return items
+
+    def _environments(self) -> tuple[dict[str, RawMap], dict[str, str | None]]:
+        raw = self.root.get("environments")
+        if raw is None:
+            return {}, {}
+        if not isinstance(raw, RawMap):
+            self.problem("environments must be a mapping of environment names", ["environments"])
+            return {}, {}
+        environments: dict[str, RawMap] = {}
+        parents: dict[str, str | None] = {}
+        for name, entry in raw.items():
+            path: list[Key] = ["environments", name]
+            if entry is None:
+                entry = RawMap(raw.key_lines[name])
+            if not isinstance(entry, RawMap):
+                self.problem(f"environment {name!r} must be a mapping", path)
+                continue
+            parent = entry.get("from")
+            if isinstance(parent, Expr):
+                self.problem(f"environment {name!r}: 'from' must be written out, not a template", [*path, "from"])
+                parent = None
+            environments[name] = entry
+            parents[name] = None if parent is None else str(parent)
+        for name, parent in parents.items():
+            if parent is not None and parent not in parents:
+                self.problem(
+                    f"environment {name!r}: 'from' names unknown environment {parent!r}",
+                    ["environments", name, "from"],
+                    hint=f"known environments: {', '.join(sorted(parents))}",
+                )
+                parents[name] = None
+        looped: set[str] = set()
+        for name in parents:
+            chain = [name]
+            parent = parents[name]
+            while parent is not None and parent not in chain:
+                chain.append(parent)
+                parent = parents.get(parent)
+            if parent == name and name not in looped:
+                looped.update(chain)
+                self.problem(
+                    f"environment {name!r}: 'from' loops ({' -> '.join([*chain, name])})",
+                    ["environments", name, "from"],
+                    hint="an environment cannot inherit from itself, directly or through others",
+                )
+        return environments, parents
 
 
-def has_deferred(text: str) -> bool:
-    return "@@codex:" in text
-
-
-def read_text(path: Path) -> str:
-    """The file's text, or a ConfigError that says what is missing."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", location=Location(file=path)) from None
-    except IsADirectoryError:
-        raise ConfigError("expected a file, found a directory", location=Location(file=path)) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 text ({exc.reason})", location=Location(file=path)) from None
-
-
-def _mapping(data: Any, source: Path) -> dict[str, Any]:
-    if data is None:
-        raise ConfigError("the file is empty", location=Location(file=source))
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"the top level must be a mapping of keys, not {type(data).__name__}",
-            location=Location(file=source, line=1),
-        )
-    return data
-
-
-_NOT_IN_PRELUDE = frozenset({"infrastructure", "services", "hooks", "codex", "images"})
-"""The big sections: the first pass does not need them (the second pass reads them whole)."""
-
-
-def read_prelude(text: str, context: Mapping[str, Any], *, source: Path) -> dict[str, Any]:
-    """First pass: the file rendered without the values it defines itself.
-
-    Returns the raw mapping; callers read only ``project``, ``namespace``, ``versions``,
-    ``baseDomain``, ``environments``, ``maxSlots`` and ``dataPaths`` from it.
-    """
-    partial = dict(context)
-    for name in DEFERRED_NAMES:
-        partial.setdefault(name, Deferred(name))
-    return _mapping(load_top_level(render(text, partial, source=source), _NOT_IN_PRELUDE, source=source), source)
+def environment_chain(name: str, parents: Mapping[str, str | None]) -> list[str]:
+    """``name`` and the environments it inherits from, nearest first."""
+    chain = [name]
+    parent = parents.get(name)
+    while parent is not None and parent not in chain:
+        chain.append(parent)
+        parent = parents.get(parent)
+    return chain
 
 
 def validate_document(model: type[_M], data: Any) -> _M:
@@ -118,125 +335,111 @@ def validate_document(model: type[_M], data: Any) -> _M:
     return model.model_validate(data, by_alias=True, by_name=False)
 
 
-def load_services_file(text: str, context: Mapping[str, Any], *, source: Path) -> ServicesFile:
-    """Second pass: the whole file rendered with the full context, validated by the model."""
-    rendered = render(text, context, source=source)
-    data = _mapping(load_document(rendered, source=source), source)
-    try:
-        settings = validate_document(ServicesFile, data)
-    except ValidationError as exc:
-        raise validation_error(exc, data=data, text=rendered, source=source) from None
-    check_references(settings, text=rendered, source=source)
-    return settings
+def validation_problems(
+    exc: ValidationError, *, data: Any, root: Any, base: Sequence[Key], source: Path | None
+) -> list[CodexError]:
+    """Every pydantic error as a located problem (unknown keys first: a typo usually causes the rest)."""
+    errors = sorted(exc.errors(include_url=False), key=lambda error: error["type"] != "extra_forbidden")
+    problems: list[CodexError] = []
+    for error in errors:
+        inner = _document_path(error["loc"], data)
+        path = [*base, *inner]
+        message = error["msg"].removeprefix("Value error, ")
+        hint = None
+        if error["type"] == "extra_forbidden" and path:
+            key = str(path[-1])
+            message = f"unknown key {key!r}"
+            known = _keys_at(path[:-1]) or list(_known_keys())
+            camel = to_camel(key)
+            if camel != key and camel in known:
+                hint = f"did you mean {camel!r}? (keys are camelCase)"
+            else:
+                hint = _suggest(key, known, fallback=False)
+        elif error["type"] == "missing" and path:
+            message = f"missing required key {path[-1]!r}"
+        location = Location(file=source, line=line_at(root, path), path=format_path(path))
+        problems.append(ConfigError(message, location=location, hint=hint))
+    return problems
 
 
-class _Refs:
-    """Raises a reference error at the key path where it is, with its line."""
-
-    def __init__(self, *, text: str, source: Path) -> None:
-        self.text = text
-        self.source = source
-
-    def fail(self, message: str, path: Sequence[str | int], hint: str | None = None) -> NoReturn:
-        raise ConfigError(
-            message,
-            location=Location(file=self.source, line=line_of(self.text, path), path=format_path(path)),
-            hint=hint,
-        )
+def _suggest(key: str, known: Sequence[str], *, fallback: bool = True) -> str | None:
+    close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return f"known keys: {', '.join(sorted(known))}" if fallback else None
 
 
-class _HasFrom(Protocol):
-    @property
-    def from_(self) -> str | None: ...
+def _document_path(loc: Sequence[int | str], data: Any) -> list[Key]:
+    """The pydantic location in document terms: union tags (``build``) are not keys of the file."""
+    path: list[Key] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part not in node and node.get("type") == part:
+            continue
+        path.append(part)
+        if isinstance(node, dict) and part in node:  # noqa: SIM114  (mypy needs the branches apart)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return path
 
 
-def check_environments(environments: Mapping[str, _HasFrom], *, text: str, source: Path) -> None:
-    """Every ``from`` names a known environment and no chain loops back (it would never end)."""
-    refs = _Refs(text=text, source=source)
-    for name, env in environments.items():
-        if env.from_ is not None and env.from_ not in environments:
-            refs.fail(
-                f"environment {name!r}: 'from' names unknown environment {env.from_!r}",
-                ["environments", name, "from"],
-                hint=f"known environments: {', '.join(sorted(environments))}",
-            )
-    for name in environments:
-        chain = [name]
-        parent = environments[name].from_
-        while parent is not None and parent not in chain:
-            chain.append(parent)
-            parent = environments[parent].from_
-        if parent == name:
-            refs.fail(
-                f"environment {name!r}: 'from' loops ({' -> '.join([*chain, name])})",
-                ["environments", name, "from"],
-                hint="an environment cannot inherit from itself, directly or through others",
-            )
+@lru_cache(maxsize=1)
+def top_level_keys() -> tuple[str, ...]:
+    return tuple(field.alias or name for name, field in ServicesFile.model_fields.items())
 
 
-def check_references(settings: ServicesFile, *, text: str, source: Path) -> None:
-    """Names that refer to other items of the file: unique, known, and without cycles."""
-    refs = _Refs(text=text, source=source)
-    sections: list[tuple[str, Sequence[Infrastructure | Service]]] = [
-        ("infrastructure", settings.infrastructure),
-        ("services", settings.services),
-    ]
-    items: dict[str, tuple[str, int, Infrastructure | Service]] = {}
-    for section, entries in sections:
-        for index, item in enumerate(entries):
-            if item.name in items:
-                first = items[item.name]
-                refs.fail(
-                    f"infrastructure and service names must be unique (they name components): {item.name!r} "
-                    f"is also {first[0]}[{first[1]}]",
-                    [section, index, "name"],
-                )
-            items[item.name] = (section, index, item)
-    for name, (section, index, item) in items.items():
-        for position, dep in enumerate(item.depends_on):
-            if dep == name:
-                refs.fail(f"{name}: an item cannot depend on itself", [section, index, "dependsOn", position])
-            if dep not in items:
-                close = difflib.get_close_matches(dep, list(items), n=1)
-                refs.fail(
-                    f"{name}: dependsOn names unknown item {dep!r}",
-                    [section, index, "dependsOn", position],
-                    hint=f"did you mean {close[0]!r}?" if close else None,
-                )
-    edges = {key: value[2].depends_on for key, value in items.items()}
-    for name in _names_in_cycles(edges):
-        section, index, _ = items[name]
-        cycle = _cycle_through(name, edges)
-        if cycle:
-            refs.fail(
-                f"dependsOn forms a cycle: {' -> '.join(cycle)}",
-                [section, index, "dependsOn"],
-                hint="remove one of these dependsOn entries",
-            )
-    check_environments(settings.environments, text=text, source=source)
-    groups = {item.name for item in settings.infrastructure}
-    for env_name, env in settings.environments.items():
-        for position, group in enumerate(env.slot_bootstrap_infra or []):
-            if group not in groups:
-                refs.fail(
-                    f"environments.{env_name}.slotBootstrapInfra names unknown infrastructure group {group!r}",
-                    ["environments", env_name, "slotBootstrapInfra", position],
-                )
-    for position, group in enumerate(settings.repair.infrastructure or []):
-        if group not in groups:
-            refs.fail(
-                f"repair.infrastructure names unknown infrastructure group {group!r}",
-                ["repair", "infrastructure", position],
-            )
-    if "services" in settings.repair.model_fields_set:
-        known_services = {item.name for item in settings.services}
-        for position, service in enumerate(settings.repair.services):
-            if service not in known_services:
-                refs.fail(f"repair.services names unknown service {service!r}", ["repair", "services", position])
+@lru_cache(maxsize=1)
+def _known_keys() -> tuple[str, ...]:
+    keys: set[str] = set()
+    seen: set[type[BaseModel]] = set()
+
+    def walk(model: type[BaseModel]) -> None:
+        if model in seen:
+            return
+        seen.add(model)
+        for name, field in model.model_fields.items():
+            keys.add(field.alias or name)
+            for candidate in _models_in(field.annotation):
+                walk(candidate)
+
+    walk(ServicesFile)
+    return tuple(sorted(keys))
 
 
-def _names_in_cycles(edges: Mapping[str, Sequence[str]]) -> list[str]:
-    """Names (in file order) that can reach themselves: one depth-first pass, linear in the file."""
+def _keys_at(path: Sequence[Key]) -> list[str]:
+    """The keys the model allows at ``path`` (for a "did you mean" among the right keys)."""
+    models: list[type[BaseModel]] = [ServicesFile]
+    in_mapping = False
+    for part in path:
+        if isinstance(part, int):
+            continue
+        fields = [
+            field for model in models for name, field in model.model_fields.items() if part in (field.alias, name)
+        ]
+        if fields:
+            models = [found for field in fields for found in _models_in(field.annotation)]
+            in_mapping = any(get_origin(field.annotation) is dict for field in fields)
+        elif not in_mapping:
+            return []
+        else:
+            in_mapping = False  # ``part`` was a key of a mapping (an environment name, say)
+    return sorted({field.alias or name for model in models for name, field in model.model_fields.items()})
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    found: list[type[BaseModel]] = []
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        found.append(annotation)
+    for arg in get_args(annotation):
+        found.extend(_models_in(arg))
+    return found
+
+
+def names_in_cycles(edges: Mapping[str, Sequence[str]]) -> list[str]:
+    """Names (in order) that can reach themselves: one depth-first pass, linear in the file."""
     state: dict[str, int] = {}  # 1: on the current path, 2: finished
     cyclic: set[str] = set()
     for root in edges:
@@ -259,7 +462,7 @@ def _names_in_cycles(edges: Mapping[str, Sequence[str]]) -> list[str]:
     return [name for name in edges if name in cyclic]
 
 
-def _cycle_through(start: str, edges: Mapping[str, Sequence[str]]) -> list[str] | None:
+def cycle_through(start: str, edges: Mapping[str, Sequence[str]]) -> list[str] | None:
     """The names of a dependsOn cycle that passes through ``start``, or None."""
     stack: list[tuple[str, list[str]]] = [(start, [start])]
     seen: set[str] = set()
@@ -272,107 +475,3 @@ def _cycle_through(start: str, edges: Mapping[str, Sequence[str]]) -> list[str] 
                 seen.add(dep)
                 stack.append((dep, [*path, dep]))
     return None
-
-
-def validation_error(exc: ValidationError, *, data: Any, text: str, source: Path) -> ConfigError:
-    """The first pydantic error as one message with file, line, key path and a hint."""
-    errors = exc.errors(include_url=False)
-    # an unknown key is usually the cause of a "missing" one (a typo), so it is reported first
-    first = min(errors, key=lambda error: error["type"] != "extra_forbidden")
-    path = _document_path(first["loc"], data)
-    message = first["msg"].removeprefix("Value error, ")
-    hint = None
-    if first["type"] == "extra_forbidden" and path:
-        key = str(path[-1])
-        message = f"unknown key {key!r}"
-        known = _keys_at(path[:-1]) or list(_known_keys())
-        camel = to_camel(key)
-        if camel != key and camel in known:
-            hint = f"did you mean {camel!r}? (keys are camelCase)"
-        else:
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]!r}?" if close else None
-    elif first["type"] == "missing" and path:
-        message = f"missing required key {path[-1]!r}"
-    more = len(errors) - 1
-    if more:
-        message += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return ConfigError(
-        message,
-        location=Location(file=source, line=line_of(text, path) if path else None, path=format_path(path)),
-        hint=hint,
-    )
-
-
-def _document_path(loc: Sequence[int | str], data: Any) -> list[str | int]:
-    """The pydantic location in document terms: union tags (``build``) are not keys of the file."""
-    path: list[str | int] = []
-    node = data
-    for part in loc:
-        if isinstance(node, dict) and part not in node and node.get("type") == part:
-            continue
-        path.append(part)
-        if isinstance(node, dict) and part in node:  # noqa: SIM114  (mypy needs the branches apart)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-        else:
-            node = None
-    return path
-
-
-def format_path(path: Sequence[str | int]) -> str:
-    """``services[2].overlays.ai.pvcMounts[0]`` from its parts."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
-
-
-@lru_cache(maxsize=1)
-def _known_keys() -> tuple[str, ...]:
-    keys: set[str] = set()
-    seen: set[type[BaseModel]] = set()
-
-    def walk(model: type[BaseModel]) -> None:
-        if model in seen:
-            return
-        seen.add(model)
-        for name, field in model.model_fields.items():
-            keys.add(field.alias or name)
-            for candidate in _models_in(field.annotation):
-                walk(candidate)
-
-    walk(ServicesFile)
-    return tuple(sorted(keys))
-
-
-def _keys_at(path: Sequence[str | int]) -> list[str]:
-    """The keys the model allows at ``path`` (for a "did you mean" among the right keys)."""
-    models: list[type[BaseModel]] = [ServicesFile]
-    in_mapping = False
-    for part in path:
-        if isinstance(part, int):
-            continue
-        fields = [
-            field for model in models for name, field in model.model_fields.items() if part in (field.alias, name)
-        ]
-        if fields:
-            models = [found for field in fields for found in _models_in(field.annotation)]
-            in_mapping = any(get_origin(field.annotation) is dict for field in fields)
-        elif not in_mapping:
-            return []
-        else:
-            in_mapping = False  # ``part`` was a key of a mapping (an environment name, say)
-    return sorted({field.alias or name for model in models for name, field in model.model_fields.items()})
-
-
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    from typing import get_args
-
-    found: list[type[BaseModel]] = []
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        found.append(annotation)
-    for arg in get_args(annotation):
-        found.extend(_models_in(arg))
-    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, NonNegativeInt, ValidationInfo, model_validator
@@ -138,6 +139,14 @@ class CodexSettings(Model):
         default_factory=list,
         description="Extra TOML for config.toml, merged as data: each block must be TOML on its own.",
     )
+    service: Name = Field(
+        default="codex", description="The service that runs the agent (its Deployment is the one prompt run uses)."
+    )
+    rbac: Literal["builtin", "none"] = Field(
+        default="builtin",
+        description="builtin: codex stacks makes the agent's ServiceAccount codex-sa, Role and RoleBinding; none: "
+        "the project ships its own (in the repair set, within the same limits: docs/security.md).",
+    )
 
 
 class NamespaceSettings(Model):
@@ -179,6 +188,12 @@ class Environment(Model):
     mode: Literal["normal", "repair"] | None = Field(
         default=None,
         description="The only mode this environment runs in (e.g. a repair-only stack beside staging).",
+    )
+    scope: Literal["namespace", "cluster"] | None = Field(
+        default=None,
+        description="cluster: this environment's stack owns every object outside the project's namespaces "
+        "(cluster-scoped ones, kube-system/…), the agent containment policy and codex-system; at most one "
+        "environment has it, and it neither inherits nor is inherited (docs/security.md).",
     )
 
 
@@ -225,6 +240,9 @@ class ServiceImage(Model):
         return f"{self.repository}:{self.tag_template}"
 
 
+NAMESPACES_DESCRIPTION = "Namespaces other than the stack's that this item's objects may name explicitly."
+
+
 class Infrastructure(Model):
     """A group of manifests deployed together (databases, config, ingress …)."""
 
@@ -233,6 +251,7 @@ class Infrastructure(Model):
     manifests: list[ManifestRef] = Field(default_factory=list)
     hooks: ComponentHooks = Field(default_factory=ComponentHooks)
     depends_on: list[str] = Field(default_factory=list)
+    namespaces: list[Name] = Field(default_factory=list, description=NAMESPACES_DESCRIPTION)
 
 
 class Service(Model):
@@ -241,10 +260,68 @@ class Service(Model):
     name: Name
     manifests: list[ManifestRef] = Field(default_factory=list)
     image: ServiceImage | None = None
+    workload: Name | None = Field(
+        default=None,
+        description="The workload (Deployment, StatefulSet, …) that gets the image, pull policy and mounts; "
+        "default: the one named like the service.",
+    )
     when: When = None
     overlays: dict[str, Overlay] = Field(default_factory=dict)
     hooks: ComponentHooks = Field(default_factory=ComponentHooks)
     depends_on: list[str] = Field(default_factory=list)
+    namespaces: list[Name] = Field(default_factory=list, description=NAMESPACES_DESCRIPTION)
+
+
+class Subject(Model):
+    """Who a RoleBinding names: a user, a group or a ServiceAccount."""
+
+    kind: Literal["User", "Group", "ServiceAccount"]
+    name: str = Field(min_length=1)
+    namespace: Name | None = Field(default=None, description="The ServiceAccount's namespace.")
+
+    @model_validator(mode="after")
+    def _namespace(self) -> Subject:
+        if (self.kind == "ServiceAccount") != (self.namespace is not None):
+            raise ValueError("a ServiceAccount subject needs its namespace; users and groups have none")
+        return self
+
+
+def _cidrs(values: list[str]) -> list[str]:
+    """IPv4 or IPv6 networks, as a NetworkPolicy's ipBlock takes them."""
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a CIDR such as 10.0.0.1/32") from None
+    return values
+
+
+class NetworkPolicySettings(Model):
+    """Default-deny NetworkPolicies in the agent's namespace, with the project's traffic allowed."""
+
+    enabled: bool = Field(default=True, description="false: no NetworkPolicies (the opt-out).")
+    ingress_from: list[Name] = Field(
+        default_factory=lambda: ["ingress-nginx"],
+        description="Namespaces whose pods may connect to the slot's pods (the ingress controller's).",
+    )
+    internet_egress: list[Annotated[dict[str, str], Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="Pod label selectors (matchLabels) of pods that may reach the internet; the agent's may.",
+    )
+    api_server: Annotated[list[str], AfterValidator(_cidrs)] = Field(
+        default_factory=list,
+        description="CIDRs of the Kubernetes API for the agent; empty: TCP 443 and 6443 to any address.",
+    )
+
+
+class SecuritySettings(Model):
+    """What contains the agent besides its Role (docs/security.md)."""
+
+    runners: list[Subject] = Field(
+        default_factory=list,
+        description="CI runners' identities: the cluster stack lets them claim slots (Leases in codex-system).",
+    )
+    network_policy: NetworkPolicySettings = Field(default_factory=NetworkPolicySettings)
 
 
 class RepairSettings(Model):
@@ -253,13 +330,33 @@ class RepairSettings(Model):
     infrastructure: list[str] | None = Field(
         default=None, description="Default: the group that holds the Namespace object."
     )
-    services: list[str] = Field(default_factory=lambda: ["codex"])
+    services: list[str] | None = Field(default=None, description="Default: the agent's service (codex.service).")
+
+
+class EnvVar(Model):
+    """A runner environment variable templates may read with ``env_or()``."""
+
+    secret: bool = Field(default=False, description="Masked like a Secret wherever its value ends up.")
+    description: str = ""
+
+
+ENV_VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
 class ServicesFile(Model):
-    """A project's services.yaml, after templating."""
+    """A project's services.yaml (docs/services-yaml.md): YAML whose values may be templates."""
 
     project: Name
+    vars: dict[Annotated[str, Field(pattern=VAR_NAME)], Any] = Field(
+        default_factory=dict,
+        description="Values computed once per stack, in order: each a template that may use the stack's context "
+        "and the vars above it; every template of the project sees them by name.",
+    )
+    env_vars: dict[Annotated[str, Field(pattern=ENV_VAR_NAME)], EnvVar] = Field(
+        default_factory=dict,
+        description="The runner environment variables env_or() may read; nothing else is readable.",
+    )
     codex: CodexSettings = Field(default_factory=CodexSettings)
     namespace: NamespaceSettings = Field(default_factory=NamespaceSettings)
     max_slots: NonNegativeInt = 0
@@ -273,3 +370,4 @@ class ServicesFile(Model):
     infrastructure: list[Infrastructure] = Field(default_factory=list)
     services: list[Service] = Field(default_factory=list)
     repair: RepairSettings = Field(default_factory=RepairSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import runpy
 import threading
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from codex_stacks.plan.store import TARGETED_ENV
 from codex_stacks.stackconfig import PROGRAM_ROOT
 
 PROJECT = "codex"
@@ -76,9 +78,16 @@ def _unwrap(value: Any) -> Any:
 
 
 class _EchoMocks(mocks.Mocks):
-    """Resources come back with no state: nothing reads them, and echoing inputs costs ~20%."""
+    """Resources come back with no state: nothing reads them, and echoing inputs costs ~20%.
+    A StackReference reads ``previous``: the outputs an earlier run of the stack left (the
+    engine reads them from the backend's last checkpoint)."""
+
+    def __init__(self, previous: Mapping[str, Any] | None = None) -> None:
+        self.previous = dict(previous or {})
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ == "pulumi:pulumi:StackReference":
+            return args.name, {"name": args.name, "outputs": self.previous, "secretOutputNames": sorted(self.previous)}
         return f"{args.name}-id", {}
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -88,8 +97,8 @@ class _EchoMocks(mocks.Mocks):
 class RecordingMonitor(mocks.MockMonitor):
     """The SDK's mock monitor, keeping what Mocks.new_resource does not see: parent, deps, options."""
 
-    def __init__(self, run: ProgramRun) -> None:
-        super().__init__(_EchoMocks())
+    def __init__(self, run: ProgramRun, *, previous: Mapping[str, Any] | None = None) -> None:
+        super().__init__(_EchoMocks(previous))
         self.run = run
         self._lock = threading.Lock()
 
@@ -157,10 +166,23 @@ def run_program(
     config: Mapping[str, str],
     *,
     program: Path = PROGRAM,
+    targeted: bool = True,
+    previous_outputs: Mapping[str, Any] | None = None,
 ) -> ProgramRun:
-    """Run the program for ``stack`` with ``codex:*`` config, offline; exceptions propagate."""
+    """Run the program for ``stack`` with ``codex:*`` config, offline; exceptions propagate.
+
+    An offline repair run counts as one with the repair set's ``--target`` list (``targeted``);
+    without it, the program registers the repair store of ``previous_outputs`` again, as a
+    ``pulumi up -c codex:mode=repair`` with no targets does (docs/repair.md)."""
     run = ProgramRun(stack=stack)
-    monitor = RecordingMonitor(run)
+    monitor = (
+        RecordingMonitor(run, previous=previous_outputs) if previous_outputs is not None else RecordingMonitor(run)
+    )
+    saved = os.environ.get(TARGETED_ENV)
+    if targeted:
+        os.environ[TARGETED_ENV] = "1"
+    else:
+        os.environ.pop(TARGETED_ENV, None)
     settings.reset_options(project=PROJECT, stack=stack, preview=True)
     pulumi.runtime.set_all_config(dict(config))
     mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
@@ -175,9 +197,14 @@ def run_program(
         root = settings.get_root_resource()
         exported = getattr(root, "outputs", {}) or {}
         for key, value in exported.items():
-            resolved = _sync_await(pulumi.Output.from_input(value).future(with_unknowns=True))
-            run.outputs[key] = _unwrap(resolved)
+            output = pulumi.Output.from_input(value)
+            resolved = _unwrap(_sync_await(output.future(with_unknowns=True)))
+            run.outputs[key] = Secret(resolved) if _sync_await(output.is_secret()) else resolved
     finally:
         settings.reset_options()
         pulumi.runtime.set_all_config({})
+        if saved is None:
+            os.environ.pop(TARGETED_ENV, None)
+        else:
+            os.environ[TARGETED_ENV] = saved
     return run

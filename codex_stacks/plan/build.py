@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from codex_stacks.config.loader import load_services_file, read_prelude, read_text
-from codex_stacks.config.model import Infrastructure, Service, ServicesFile
-from codex_stacks.config.templating import is_enabled
-from codex_stacks.errors import CodexError, Location, PlanError
-from codex_stacks.plan.agent import AGENT_COMPONENT, agent_objects
+from codex_stacks.config.loader import ItemRef, cycle_through, environment_chain, names_in_cycles
+from codex_stacks.config.model import Infrastructure, Service
+from codex_stacks.config.settings import Settings
+from codex_stacks.errors import CodexError, Location, PlanError, raise_all
+from codex_stacks.plan.agent import AGENT_COMPONENT, agent_objects, shipped_rbac_problems
+from codex_stacks.plan.containment import secure_plan
 from codex_stacks.plan.hooks import PlannedHook, plan_hooks
 from codex_stacks.plan.kinds import tier
+from codex_stacks.plan.kube_rules import check_objects
 from codex_stacks.plan.objects import KubeObject, manifest_path, render_manifest
-from codex_stacks.plan.overlays import apply_service_overlay, dropped, set_default_namespace
-from codex_stacks.plan.target import (
-    PlanRequest,
-    Target,
-    first_pass_context,
-    parse_prelude,
-    requested_env_and_slot,
-    requested_mode,
-    resolve_target,
-    template_context,
-)
+from codex_stacks.plan.overlays import apply_service_overlay, check_image_target, dropped, set_default_namespace
+from codex_stacks.plan.target import PlanRequest, Target, resolve
 
-ComponentKind = Literal["InfrastructureGroup", "ServiceComponent", "CodexAgent"]
+ComponentKind = Literal["InfrastructureGroup", "ServiceComponent", "CodexAgent", "CodexSystem"]
 AGENT_SERVICE = "codex"
-"""The service that runs the agent; its Deployment is the one ``prompt run`` waits for."""
+"""The default name of the service that runs the agent (``codex.service``); its Deployment is the
+one ``prompt run`` waits for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +63,7 @@ class Plan:
     """Everything the Pulumi layer needs, decided in pure Python."""
 
     target: Target
-    settings: ServicesFile
+    settings: Settings
     components: tuple[ComponentPlan, ...]
     skipped: tuple[Skipped, ...] = ()
     links: tuple[Link, ...] = ()
@@ -78,6 +73,12 @@ class Plan:
     hooks: tuple[PlannedHook, ...] = ()
     repair_set: frozenset[str] = frozenset()
     """Components a repair run deploys (all of them in repair mode): the ``--target`` source."""
+    namespace_labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels of the Namespace the program creates itself (when no component owns it)."""
+    stored: frozenset[str] = frozenset()
+    """Components registered again from the last normal run's store (a repair run without targets)."""
+    stored_steps: frozenset[str] = frozenset()
+    """Stack steps registered again from that store (resource names)."""
 
     @property
     def objects(self) -> list[KubeObject]:
@@ -90,43 +91,28 @@ class Plan:
         raise KeyError(name)
 
 
-def _first_pass(request: PlanRequest, text: str) -> Target:
-    source = request.services_path
-    env, slot = requested_env_and_slot(request)
-    mode = requested_mode(request)
-    raw = read_prelude(text, first_pass_context(request, env, slot, mode), source=source)
-    prelude = parse_prelude(raw, text=text, source=source)
-    return resolve_target(request, prelude, source=source, text=text)
-
-
 def resolve_stack(request: PlanRequest) -> Target:
-    """The first template pass alone: the stack's environment, slot, namespace and mode, or the
-    CodexError that says what is wrong (what ``ci up`` checks before it touches a backend)."""
-    return _first_pass(request, read_text(request.services_path))
+    """The stack's environment, slot, namespace and mode, or the CodexError that says what is
+    wrong (what ``ci up`` checks before it touches a backend)."""
+    return resolve(request)[0]
 
 
-def load_settings(request: PlanRequest) -> tuple[Target, ServicesFile, dict[str, Any]]:
-    """Both template passes: the resolved target, the validated file, the full context."""
-    text = read_text(request.services_path)
-    target = _first_pass(request, text)
-    context = template_context(target, request)
-    settings = load_services_file(text, context, source=request.services_path)
-    return target, settings, context
+def load_settings(request: PlanRequest) -> tuple[Target, Settings, Mapping[str, Any]]:
+    """The resolved target, the stack's settings (evaluated on use) and its template scope."""
+    target, settings = resolve(request)
+    return target, settings, settings.scope
 
 
 def _render_items(
-    item: Infrastructure | Service,
-    *,
-    index: int,
-    section: str,
-    request: PlanRequest,
-    context: Mapping[str, Any],
+    item: Infrastructure | Service, ref: ItemRef, *, request: PlanRequest, settings: Settings
 ) -> list[KubeObject]:
     objects: list[KubeObject] = []
-    for number, ref in enumerate(item.manifests):
-        where = f"{section}[{index}].manifests[{number}].path"
-        path = manifest_path(request.project_dir, ref, where=where)
-        objects.extend(render_manifest(path, context, where=where))
+    for number, manifest in enumerate(item.manifests):
+        where = f"{ref.section}[{ref.index}].manifests[{number}].path"
+        path = manifest_path(request.project_dir, manifest, where=where)
+        objects.extend(
+            render_manifest(path, settings.scope, where=where, known=settings.evaluator.known, root=request.project_dir)
+        )
     return objects
 
 
@@ -136,93 +122,190 @@ def _finish(objects: Sequence[KubeObject], namespace: str) -> tuple[KubeObject, 
         manifest = dict(obj.manifest)
         manifest["metadata"] = dict(manifest.get("metadata") or {})
         set_default_namespace(manifest, namespace)
-        finished.append(KubeObject(manifest=manifest, source=obj.source, line=obj.line))
+        finished.append(KubeObject(manifest=manifest, source=obj.source, line=obj.line, secret_paths=obj.secret_paths))
     return tuple(sorted(finished, key=lambda o: tier(o.kind)))
 
 
-def _service_objects(service: Service, objects: list[KubeObject], target: Target) -> list[KubeObject]:
+def _service_objects(service: Service, objects: list[KubeObject], target: Target, where: Location) -> list[KubeObject]:
     overlay = service.overlays.get(target.env)
+    if service.image is not None:
+        check_image_target(
+            [obj.manifest for obj in objects], service=service.name, workload=service.workload, where=where
+        )
     result = []
-    for obj in objects:
-        if dropped(obj.kind, overlay):
-            continue
+    for obj in (obj for obj in objects if not dropped(obj.kind, overlay)):
         manifest = apply_service_overlay(
             dict(obj.manifest),
-            service=service.name,
+            service=service.workload or service.name,
             image=service.image.reference if service.image else None,
             overlay=overlay,
             pull_policy=target.environment.image_pull_policy,
         )
-        result.append(KubeObject(manifest=manifest, source=obj.source, line=obj.line))
+        result.append(KubeObject(manifest=manifest, source=obj.source, line=obj.line, secret_paths=obj.secret_paths))
     return result
 
 
-def _disabled(when: object) -> str:
-    return f"when: is {str(when).strip() or 'empty'!r} for this stack"
+@dataclass(frozen=True, slots=True)
+class Selected:
+    ref: ItemRef
+    item: Infrastructure | Service
 
 
-def _repair_infrastructure(
-    settings: ServicesFile, request: PlanRequest, context: Mapping[str, Any], namespace: str
-) -> set[str]:
-    """Named groups, or by default the first group that renders and holds the Namespace."""
-    if settings.repair.infrastructure is not None:
-        return set(settings.repair.infrastructure)
-    for index, item in enumerate(settings.infrastructure):
+def _repair_infrastructure(settings: Settings, request: PlanRequest, namespace: str) -> set[str]:
+    """Named groups, or by default the first group that evaluates, renders and holds the Namespace."""
+    named = settings.repair.infrastructure
+    if named is not None:
+        groups = {ref.name for ref in settings.document.infrastructure}
+        for position, group in enumerate(named):
+            if group not in groups:
+                settings.document.fail(
+                    f"repair.infrastructure names unknown infrastructure group {group!r}",
+                    ["repair", "infrastructure", position],
+                )
+        return set(named)
+    for ref in settings.document.infrastructure:
         try:
-            objects = _render_items(item, index=index, section="infrastructure", request=request, context=context)
+            objects = _render_items(settings.item(ref), ref, request=request, settings=settings)
         except CodexError:
             continue  # a broken group cannot be the one repair needs
         if any(obj.kind == "Namespace" and obj.name == namespace for obj in objects):
-            return {item.name}
+            return {ref.name}
     return set()
 
 
+def _repair_services(settings: Settings) -> list[str]:
+    """``repair.services``, each a known service; by default the agent's service alone."""
+    services = settings.repair.services
+    if services is None:
+        return [settings.codex.service]
+    known = {ref.name for ref in settings.document.services}
+    for position, name in enumerate(services):
+        if name not in known:
+            settings.document.fail(f"repair.services names unknown service {name!r}", ["repair", "services", position])
+    return list(services)
+
+
 def _selection(
-    settings: ServicesFile, target: Target, request: PlanRequest, context: Mapping[str, Any]
-) -> tuple[list[tuple[int, Infrastructure]], list[tuple[int, Service]], list[Skipped]]:
+    settings: Settings, target: Target, request: PlanRequest
+) -> tuple[list[Selected], list[Selected], list[Skipped]]:
+    """The items this stack deploys, evaluated; the others skipped unevaluated (repair set and
+    ``when:`` first, nothing else of a skipped item is read)."""
     skipped: list[Skipped] = []
-    infra: list[tuple[int, Infrastructure]] = []
-    services: list[tuple[int, Service]] = []
+    infra: list[Selected] = []
+    services: list[Selected] = []
     repair = target.mode == "repair"
-    repair_infra = _repair_infrastructure(settings, request, context, target.namespace) if repair else set()
-    bootstrap = target.environment.slot_bootstrap_infra if target.is_slot else None
-    for index, group in enumerate(settings.infrastructure):
-        if repair and group.name not in repair_infra:
-            skipped.append(Skipped("InfrastructureGroup", group.name, "not in the repair set"))
-        elif not is_enabled(group.when):
-            skipped.append(Skipped("InfrastructureGroup", group.name, _disabled(group.when)))
-        elif bootstrap is not None and group.name not in bootstrap:
+    repair_infra = _repair_infrastructure(settings, request, target.namespace) if repair else set()
+    repair_services = _repair_services(settings) if repair else []
+    bootstrap = slot_bootstrap(settings, target)
+    filters = request.filters
+    if filters is not None:
+        filters.check(
+            [ref.name for ref in settings.document.infrastructure], [ref.name for ref in settings.document.services]
+        )
+    for ref in settings.document.infrastructure:
+        if filters is not None and not filters.includes("infrastructure", ref.name):
+            skipped.append(Skipped("InfrastructureGroup", ref.name, filters.reason("infrastructure", ref.name)))
+        elif repair and ref.name not in repair_infra:
+            skipped.append(Skipped("InfrastructureGroup", ref.name, "not in the repair set"))
+        elif not settings.enabled(ref.raw):
+            skipped.append(Skipped("InfrastructureGroup", ref.name, _disabled(ref.raw.get("when"), settings)))
+        elif bootstrap is not None and ref.name not in bootstrap:
             skipped.append(
-                Skipped("InfrastructureGroup", group.name, f"not in slotBootstrapInfra of environment {target.env}")
+                Skipped("InfrastructureGroup", ref.name, f"not in slotBootstrapInfra of environment {target.env}")
             )
         else:
-            infra.append((index, group))
-    for index, service in enumerate(settings.services):
-        if repair and service.name not in settings.repair.services:
-            skipped.append(Skipped("ServiceComponent", service.name, "not in the repair set"))
-        elif not is_enabled(service.when):
-            skipped.append(Skipped("ServiceComponent", service.name, _disabled(service.when)))
+            infra.append(Selected(ref, settings.item(ref)))
+    for ref in settings.document.services:
+        if filters is not None and not filters.includes("services", ref.name):
+            skipped.append(Skipped("ServiceComponent", ref.name, filters.reason("services", ref.name)))
+        elif target.environment.scope == "cluster":
+            skipped.append(Skipped("ServiceComponent", ref.name, "the cluster stack deploys no services"))
+        elif repair and ref.name not in repair_services:
+            skipped.append(Skipped("ServiceComponent", ref.name, "not in the repair set"))
+        elif not settings.enabled(ref.raw):
+            skipped.append(Skipped("ServiceComponent", ref.name, _disabled(ref.raw.get("when"), settings)))
         else:
-            services.append((index, service))
+            services.append(Selected(ref, settings.item(ref)))
+    check_dependencies(settings, [*infra, *services])
     return infra, services, skipped
 
 
-def _check_unique(components: Sequence[ComponentPlan]) -> None:
+def slot_bootstrap(settings: Settings, target: Target) -> list[str] | None:
+    """The groups a slot stack deploys (``slotBootstrapInfra``), each a known group; None: all."""
+    bootstrap = target.environment.slot_bootstrap_infra if target.is_slot else None
+    groups = {ref.name for ref in settings.document.infrastructure}
+    for position, group in enumerate(bootstrap or []):
+        if group not in groups:
+            owner = next(
+                name
+                for name in environment_chain(target.env, settings.document.env_from)
+                if "slotBootstrapInfra" in settings.document.environments[name]
+            )
+            settings.document.fail(
+                f"environments.{owner}.slotBootstrapInfra names unknown infrastructure group {group!r}",
+                ["environments", owner, "slotBootstrapInfra", position],
+            )
+    return bootstrap
+
+
+def _disabled(when: object, settings: Settings) -> str:
+    value = settings.evaluator.value(when)
+    return f"when: is {str(value).strip() or 'empty'!r} for this stack"
+
+
+def check_dependencies(settings: Settings, selected: list[Selected]) -> None:
+    """dependsOn of the selected items: known names, not themselves, no cycles among them."""
+    document = settings.document
+    names = {ref.name for ref in document.items}
+    edges: dict[str, list[str]] = {}
+    where: dict[str, Selected] = {}
+    for chosen in selected:
+        ref, item = chosen.ref, chosen.item
+        where[ref.name] = chosen
+        for position, dep in enumerate(item.depends_on):
+            path = [*ref.path, "dependsOn", position]
+            if dep == ref.name:
+                document.fail(f"{ref.name}: an item cannot depend on itself", path)
+            if dep not in names:
+                close = difflib.get_close_matches(dep, sorted(names), n=1)
+                document.fail(
+                    f"{ref.name}: dependsOn names unknown item {dep!r}",
+                    path,
+                    hint=f"did you mean {close[0]!r}?" if close else None,
+                )
+        edges[ref.name] = list(item.depends_on)
+    for name in names_in_cycles(edges):
+        cycle = cycle_through(name, edges)
+        if cycle:
+            document.fail(
+                f"dependsOn forms a cycle: {' -> '.join(cycle)}",
+                [*where[name].ref.path, "dependsOn"],
+                hint="remove one of these dependsOn entries",
+            )
+
+
+def _check_unique(components: Sequence[ComponentPlan], *, rbac: str = "builtin") -> None:
     seen: dict[str, tuple[str, KubeObject]] = {}
     for component in components:
         for obj in component.objects:
             if obj.key in seen:
                 other_component, other = seen[obj.key]
+                builtin = AGENT_COMPONENT in (component.name, other_component) and rbac == "builtin"
+                where = [
+                    f"{name} ({item.source.name}:{item.line})" for name, item in ((component.name, obj), seen[obj.key])
+                ]
+                projects = other if component.name == AGENT_COMPONENT else obj  # the project's own copy
                 raise PlanError(
-                    f"{obj.key} is defined twice: in {component.name} ({obj.source.name}:{obj.line}) "
-                    f"and in {other_component} ({other.source.name}:{other.line})",
-                    location=Location(file=obj.source, line=obj.line),
-                    hint="each Kubernetes object must belong to exactly one component",
+                    f"{obj.key} is defined twice: in {where[0]} and in {where[1]}",
+                    location=Location(file=projects.source, line=projects.line),
+                    hint="the project ships the agent's RBAC itself: set codex.rbac: none in services.yaml"
+                    if builtin
+                    else "each Kubernetes object must belong to exactly one component",
                 )
             seen[obj.key] = (component.name, obj)
 
 
-def _dependency_order(components: Sequence[ComponentPlan], first: str | None) -> tuple[ComponentPlan, ...]:
+def dependency_order(components: Sequence[ComponentPlan], first: str | None) -> tuple[ComponentPlan, ...]:
     """Components after what they depend on (file order otherwise), the namespace's owner first."""
     by_name = {component.name: component for component in components}
     ordered: list[ComponentPlan] = []
@@ -248,13 +331,19 @@ def _dependency_order(components: Sequence[ComponentPlan], first: str | None) ->
 
 
 def build_plan(request: PlanRequest) -> Plan:
-    """The whole plan, or a CodexError before anything is deployed (SPEC §9)."""
-    target, settings, context = load_settings(request)
-    infra, services, skipped = _selection(settings, target, request, context)
-    selected = {item.name for _, item in infra} | {item.name for _, item in services}
+    """The whole plan, or a CodexError before anything is deployed (docs/services-yaml.md)."""
+    return secure_plan(_plan(request), request, plan_of=_plan, resolve=resolve_stack)
+
+
+def _plan(request: PlanRequest) -> Plan:
+    """The plan of the stack's own items, before what contains the agent is added (docs/security.md)."""
+    target, settings = resolve(request)
+    infra, services, skipped = _selection(settings, target, request)
+    selected = {chosen.ref.name for chosen in [*infra, *services]}
     components: list[ComponentPlan] = []
-    for index, group in infra:
-        objects = _render_items(group, index=index, section="infrastructure", request=request, context=context)
+    for chosen in infra:
+        group = chosen.item
+        objects = _render_items(group, chosen.ref, request=request, settings=settings)
         components.append(
             ComponentPlan(
                 kind="InfrastructureGroup",
@@ -263,22 +352,41 @@ def build_plan(request: PlanRequest) -> Plan:
                 depends_on=tuple(dep for dep in group.depends_on if dep in selected),
             )
         )
-    if AGENT_SERVICE in selected and AGENT_COMPONENT not in selected:
-        components.append(ComponentPlan(kind="CodexAgent", name=AGENT_COMPONENT, objects=agent_objects(target)))
-    for index, service in services:
-        objects = _render_items(service, index=index, section="services", request=request, context=context)
+    agent_service = settings.codex.service if AGENT_COMPONENT not in selected else None
+    if agent_service in selected:
+        builtin = settings.codex.rbac == "builtin"
+        components.append(
+            ComponentPlan(kind="CodexAgent", name=AGENT_COMPONENT, objects=agent_objects(target) if builtin else ())
+        )
+    for chosen in services:
+        service = chosen.item
+        assert isinstance(service, Service)
+        objects = _render_items(service, chosen.ref, request=request, settings=settings)
         depends_on = tuple(dep for dep in service.depends_on if dep in selected)
-        if service.name == AGENT_SERVICE and AGENT_COMPONENT not in selected:
+        if service.name == agent_service:
             depends_on = (AGENT_COMPONENT, *depends_on)
         components.append(
             ComponentPlan(
                 kind="ServiceComponent",
                 name=service.name,
-                objects=_finish(_service_objects(service, objects, target), target.namespace),
+                objects=_finish(
+                    _service_objects(service, objects, target, settings.document.location([*chosen.ref.path, "image"])),
+                    target.namespace,
+                ),
                 depends_on=depends_on,
             )
         )
-    _check_unique(components)
+    allowed = {chosen.ref.name: chosen.item.namespaces for chosen in [*infra, *services]}
+    raise_all(
+        [
+            problem
+            for component in components
+            for problem in check_objects(
+                component.objects, namespace=target.namespace, allowed_namespaces=allowed.get(component.name, ())
+            )
+        ]
+    )
+    _check_unique(components, rbac=settings.codex.rbac)
     owner = next(
         (
             component.name
@@ -292,7 +400,7 @@ def build_plan(request: PlanRequest) -> Plan:
         (
             obj.name
             for component in components
-            if component.name == AGENT_SERVICE
+            if component.name == settings.codex.service
             for obj in component.objects
             if obj.kind == "Deployment"
         ),
@@ -313,22 +421,23 @@ def build_plan(request: PlanRequest) -> Plan:
     else:
         named = settings.repair.infrastructure
         repair_infra = set(named) if named is not None else ({owner} if owner else set())
+        repair_services = set(_repair_services(settings))
         repair_set = frozenset(
             component.name
             for component in components
-            if component.name in repair_infra
-            or component.name in settings.repair.services
-            or (component.kind == "CodexAgent")
+            if component.name in repair_infra or component.name in repair_services or (component.kind == "CodexAgent")
         )
+    if settings.codex.rbac == "none" and agent_service in selected:
+        raise_all(shipped_rbac_problems(components, repair_set=repair_set, service=agent_service))
     return Plan(
         target=target,
         settings=settings,
-        components=_dependency_order(components, owner),
+        components=dependency_order(components, owner),
         skipped=tuple(skipped),
         links=links,
         namespace_owner=owner,
         agent_deployment=agent,
-        context=context,
+        context=settings.scope,
         hooks=hooks,
         repair_set=repair_set,
     )

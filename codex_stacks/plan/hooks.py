@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -27,8 +28,7 @@ from codex_stacks.config.hooks import (
     WaitParams,
     parse_duration,
 )
-from codex_stacks.config.model import Infrastructure, Service, ServicesFile
-from codex_stacks.config.templating import is_enabled
+from codex_stacks.config.settings import Settings
 from codex_stacks.errors import Location, PlanError
 from codex_stacks.plan.objects import KubeObject
 from codex_stacks.plan.target import Target, data_path_problem, is_inside
@@ -106,6 +106,11 @@ class PlannedHook:
     """Values known now that still go in the secret input: a ``run:`` step's ``env`` (``env:NAME``),
     which carries credentials and outside text."""
     kube_context: str | None = None
+    repair: bool = False
+    """A stack step a repair run registers too (``repair: true``)."""
+    run: str = ""
+    """A token of this run for an ``always`` step: a new one re-runs the step (docs/repair.md: a
+    step registered again from a repair store keeps its old token, so it does not run)."""
 
     @property
     def resource_name(self) -> str:
@@ -130,6 +135,7 @@ class PlannedHook:
             "continue_on_error": self.continue_on_error,
             "always": self.always,
             "guard": self.guard,
+            **({"run": self.run} if self.run else {}),
         }
 
 
@@ -305,7 +311,7 @@ def _params(step: HookStep, *, target: Target, where: str) -> tuple[Action, dict
 
 
 def _plan_steps(
-    steps: Sequence[HookStep],
+    steps: Iterable[tuple[int, HookStep]],
     *,
     stage: HookStage,
     component: str | None,
@@ -314,7 +320,7 @@ def _plan_steps(
 ) -> list[PlannedHook]:
     planned: list[PlannedHook] = []
     seen: set[str] = set()
-    for index, step in enumerate(steps):
+    for index, step in steps:
         where = _where(stage, component, index)
         if step.name in seen:
             raise PlanError(
@@ -323,9 +329,8 @@ def _plan_steps(
                 hint="step names name resources: make them unique within a stage",
             )
         seen.add(step.name)
-        if not is_enabled(step.when):
-            continue
         action, params, secret_config = _params(step, target=target, where=where)
+        always = step.always if step.always is not None else action in ALWAYS_BY_DEFAULT
         planned.append(
             PlannedHook(
                 stage=stage,
@@ -335,11 +340,13 @@ def _plan_steps(
                 params=params,
                 timeout=parse_duration(step.timeout),
                 continue_on_error=step.continue_on_error,
-                always=step.always if step.always is not None else action in ALWAYS_BY_DEFAULT,
+                always=always,
                 guard=guard,
                 secret_config=secret_config,
                 secret_values={f"env:{name}": value for name, value in step.env.items()},
                 kube_context=target.environment.kube_context,
+                repair=step.repair,
+                run=uuid.uuid4().hex if always and stage not in DESTROY_STAGES else "",
             )
         )
     return planned
@@ -347,26 +354,27 @@ def _plan_steps(
 
 def plan_hooks(
     *,
-    settings: ServicesFile,
+    settings: Settings,
     target: Target,
     components: Mapping[str, Sequence[KubeObject]],
 ) -> tuple[PlannedHook, ...]:
     """Every enabled step of the stack and of the selected components, in stage and file order.
 
     ``components`` maps each deployed component to its rendered objects; items the stack does
-    not deploy have no steps. Stack stages guard every object of the stack.
+    not deploy have no steps (and their steps are never evaluated). Stack stages guard every
+    object of the stack.
     """
     everything = [obj for objects in components.values() for obj in objects]
     planned: list[PlannedHook] = []
+    stack_hooks = settings.document.raw("hooks")
     for stage in STACK_STAGES:
-        steps = getattr(settings.hooks, _FIELDS[stage])
+        steps = settings.stage(stack_hooks, stage, ["hooks"], repair_only=target.mode == "repair")
         planned += _plan_steps(steps, stage=stage, component=None, guard=digest(everything), target=target)
-    items: list[Infrastructure | Service] = [*settings.infrastructure, *settings.services]
-    for item in items:
-        if item.name not in components:
+    for ref in settings.document.items:
+        if ref.name not in components:
             continue
-        guard = digest(components[item.name])
+        guard = digest(components[ref.name])
         for stage in COMPONENT_STAGES:
-            steps = getattr(item.hooks, _FIELDS[stage])
-            planned += _plan_steps(steps, stage=stage, component=item.name, guard=guard, target=target)
+            steps = settings.stage(ref.raw.get("hooks"), stage, [*ref.path, "hooks"])
+            planned += _plan_steps(steps, stage=stage, component=ref.name, guard=guard, target=target)
     return tuple(planned)

@@ -9,9 +9,9 @@ from typing import Any
 
 from codex_stacks.config.loader import read_text
 from codex_stacks.config.model import ManifestRef
-from codex_stacks.config.templating import render
+from codex_stacks.config.templating import OutsideValues, render_text, restore_outside
 from codex_stacks.config.yamlio import load_documents
-from codex_stacks.errors import Location, PlanError
+from codex_stacks.errors import CodexError, Location, PlanError
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,9 @@ class KubeObject:
     manifest: Mapping[str, Any]
     source: Path
     line: int
+    secret_paths: tuple[str, ...] = ()
+    """Fields holding a declared secret variable's value (``data.password``): masked in previews,
+    secret in Pulumi state."""
 
     @property
     def api_version(self) -> str:
@@ -48,7 +51,12 @@ class KubeObject:
 def manifest_path(project_dir: Path, ref: ManifestRef, *, where: str) -> Path:
     """The manifest file, which must stay inside the project folder."""
     root = project_dir.resolve()
-    path = (root / ref.path).resolve()
+    try:
+        path = (root / ref.path).resolve()
+    except (OSError, RuntimeError):  # a link loop (RuntimeError before Python 3.13), a name too long
+        raise PlanError(
+            f"manifest path {ref.path!r} cannot be resolved (a symbolic link loop?)", location=Location(path=where)
+        ) from None
     if not path.is_relative_to(root):
         raise PlanError(
             f"manifest path {ref.path!r} leaves the project folder",
@@ -78,22 +86,41 @@ def _check_object(doc: Any, *, source: Path, line: int) -> dict[str, Any]:
     return doc
 
 
-def render_manifest(path: Path, context: Mapping[str, Any], *, where: str) -> list[KubeObject]:
-    """Every non-empty document of a manifest template, checked to be a Kubernetes object."""
+def render_manifest(
+    path: Path,
+    scope: Mapping[str, Any],
+    *,
+    where: str,
+    known: OutsideValues | None = None,
+    root: Path | None = None,
+) -> list[KubeObject]:
+    """Every non-empty document of a manifest template, checked to be a Kubernetes object.
+
+    Outside values (``env_or()``, ``codex:vars``) come back into the parsed documents as exactly
+    their text (see codex_stacks/config/templating.py), so they can never add structure."""
     try:
-        text = read_text(path)
+        text = read_text(path, root=root)
     except PlanError:
         raise
-    except Exception as exc:  # ConfigError: re-raise with the key path that named the file
+    except CodexError as exc:  # a ConfigError: re-raise with the key path that named the file
         raise PlanError(
-            str(getattr(exc, "message", exc)),
-            location=Location(file=path, path=where),
-            hint="check the manifests[].path entry",
+            exc.message,
+            location=Location(file=path, line=exc.location.line, path=where),
+            hint=exc.hint or "check the manifests[].path entry",
         ) from None
-    rendered = render(text, context, source=path)
+    rendered = render_text(text, scope, source=path, known=known or OutsideValues())
     objects: list[KubeObject] = []
-    for line, doc in load_documents(rendered, source=path):
+    for line, doc in load_documents(rendered.text, source=path):
         if doc is None:
             continue
-        objects.append(KubeObject(manifest=_check_object(doc, source=path, line=line), source=path, line=line))
+        secret_paths: list[str] = []
+        restored = restore_outside(doc, rendered.outside, secret_paths)
+        objects.append(
+            KubeObject(
+                manifest=_check_object(restored, source=path, line=line),
+                source=path,
+                line=line,
+                secret_paths=tuple(secret_paths),
+            )
+        )
     return objects

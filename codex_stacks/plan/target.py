@@ -1,29 +1,28 @@
-"""Which environment, slot, namespace and mode a stack means (SPEC §2)."""
+"""Which environment, slot, namespace and mode a stack means (docs/services-yaml.md, "Stacks").
+
+The stack's own values (namespace, base domain, registry, storage, versions, the file's vars)
+are templates of services.yaml; :func:`bind` puts each into the stack's :class:`Scope` to be
+computed on first use, then resolves the few every stack needs into a :class:`Target`.
+"""
 
 from __future__ import annotations
 
-import difflib
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, NonNegativeInt, ValidationError
-
-from codex_stacks.config.base import Model
-from codex_stacks.config.loader import (
-    check_environments,
-    has_deferred,
-    resolve_deferred,
-    validate_document,
-    validation_error,
-)
-from codex_stacks.config.model import DNS_LABEL, Environment, Name, ServicesFile, StrMap
-from codex_stacks.config.templating import render
-from codex_stacks.config.yamlio import line_of
+from codex_stacks.config.document import RawMap
+from codex_stacks.config.loader import ServicesDocument, environment_chain, load_document
+from codex_stacks.config.model import DNS_LABEL, Environment
+from codex_stacks.config.scope import Scope
+from codex_stacks.config.settings import Evaluator, Settings
+from codex_stacks.config.templating import OutsideValues, outside_data
 from codex_stacks.errors import ConfigError, Location, PlanError
+from codex_stacks.plan.cluster import CLUSTER_SCOPE, SYSTEM_NAMESPACE
+from codex_stacks.plan.filters import NameFilters
 
 Mode = Literal["normal", "repair"]
 MODES: tuple[Mode, ...] = ("normal", "repair")
@@ -47,6 +46,8 @@ class PlanRequest:
     namespace: str | None = None
     mode: str = "normal"
     vars: Mapping[str, Any] = field(default_factory=dict)
+    filters: NameFilters | None = None
+    """Items by name (``--only-services`` …): set by the command line only (docs: plan/filters.py)."""
 
     @property
     def services_path(self) -> Path:
@@ -77,47 +78,11 @@ class Target:
     environment: Environment
     versions: Mapping[str, str]
     storage: Storage
+    project_dir: Path = Path()
 
     @property
     def is_slot(self) -> bool:
         return self.slot is not None
-
-
-class _EnvPrelude(Model, extra="ignore"):
-    from_: str | None = Field(default=None, alias="from")
-
-
-class _NamespacePrelude(Model, extra="ignore"):
-    patterns: dict[str, str] = Field(default_factory=dict)
-
-
-class _DataPathsPrelude(Model, extra="ignore"):
-    root: str | None = None
-    env_dir: str | None = None
-    dirs: list[str] = Field(default_factory=lambda: ["postgres", "redis", "rabbitmq"])
-
-
-class Prelude(Model, extra="ignore"):
-    """What the first pass reads: the values needed before the namespace is known."""
-
-    project: Name
-    namespace: _NamespacePrelude = Field(default_factory=_NamespacePrelude)
-    versions: StrMap = Field(default_factory=dict)
-    base_domain: dict[str, str] = Field(default_factory=dict)
-    environments: dict[str, Environment] = Field(default_factory=dict)
-    max_slots: NonNegativeInt = 0
-    registry: str | None = None
-    data_paths: _DataPathsPrelude | None = None
-
-
-def first_pass_context(request: PlanRequest, env: str, slot: int | None, mode: Mode) -> dict[str, Any]:
-    return {
-        "env": env,
-        "slot": slot or 0,
-        "mode": mode,
-        "project_root": str(request.project_dir.resolve()),
-        "vars": dict(request.vars),
-    }
 
 
 def requested_env_and_slot(request: PlanRequest) -> tuple[str, int | None]:
@@ -137,81 +102,6 @@ def requested_mode(request: PlanRequest) -> Mode:
         )
     mode: Mode = request.mode  # type: ignore[assignment]  # checked just above
     return mode
-
-
-def parse_prelude(raw: dict[str, Any], *, text: str, source: Path) -> Prelude:
-    """The first pass's values; an unknown top-level key is reported here already, since it is
-    usually the cause of whatever would go wrong next (a misspelt ``environments``)."""
-    known = {field.alias or name for name, field in ServicesFile.model_fields.items()}
-    for key in raw:
-        if key not in known:
-            close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
-            raise ConfigError(
-                f"unknown key {key!r}",
-                location=Location(file=source, line=line_of(text, [key]), path=str(key)),
-                hint=f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(sorted(known))}",
-            )
-    try:
-        prelude = validate_document(Prelude, raw)
-    except ValidationError as exc:
-        raise validation_error(exc, data=raw, text=text, source=source) from None
-    check_environments(prelude.environments, text=text, source=source)
-    return prelude
-
-
-def resolve_environment(name: str, environments: Mapping[str, Environment]) -> Environment:
-    """The environment with every field it leaves unset taken from its ``from`` chain."""
-    chain = [environments[name]]
-    seen = {name}
-    while chain[-1].from_ is not None and chain[-1].from_ in environments and chain[-1].from_ not in seen:
-        seen.add(chain[-1].from_)
-        chain.append(environments[chain[-1].from_])
-    merged: dict[str, Any] = {}
-    for item in reversed(chain):
-        merged.update(item.model_dump(exclude_unset=True, exclude={"from_"}))
-    return Environment.model_validate(merged)
-
-
-def _lookup(name: str, table: Mapping[str, str], environments: Mapping[str, Environment]) -> str | None:
-    """A per-environment value, falling back along the ``from`` chain."""
-    current: str | None = name
-    seen: set[str] = set()
-    while current is not None and current not in seen:
-        if current in table:
-            return table[current]
-        seen.add(current)
-        current = environments[current].from_ if current in environments else None
-    return None
-
-
-class _FirstPassValues:
-    """Resolves the first pass's markers, in the order the values become known."""
-
-    def __init__(self, *, source: Path, project: str) -> None:
-        if has_deferred(project):
-            raise PlanError(
-                "project must be a plain name, not built from other values",
-                location=Location(file=source, path="project"),
-            )
-        self.source = source
-        self.values: dict[str, Any] = {"project": project}
-
-    def _lookup(self, path: tuple[str, ...]) -> str | None:
-        value: Any = self.values.get(path[0])
-        for part in path[1:]:
-            value = value.get(part) if isinstance(value, Mapping) else None
-        return None if value is None or isinstance(value, Mapping) else str(value)
-
-    def __call__(self, text: str, where: str) -> str:
-        resolved = resolve_deferred(text, self._lookup)
-        if resolved is None:
-            raise PlanError(
-                "uses a value that is not known yet when the namespace is computed",
-                location=Location(file=self.source, path=where),
-                hint="here only project, versions, registry and the earlier of baseDomain/namespace "
-                "can be used, and only plainly (no filters on them)",
-            )
-        return resolved
 
 
 def is_inside(path: str, root: str) -> bool:
@@ -235,23 +125,120 @@ def data_path_problem(root: str, env_dir: str) -> tuple[str, str, str] | None:
     return None
 
 
-def _check_storage(root: str, env_dir: str, *, text: str, source: Path) -> None:
+class _Versions(Mapping[str, str]):
+    """``versions``: each entry evaluated when a template reads it."""
+
+    def __init__(self, raw: Any, evaluator: Evaluator) -> None:
+        self._raw = raw if isinstance(raw, RawMap) else RawMap(0)
+        self._evaluator = evaluator
+        self._done: dict[str, str] = {}
+
+    def __getitem__(self, key: str) -> str:
+        if key not in self._done:
+            value = self._evaluator.value(self._raw[key])
+            self._done[key] = value if isinstance(value, str) else str(value)
+        return self._done[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
+def _per_environment(document: ServicesDocument, key: tuple[str, ...], env: str) -> tuple[Any, list[str | int]] | None:
+    """The raw value of ``key.<env>``, else of the nearest environment ``env`` inherits from."""
+    table = document.raw(*key)
+    if not isinstance(table, RawMap):
+        return None
+    for name in environment_chain(env, document.env_from):
+        if name in table:
+            return table[name], [*key, name]
+    return None
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def stack_scope(request: PlanRequest, document: ServicesDocument, env: str, slot: int | None, mode: Mode) -> Settings:
+    """The stack's settings and scope: every name a template may use, each computed on first use."""
+    known = OutsideValues()
+    project_root = str(request.project_dir.resolve())
+    scope = Scope(
+        {
+            "project": document.project,
+            "env": env,
+            "slot": slot or 0,
+            "mode": mode,
+            "project_root": project_root,
+            "vars": outside_data(dict(request.vars), origin="codex:vars", known=known),
+            "env_or": document.env_policy().reader(known),
+        }
+    )
+    evaluator = Evaluator(document, scope, known)
+    settings = Settings(document, evaluator, env=env)
+
+    def registry() -> str:
+        return _text(evaluator.value(document.raw("registry")))
+
+    def base_domain() -> str:
+        found = _per_environment(document, ("baseDomain",), env)
+        return "" if found is None else _text(evaluator.value(found[0])).strip()
+
+    def namespace() -> str:
+        if settings.environment(env).scope == CLUSTER_SCOPE:
+            return SYSTEM_NAMESPACE  # slot claims and the containment policy's home, for every project
+        if request.namespace:
+            return request.namespace
+        found = _per_environment(document, ("namespace", "patterns"), env)
+        if found is None:
+            return f"{document.project}-{env}" + (f"-{slot}" if slot is not None else "")
+        return _text(evaluator.value(found[0])).strip()
+
+    scope.define("versions", lambda: _Versions(document.raw("versions"), evaluator))
+    scope.define("registry", registry)
+    scope.define("base_domain", base_domain)
+    scope.define("namespace", namespace)
+    scope.define("storage", lambda: _storage(settings, document, env=env, slot=slot, project_root=project_root))
+    raw_vars = document.raw("vars")
+    names = document.var_names
+    for index, name in enumerate(names):
+        hidden = frozenset(names[index:])
+        scope.define(
+            name,
+            lambda name=name, hidden=hidden: evaluator.value(raw_vars[name], scope=scope.view(hide=hidden)),  # type: ignore[misc]
+        )
+    return settings
+
+
+def _storage(
+    settings: Settings, document: ServicesDocument, *, env: str, slot: int | None, project_root: str
+) -> Storage:
+    data = settings.data_paths
+    root = data.root if data else f"{project_root}/.data"
+    root = root.rstrip("/") or "/"
+    if data and data.env_dir:
+        env_dir = data.env_dir
+    elif slot is not None:
+        env_dir = f"{root}/slots/{slot}"
+    else:
+        env_dir = f"{root}/{env}"
     problem = data_path_problem(root, env_dir)
     if problem is not None:
         key, message, hint = problem
-        path = ["dataPaths", key]
-        raise ConfigError(
-            message, location=Location(file=source, line=line_of(text, path), path=".".join(path)), hint=hint
-        )
+        raise ConfigError(message, location=document.location(["dataPaths", key]), hint=hint)
+    return Storage(root=root, env_dir=env_dir, dirs=tuple(data.dirs) if data else ("postgres", "redis", "rabbitmq"))
 
 
-def resolve_target(request: PlanRequest, prelude: Prelude, *, source: Path, text: str = "") -> Target:
-    """Environment, slot, namespace and mode of the stack, or a PlanError saying why not."""
+def bind(request: PlanRequest, document: ServicesDocument) -> tuple[Target, Settings]:
+    """Environment, slot, namespace and mode of the stack (or a PlanError saying why not), and
+    the stack's settings to evaluate everything else from."""
+    source = document.source
     env_name, slot = requested_env_and_slot(request)
     mode = requested_mode(request)
-    envs = prelude.environments
-    if env_name not in envs:
-        known = ", ".join(sorted(envs)) or "none"
+    if env_name not in document.environments:
+        known = ", ".join(sorted(document.environments)) or "none"
         raise PlanError(
             f"stack {request.stack!r} means environment {env_name!r}, which {source.name} does not define",
             location=Location(file=source, path="environments"),
@@ -270,16 +257,31 @@ def resolve_target(request: PlanRequest, prelude: Prelude, *, source: Path, text
             location=Location(path="codex:slot"),
             hint=f"use a stack named {SLOT_ENVIRONMENT}-slot-<N>, or set codex:slot in the stack config",
         )
+    settings = stack_scope(request, document, env_name, slot, mode)
     if slot is not None:
         if slot < 1:
             raise PlanError(f"slot {slot} is out of range: slots start at 1", location=Location(path="codex:slot"))
-        if prelude.max_slots and slot > prelude.max_slots:
+        max_slots = settings.max_slots
+        if max_slots and slot > max_slots:
             raise PlanError(
-                f"slot {slot} is out of range: {source.name} allows maxSlots={prelude.max_slots}",
+                f"slot {slot} is out of range: {source.name} allows maxSlots={max_slots}",
                 location=Location(file=source, path="maxSlots"),
-                hint=f"use a slot from 1 to {prelude.max_slots}, or raise maxSlots",
+                hint=f"use a slot from 1 to {max_slots}, or raise maxSlots",
             )
-    environment = resolve_environment(env_name, envs)
+    environment = settings.environment(env_name)
+    if environment.scope == CLUSTER_SCOPE:
+        if env_name == SLOT_ENVIRONMENT:
+            raise PlanError(
+                f"environment {SLOT_ENVIRONMENT!r} has slots, so it cannot have scope: cluster",
+                location=document.location(["environments", env_name, "scope"]),
+                hint="give the cluster-wide objects an environment of their own, e.g. 'cluster'",
+            )
+        if request.namespace and request.namespace != SYSTEM_NAMESPACE:
+            raise PlanError(
+                f"the namespace of a scope: cluster environment is always {SYSTEM_NAMESPACE}",
+                location=Location(path="codex:namespace"),
+                hint=f"remove codex:namespace from {STACK_CONFIG_FILE.format(stack=request.stack)}",
+            )
     if environment.mode is not None and environment.mode != mode:
         raise PlanError(
             f"environment {env_name!r} runs only in {environment.mode} mode, not {mode}",
@@ -287,74 +289,44 @@ def resolve_target(request: PlanRequest, prelude: Prelude, *, source: Path, text
             hint=f"set codex:mode: {environment.mode} in the stack config "
             f"({STACK_CONFIG_FILE.format(stack=request.stack)}), or pass --mode {environment.mode} to codexctl",
         )
-    resolve = _FirstPassValues(source=source, project=prelude.project)
-    versions = {name: resolve(value, f"versions.{name}") for name, value in prelude.versions.items()}
-    resolve.values["versions"] = versions
-    registry = resolve(prelude.registry or "", "registry")
-    resolve.values["registry"] = registry
-    base_domain = resolve(_lookup(env_name, prelude.base_domain, envs) or "", f"baseDomain.{env_name}")
-    resolve.values["base_domain"] = base_domain
-    if request.namespace:
-        namespace = request.namespace
-    else:
-        pattern = _lookup(env_name, prelude.namespace.patterns, envs)
-        if pattern is None:
-            context = first_pass_context(request, env_name, slot, mode) | {"project": prelude.project}
-            default = "{{ project }}-{{ env }}" + ("-{{ slot }}" if slot is not None else "")
-            pattern = render(default, context, source=source)
-        namespace = resolve(pattern, f"namespace.patterns.{env_name}").strip()
+    scope = settings.scope
+    namespace = scope["namespace"]
     if not _DNS_LABEL_RE.match(namespace) or len(namespace) > 63:
         raise PlanError(
             f"namespace {namespace!r} is not a valid Kubernetes name",
             location=Location(path="codex:namespace")
             if request.namespace
-            else Location(
-                file=source,
-                line=line_of(text, ["namespace", "patterns", env_name]),
-                path=f"namespace.patterns.{env_name}",
-            ),
+            else document.location(_per_environment(document, ("namespace", "patterns"), env_name)[1])  # type: ignore[index]
+            if _per_environment(document, ("namespace", "patterns"), env_name)
+            else Location(file=source, path="project"),
             hint="lowercase letters, digits and '-', at most 63 characters",
         )
-    resolve.values["namespace"] = namespace
-    project_root = str(request.project_dir.resolve())
-    data = prelude.data_paths
-    root = resolve(data.root, "dataPaths.root") if data and data.root else f"{project_root}/.data"
-    root = root.rstrip("/") or "/"
-    if data and data.env_dir:
-        env_dir = resolve(data.env_dir, "dataPaths.envDir")
-    elif slot is not None:
-        env_dir = f"{root}/slots/{slot}"
-    else:
-        env_dir = f"{root}/{env_name}"
-    _check_storage(root, env_dir, text=text, source=source)
-    storage = Storage(root=root, env_dir=env_dir, dirs=tuple(data.dirs) if data else ("postgres", "redis", "rabbitmq"))
-    return Target(
+    target = Target(
         stack=request.stack,
-        project=prelude.project,
+        project=document.project,
         env=env_name,
         slot=slot,
         namespace=namespace,
         mode=mode,
-        base_domain=base_domain,
-        registry=registry,
+        base_domain=scope["base_domain"],
+        registry=scope["registry"],
         environment=environment,
-        versions=versions,
-        storage=storage,
+        versions=scope["versions"],
+        storage=scope["storage"],
+        project_dir=request.project_dir,
     )
+    return target, settings
 
 
-def template_context(target: Target, request: PlanRequest) -> dict[str, Any]:
-    """The full context of the second pass and of every manifest (SPEC §3)."""
-    return {
-        "project": target.project,
-        "env": target.env,
-        "slot": target.slot or 0,
-        "namespace": target.namespace,
-        "mode": target.mode,
-        "project_root": str(request.project_dir.resolve()),
-        "versions": dict(target.versions),
-        "base_domain": target.base_domain,
-        "registry": target.registry,
-        "vars": dict(request.vars),
-        "storage": target.storage,
-    }
+def resolve(request: PlanRequest) -> tuple[Target, Settings]:
+    """Load services.yaml for ``request`` and bind it to the stack."""
+    return bind(request, load_document(request.services_path, root=request.project_dir))
+
+
+def fixed_mode(request: PlanRequest) -> Mode | None:
+    """The one mode the stack's environment runs in (``mode:`` of a repair-only environment), if any."""
+    document = load_document(request.services_path, root=request.project_dir)
+    env, slot = requested_env_and_slot(request)
+    if env not in document.environments:
+        return None
+    return stack_scope(request, document, env, slot, "normal").environment(env).mode

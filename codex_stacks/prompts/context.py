@@ -8,8 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
 
+from codex_stacks.config import files
 from codex_stacks.config.model import McpServer
-from codex_stacks.errors import CodexError, Location
+from codex_stacks.errors import CodexError, ConfigError, Location
 from codex_stacks.plan import Plan
 
 Kind = Literal["dev_issue", "dev_review", "plan_issue", "plan_review", "repair_issue", "repair_plan"]
@@ -51,14 +52,21 @@ class InfraReport(_Frozen):
     def from_file(cls, path: Path) -> InfraReport:
         """Read the JSON file that ``ci up --fallback-repair`` (or a person) wrote."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
+            text = files.read_text(path)
+        except ConfigError as exc:
             raise CodexError(
-                f"cannot read the infrastructure report: {exc.strerror}", location=Location(file=path)
+                f"cannot read the infrastructure report: {exc.message}", location=exc.location, hint=exc.hint
             ) from None
+        try:
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise CodexError(
                 f"the infrastructure report is not JSON: {exc.msg}", location=Location(file=path, line=exc.lineno)
+            ) from None
+        except (ValueError, RecursionError) as exc:  # a number of 5,000 digits, arrays nested too deep
+            reason = "nested too deep" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+            raise CodexError(
+                f"the infrastructure report is not usable JSON: {reason}", location=Location(file=path)
             ) from None
         try:
             return cls.model_validate(data)

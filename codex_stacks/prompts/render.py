@@ -7,7 +7,9 @@ included, by placing a file with the same relative path in ``<project>/prompts/`
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -15,7 +17,9 @@ from typing import Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
+from jinja2.loaders import split_template_path
 
+from codex_stacks.config import files
 from codex_stacks.config.templating import environment
 from codex_stacks.errors import CodexError, Location, TemplateError
 from codex_stacks.prompts.context import PromptContext
@@ -56,10 +60,29 @@ def _roots(project_dir: Path | None) -> list[Path]:
 
 
 def _find(name: str, roots: list[Path]) -> Path | None:
+    """The first root's file of that name; anything there counts (a FIFO is an error, not a miss)."""
     for root in roots:
-        if (root / name).is_file():
+        if os.path.lexists(root / name):
             return root / name
     return None
+
+
+class _BoundedLoader(jinja2.BaseLoader):
+    """Templates (and the partials they include) from the first root that has them, each read
+    within the limits and inside its root (:func:`codex_stacks.config.files.read_text`)."""
+
+    def __init__(self, roots: list[Path], *, project_dir: Path | None) -> None:
+        self.roots = roots
+        self.project_dir = project_dir
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        pieces = split_template_path(template)  # refuses '..'
+        for root in self.roots:
+            path = root.joinpath(*pieces)
+            if os.path.lexists(path):
+                inside = self.project_dir if root != BUNDLED_PROMPTS and self.project_dir is not None else root
+                return files.read_text(path, root=inside), str(path), lambda: True
+        raise jinja2.TemplateNotFound(template)
 
 
 def template_name(*, kind: str, lang: str) -> str:
@@ -78,9 +101,11 @@ def _where_failed(tb: TracebackType | None, roots: list[Path], default: Path) ->
     return found
 
 
-def _render(template_path: Path, roots: list[Path], name: str, context: dict[str, Any]) -> str:
+def _render(
+    template_path: Path, roots: list[Path], name: str, context: dict[str, Any], *, project_dir: Path | None
+) -> str:
     """Render with the project's sandboxed, strict environment, plus a loader for partials."""
-    env = environment().overlay(loader=jinja2.FileSystemLoader([str(root) for root in roots]))
+    env = environment().overlay(loader=_BoundedLoader(roots, project_dir=project_dir))
     try:
         template = env.get_template(name)
     except jinja2.TemplateSyntaxError as exc:
@@ -130,6 +155,6 @@ def render_prompt(context: PromptContext, *, project_dir: Path | None = None) ->
             location=Location(file=roots[0] / name),
             hint=f"looked in: {', '.join(str(root) for root in roots)}",
         )
-    text = _render(path, roots, name, context.model_dump(mode="python"))
+    text = _render(path, roots, name, context.model_dump(mode="python"), project_dir=project_dir)
     text = _BLANK_RUNS_RE.sub("\n\n", text).strip() + "\n"
     return RenderedPrompt(text=text, template=path, lang=lang, warnings=tuple(warnings))

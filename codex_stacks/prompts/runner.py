@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from codex_stacks.config.hooks import parse_duration
-from codex_stacks.config.loader import read_prelude, read_text
 from codex_stacks.errors import CodexError
 from codex_stacks.kubeclient import ClusterError, api_client, api_status, network_reason
 from codex_stacks.plan import Plan, build_plan
-from codex_stacks.plan.target import first_pass_context, parse_prelude, requested_env_and_slot, resolve_environment
+from codex_stacks.plan.target import fixed_mode
 from codex_stacks.prompts.codex_config import render_codex_config
 from codex_stacks.prompts.context import REPAIR_KINDS, InfraReport, build_context, check_numbers
 from codex_stacks.prompts.render import RenderedPrompt, choose_lang, render_prompt
@@ -69,17 +68,9 @@ def _log(message: str) -> None:
 
 def mode_for(*, kind: str, stack: str, project_dir: Path) -> str:
     """An environment fixed to one mode keeps it; else repair kinds get repair mode (SPEC §5)."""
-    request = stack_request(stack, project_dir=project_dir)
-    text = read_text(request.services_path)
-    env, slot = requested_env_and_slot(request)
-    context = first_pass_context(request, env, slot, "normal")
-    prelude = parse_prelude(
-        read_prelude(text, context, source=request.services_path), text=text, source=request.services_path
-    )
-    if env in prelude.environments:
-        fixed = resolve_environment(env, prelude.environments).mode
-        if fixed is not None:
-            return fixed
+    fixed = fixed_mode(stack_request(stack, project_dir=project_dir))
+    if fixed is not None:
+        return fixed
     return "repair" if kind in REPAIR_KINDS else "normal"
 
 

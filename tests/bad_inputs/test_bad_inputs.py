@@ -1,141 +1,36 @@
-"""The bad input corpus (SPEC §9; issue 7, item 1).
+"""The bad input corpus (SPEC §9; issues 7 and 14).
 
-Each case is a malformed project or stack setting with the message fragment and the location it
-must produce. ``codexctl preview`` and ``codexctl validate`` must exit 2 with exactly one
-``error: <file>:<line>: <key.path>: <message>`` line and no traceback; preview must write no file
-and register no resource. Cases come from folders under ``cases/`` (a project and its
-``case.yaml``) and from ``TABLE`` below (variants of a small base project and stack settings).
+Each case is a malformed or hostile project or stack setting with the problems it must produce.
+``codexctl preview``, ``validate``, ``repair-targets`` and ``prompt render`` (where the case says)
+must exit 2 with exactly one ``error: <file>:<line>: <key.path>: <message>`` line per problem and
+no traceback; preview must write no file and register no resource; the Pulumi program under the
+SDK's mocks must fail with the same located error and register nothing. Every run is its own
+process under limits (:mod:`tests.bad_inputs.isolation`: 2 s, 300 MB peak RSS, a 2 GiB address
+space), so a regression that hangs or eats memory fails its case instead of the machine.
+
+Cases come from folders under ``cases/`` (a project and its ``case.yaml``), from ``TABLE`` below
+(variants of a small base project and stack settings) and from :mod:`tests.bad_inputs.hostile`.
 """
 
 from __future__ import annotations
 
+import os
 import resource
-import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
 
-import pulumi
 import pytest
-import typer
-import yaml
-from click.testing import CliRunner
 
-from codex_stacks.cli.app import app
-from codex_stacks.errors import CodexError
-from codex_stacks.offline import runner
-from codex_stacks.offline.runner import ProgramRun, RecordingMonitor
-
-CLI = typer.main.get_command(app)
-"""The app as a click command, built once (typer rebuilds it on every invoke: ~0.1 s)."""
+from tests.bad_inputs.corpus import ALL_COMMANDS, HEAD, Case, Command, Expect, base, folder_case, with_config, with_file
+from tests.bad_inputs.hostile import HOSTILE
+from tests.bad_inputs.isolation import MAX_RSS_BYTES, WALL_SECONDS, Job, Outcome, Zygote
 
 CASES_DIR = Path(__file__).parent / "cases"
 CODEXCTL = Path(sys.executable).parent / "codexctl"
-ISOLATED_TIMEOUT = 5.0
-"""Seconds a case that may hang gets in its own process."""
-
-Command = Literal["preview", "validate"]
-
-
-@dataclass(frozen=True)
-class Case:
-    """One bad input and what must be said about it."""
-
-    id: str
-    message: str
-    file: str | None = None
-    """Expected file of the location, relative to the project folder."""
-    line: int | None = None
-    path: str | None = None
-    """Expected key path (a prefix of the reported one: ``x.dependsOn`` matches ``x.dependsOn[0]``)."""
-    hint: str | None = None
-    stack: str = "dev"
-    mode: str = "normal"
-    config: Mapping[str, str] = field(default_factory=dict)
-    """Extra ``codex:*`` stack config; the CLI has no flag for it, so only preview and the program."""
-    commands: tuple[Command, ...] = ("preview", "validate")
-    services: str | bytes | None = None
-    files: Mapping[str, str | bytes] = field(default_factory=dict)
-    links: Mapping[str, str] = field(default_factory=dict)
-    """Symlinks in the project: name → target."""
-    folder: Path | None = None
-    isolate: bool = False
-    """May hang: run only as a subprocess with a timeout and a memory limit."""
-    no_project: bool = False
-
-    def materialize(self, tmp_path: Path) -> Path:
-        """The project folder of this case, written under ``tmp_path``."""
-        root = (tmp_path / "project").resolve()
-        if self.no_project:
-            return root
-        if self.folder is not None:
-            shutil.copytree(self.folder, root, ignore=shutil.ignore_patterns("case.yaml"))
-        else:
-            root.mkdir()
-        files: dict[str, str | bytes] = dict(self.files)
-        if self.services is not None:
-            files["services.yaml"] = self.services
-        for name, content in files.items():
-            target = root / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                target.write_bytes(content)
-            else:
-                target.write_text(textwrap.dedent(content), encoding="utf-8")
-        for name, link in self.links.items():
-            (root / name).symlink_to(link)
-        return root
-
-
-def _folder_case(folder: Path) -> Case:
-    spec: dict[str, Any] = yaml.safe_load((folder / "case.yaml").read_text(encoding="utf-8"))
-    spec.pop("about", None)
-    if "commands" in spec:
-        spec["commands"] = tuple(spec["commands"])
-    return Case(id=folder.name, folder=folder, **spec)
-
-
-NS = """\
-    apiVersion: v1
-    kind: Namespace
-    metadata:
-      name: {{ namespace }}
-"""
-
-HEAD = """\
-project: demo
-maxSlots: 3
-environments:
-  dev: {}
-  ai: {}
-infrastructure:
-  - name: base
-    manifests:
-      - path: ns.yaml
-"""
-"""The base project: 9 lines, so whatever a case appends starts on line 10."""
-
-
-def _base(case_id: str, tail: str = "", **kw: Any) -> Case:
-    """A variant of the base project: ``tail`` appended to its services.yaml as it is."""
-    files = {"ns.yaml": NS, **kw.pop("files", {})}
-    return Case(id=case_id, services=HEAD + tail, files=files, **kw)
-
-
-def _file(case_id: str, services: str, **kw: Any) -> Case:
-    """A project with its own services.yaml (and the base ns.yaml)."""
-    files = {"ns.yaml": NS, **kw.pop("files", {})}
-    return Case(id=case_id, services=textwrap.dedent(services), files=files, **kw)
-
-
-def _config(case_id: str, config: Mapping[str, str], **kw: Any) -> Case:
-    """A stack setting (``codex:*`` config) on the base project: preview and the program only."""
-    return _base(case_id, config=config, commands=("preview",), **kw)
-
 
 SANDBOX = "template is not allowed to do this"
 SANDBOX_ESCAPES = {
@@ -159,7 +54,7 @@ hooks:
 
 TABLE: list[Case] = [
     # unknown keys, with a did-you-mean
-    _base(
+    base(
         "unknown-top-level-key",
         "enviroments: {}\n",
         message="unknown key 'enviroments'",
@@ -168,7 +63,7 @@ TABLE: list[Case] = [
         path="enviroments",
         hint="did you mean 'environments'?",
     ),
-    _base(
+    base(
         "unknown-nested-key",
         "    manifest: []\n",
         message="unknown key 'manifest'",
@@ -177,7 +72,7 @@ TABLE: list[Case] = [
         path="infrastructure[0].manifest",
         hint="did you mean 'manifests'?",
     ),
-    _file(
+    with_file(
         "unknown-key-in-codex",
         """\
         project: demo
@@ -191,7 +86,7 @@ TABLE: list[Case] = [
         path="codex.modle",
         hint="did you mean 'model'?",
     ),
-    _base(
+    base(
         "unknown-key-in-overlay",
         textwrap.dedent("""\
         services:
@@ -207,19 +102,20 @@ TABLE: list[Case] = [
         hint="did you mean 'hostMounts'?",
     ),
     # wrong types and values
-    _file(
+    with_file(
         "wrong-type-max-slots",
         """\
         project: demo
         maxSlots: many
         environments: {dev: {}}
         """,
-        message="valid integer",
+        message="maxSlots must be a whole number",
         file="services.yaml",
         line=2,
         path="maxSlots",
+        commands=("validate",),  # a dev stack has no slots: only validate evaluates maxSlots there
     ),
-    _file(
+    with_file(
         "wrong-type-manifests",
         """\
         project: demo
@@ -233,7 +129,7 @@ TABLE: list[Case] = [
         line=5,
         path="infrastructure[0].manifests",
     ),
-    _file(
+    with_file(
         "wrong-enum-pull-policy",
         """\
         project: demo
@@ -246,18 +142,18 @@ TABLE: list[Case] = [
         line=4,
         path="environments.dev.imagePullPolicy",
     ),
-    _file(
+    with_file(
         "project-not-a-dns-label",
         """\
         project: Demo App
         environments: {dev: {}}
         """,
-        message="should match pattern",
+        message="project 'Demo App' is not a valid name",
         file="services.yaml",
         line=1,
         path="project",
     ),
-    _file(
+    with_file(
         "project-missing",
         """\
         environments: {dev: {}}
@@ -267,23 +163,24 @@ TABLE: list[Case] = [
         line=1,
         path="project",
     ),
-    _base(
+    base(
         "service-name-not-a-dns-label",
         "services:\n  - name: Web_App\n",
-        message="should match pattern",
+        message="the item's name 'Web_App' is not a valid name",
         file="services.yaml",
         line=11,
         path="services[0].name",
     ),
-    _base(
+    base(
         "image-unknown-type",
         "images:\n  web:\n    type: docker\n",
         message="'external', 'build'",
         file="services.yaml",
         line=11,
         path="images.web",
+        commands=("validate",),  # only ci images and validate use images:
     ),
-    _file(
+    with_file(
         "bad-duration",
         """\
         project: demo
@@ -297,7 +194,7 @@ TABLE: list[Case] = [
         line=4,
         path="codex.timeouts.exec",
     ),
-    _base(
+    base(
         "host-mount-missing-key",
         textwrap.dedent("""\
         services:
@@ -313,7 +210,7 @@ TABLE: list[Case] = [
         line=15,
         path="services[0].overlays.dev.hostMounts[0].mountPath",
     ),
-    _file(
+    with_file(
         "tab-indentation",
         "project: demo\nenvironments:\n\tdev: {}\n",
         message="invalid YAML",
@@ -321,7 +218,7 @@ TABLE: list[Case] = [
         line=3,
     ),
     # duplicate names and references between items
-    _base(
+    base(
         "duplicate-item-names",
         "services:\n  - name: base\n",
         message="names must be unique",
@@ -329,7 +226,7 @@ TABLE: list[Case] = [
         line=11,
         path="services[0].name",
     ),
-    _base(
+    base(
         "depends-on-unknown",
         "services:\n  - name: web\n    dependsOn: [databse]\n",
         message="dependsOn names unknown item 'databse'",
@@ -337,7 +234,7 @@ TABLE: list[Case] = [
         line=12,
         path="services[0].dependsOn",
     ),
-    _base(
+    base(
         "depends-on-itself",
         "services:\n  - name: web\n    dependsOn: [web]\n",
         message="cannot depend on itself",
@@ -345,7 +242,7 @@ TABLE: list[Case] = [
         line=12,
         path="services[0].dependsOn",
     ),
-    _base(
+    base(
         "repair-names-unknown-service",
         "repair:\n  services: [agent]\n",
         message="repair.services names unknown service 'agent'",
@@ -353,7 +250,7 @@ TABLE: list[Case] = [
         line=11,
         path="repair.services",
     ),
-    _file(
+    with_file(
         "slot-bootstrap-unknown-group",
         """\
         project: demo
@@ -366,8 +263,9 @@ TABLE: list[Case] = [
         file="services.yaml",
         line=5,
         path="environments.ai.slotBootstrapInfra",
+        commands=("validate",),  # only a slot stack (or validate) uses environment ai
     ),
-    _file(
+    with_file(
         "environment-from-unknown",
         """\
         project: demo
@@ -380,7 +278,7 @@ TABLE: list[Case] = [
         line=4,
         path="environments.dev.from",
     ),
-    _file(
+    with_file(
         "environment-from-loop",
         """\
         project: demo
@@ -396,7 +294,7 @@ TABLE: list[Case] = [
         line=5,
         path="environments.qa.from",
     ),
-    _file(
+    with_file(
         "environment-from-loop-of-the-stack",
         """\
         project: demo
@@ -411,40 +309,39 @@ TABLE: list[Case] = [
         line=4,
         path="environments.dev.from",
         commands=("validate",),  # preview resolves the environment the same way (load_settings)
-        isolate=True,  # it used to hang in resolve_environment: drop this once that is fixed
     ),
     # templates: undefined variables, syntax, sandbox, limits
-    _base(
+    base(
         "undefined-var-in-services",
-        "services:\n  - name: '{{ service_name }}'\n",
+        "services:\n  - name: web\n    image: {repository: '{{ service_name }}', tagTemplate: x}\n",
         message="'service_name' is undefined",
         file="services.yaml",
-        line=11,
+        line=12,
         hint="known variables:",
     ),
-    _base(
+    base(
         "undefined-var-in-when",
         "    when: '{{ feature_flag }}'\n",
         message="'feature_flag' is undefined",
         file="services.yaml",
         line=10,
     ),
-    _base(
+    base(
         "template-syntax-in-services",
         "services:\n{% for item in %}\n  - name: web\n",
+        message="'{% for … %}' statements are no longer part of services.yaml",
+        file="services.yaml",
+        line=11,
+    ),
+    base(
+        "template-unclosed-variable",
+        "codex:\n  projectContext: '{{ project '\n",
         message="template syntax error",
         file="services.yaml",
         line=11,
     ),
-    _base(
-        "template-unclosed-variable",
-        "services: {{ project \n",
-        message="template syntax error",
-        file="services.yaml",
-        line=10,
-    ),
     *(
-        _file(
+        with_file(
             f"sandbox-{name}",
             f"""\
             project: demo
@@ -459,8 +356,12 @@ TABLE: list[Case] = [
         )
         for name, expression in SANDBOX_ESCAPES.items()
     ),
-    _base(
-        "range-too-big", "services: {{ range(10**9) | list }}\n", message="Range too big", file="services.yaml", line=10
+    base(
+        "range-too-big",
+        "codex:\n  projectContext: '{{ range(10**9) | list }}'\n",
+        message="template budget exceeded",
+        file="services.yaml",
+        line=11,
     ),
     # files: encodings, directories, symlinks, a missing project
     Case(
@@ -468,15 +369,17 @@ TABLE: list[Case] = [
         services=b"project: demo\n# caf\xe9\nenvironments: {dev: {}}\n",
         message="not UTF-8",
         file="services.yaml",
+        line=2,
     ),
-    _base(
+    base(
         "non-utf8-manifest",
         files={"ns.yaml": b"apiVersion: v1\nkind: Namespace # \xff\n"},
         message="not UTF-8",
         file="ns.yaml",
+        line=2,
         path="infrastructure[0].manifests[0].path",
     ),
-    _base(
+    base(
         "manifest-is-a-directory",
         "services:\n  - name: web\n    manifests:\n      - path: deploy\n",
         files={"deploy/web.yaml": "kind: ConfigMap\n"},
@@ -484,7 +387,7 @@ TABLE: list[Case] = [
         file="deploy",
         path="services[0].manifests[0].path",
     ),
-    _base(
+    base(
         "manifest-symlink-leaves-project",
         "services:\n  - name: web\n    manifests:\n      - path: web.yaml\n",
         links={"web.yaml": "/etc/hostname"},
@@ -493,7 +396,7 @@ TABLE: list[Case] = [
     ),
     Case("project-dir-missing", no_project=True, message="file not found", file="services.yaml"),
     # stack settings: environment, slot, mode, namespace
-    _base(
+    base(
         "unknown-env",
         stack="prod",
         message="means environment 'prod', which services.yaml does not define",
@@ -501,7 +404,7 @@ TABLE: list[Case] = [
         path="environments",
         hint="known environments: ai, dev",
     ),
-    _base(
+    base(
         "slot-out-of-range",
         stack="ai-slot-4",
         message="slot 4 is out of range",
@@ -509,16 +412,16 @@ TABLE: list[Case] = [
         path="maxSlots",
         hint="use a slot from 1 to 3",
     ),
-    _base("slot-zero", stack="ai-slot-0", message="slot 0 is out of range", path="codex:slot"),
-    _base("slot-env-without-slot", stack="ai", message="environment 'ai' needs a slot", path="codex:slot"),
-    _base(
+    base("slot-zero", stack="ai-slot-0", message="slot 0 is out of range", path="codex:slot"),
+    base("slot-env-without-slot", stack="ai", message="environment 'ai' needs a slot", path="codex:slot"),
+    base(
         "unknown-mode",
         mode="fix",
         message="unknown mode 'fix'",
         path="codex:mode",
         hint="codex:mode in the stack config (or codexctl's --mode) is 'normal' or 'repair'",
     ),
-    _file(
+    with_file(
         "repair-only-env-in-normal-mode",
         HEAD.replace("  ai: {}\n", "  ai: {}\n  ai-repair:\n    mode: repair\n"),
         stack="ai-repair",
@@ -527,26 +430,28 @@ TABLE: list[Case] = [
         path="environments.ai-repair.mode",
         hint="set codex:mode: repair in the stack config (stacks/Pulumi.ai-repair.yaml), or pass --mode repair",
     ),
-    _config("slot-on-non-slot-env", {"codex:slot": "2"}, message="environment 'dev' has no slots", path="codex:slot"),
-    _config(
+    with_config(
+        "slot-on-non-slot-env", {"codex:slot": "2"}, message="environment 'dev' has no slots", path="codex:slot"
+    ),
+    with_config(
         "unknown-env-from-config",
         {"codex:env": "qa"},
         message="means environment 'qa'",
         file="services.yaml",
         path="environments",
     ),
-    _config("slot-not-a-number", {"codex:slot": "three"}, stack="ai-slot-1", message="'three'", path="codex:slot"),
-    _config("vars-not-json", {"codex:vars": "{not json"}, message="JSON", path="codex:vars"),
-    _config(
+    with_config("slot-not-a-number", {"codex:slot": "three"}, stack="ai-slot-1", message="'three'", path="codex:slot"),
+    with_config("vars-not-json", {"codex:vars": "{not json"}, message="JSON", path="codex:vars"),
+    with_config(
         "namespace-override-invalid",
         {"codex:namespace": "Demo_NS"},
         message="namespace 'Demo_NS' is not a valid Kubernetes name",
         path="codex:namespace",
     ),
-    _config(
+    with_config(
         "services-file-missing", {"codex:servicesFile": "service.yaml"}, message="file not found", file="service.yaml"
     ),
-    _base(
+    base(
         "namespace-pattern-invalid",
         "namespace:\n  patterns:\n    dev: '{{ project }}_Dev'\n",
         message="namespace 'demo_Dev' is not a valid Kubernetes name",
@@ -554,7 +459,7 @@ TABLE: list[Case] = [
         line=12,
         path="namespace.patterns.dev",
     ),
-    _base(
+    base(
         "namespace-pattern-too-long",
         "namespace:\n  patterns:\n    dev: '{{ project }}-{{ \"x\" * 70 }}'\n",
         message="is not a valid Kubernetes name",
@@ -564,7 +469,7 @@ TABLE: list[Case] = [
         hint="at most 63 characters",
     ),
     # hooks
-    _base(
+    base(
         "hook-bad-with-type",
         HOOK + "      use: sleep\n      with: {seconds: long}\n",
         message="bad parameters for sleep: with.seconds",
@@ -572,7 +477,7 @@ TABLE: list[Case] = [
         line=12,
         path="hooks.beforeAll[0]",
     ),
-    _base(
+    base(
         "hook-unknown-with-key",
         HOOK + "      use: kubectl.wait\n      with: {kind: Deployment, name: db, timout: 5m}\n",
         message="with.timout: Extra inputs are not permitted",
@@ -580,7 +485,7 @@ TABLE: list[Case] = [
         line=12,
         path="hooks.beforeAll[0]",
     ),
-    _base(
+    base(
         "hook-missing-with-key",
         HOOK + "      use: codex.reuse-dev-tls-secret\n",
         message="with.sourceNamespace: Field required",
@@ -588,7 +493,7 @@ TABLE: list[Case] = [
         line=12,
         path="hooks.beforeAll[0]",
     ),
-    _base(
+    base(
         "hook-use-and-run",
         HOOK + "      use: sleep\n      run: sleep 1\n",
         message="exactly one of 'use'",
@@ -596,7 +501,7 @@ TABLE: list[Case] = [
         line=12,
         path="hooks.beforeAll[0]",
     ),
-    _base(
+    base(
         "hook-neither-use-nor-run",
         HOOK + "      timeout: 5m\n",
         message="exactly one of 'use'",
@@ -604,7 +509,7 @@ TABLE: list[Case] = [
         line=12,
         path="hooks.beforeAll[0]",
     ),
-    _base(
+    base(
         "hook-run-with-with",
         HOOK + "      run: echo hi\n      with: {seconds: 1}\n",
         message="'with' is for built-ins",
@@ -612,7 +517,7 @@ TABLE: list[Case] = [
         line=12,
         path="hooks.beforeAll[0]",
     ),
-    _base(
+    base(
         "hook-bad-timeout",
         HOOK + "      run: echo hi\n      timeout: soon\n",
         message="'soon' is not a duration",
@@ -620,13 +525,13 @@ TABLE: list[Case] = [
         line=14,
         path="hooks.beforeAll[0].timeout",
     ),
-    _base(
+    base(
         "hook-duplicate-step-names",
         HOOK + "      run: echo 1\n    - name: step\n      run: echo 2\n",
         message="hook step name 'step' is used twice in beforeAll",
         path="hooks.beforeAll[1]",
     ),
-    _base(
+    base(
         "hook-wait-unknown-kind",
         HOOK + "      use: kubectl.wait\n      with: {kind: Widget, name: w}\n",
         message="kubectl.wait does not know kind 'Widget'",
@@ -634,7 +539,7 @@ TABLE: list[Case] = [
         hint="give apiVersion and plural",
     ),
     # dangerous data paths
-    _base(
+    base(
         "data-root-is-slash",
         "dataPaths:\n  root: /\n",
         message="data root '/' is not allowed",
@@ -642,7 +547,7 @@ TABLE: list[Case] = [
         line=11,
         path="dataPaths.root",
     ),
-    _base(
+    base(
         "data-root-slash-with-hook",
         "dataPaths:\n  root: /\n" + HOOK + "      use: codex.ensure-data-dirs\n",
         message="data root '/' is not allowed",
@@ -650,7 +555,7 @@ TABLE: list[Case] = [
         line=11,
         path="dataPaths.root",  # rejected when the file loads, before any hook is planned
     ),
-    _base(
+    base(
         "data-root-relative",
         "dataPaths:\n  root: data\n",
         message="data root 'data' is not allowed",
@@ -658,7 +563,7 @@ TABLE: list[Case] = [
         line=11,
         path="dataPaths.root",
     ),
-    _base(
+    base(
         "data-env-dir-outside-root",
         "dataPaths:\n  root: /srv/data\n  envDir: /etc\n",
         message="data folder '/etc' is not inside the data root '/srv/data'",
@@ -666,7 +571,7 @@ TABLE: list[Case] = [
         line=12,
         path="dataPaths.envDir",
     ),
-    _base(
+    base(
         "data-dirs-escape",
         HOOK + "      use: codex.ensure-data-dirs\n      with: {dirs: ['../../etc']}\n",
         message="leaves",
@@ -674,7 +579,7 @@ TABLE: list[Case] = [
         hint="dirs are plain names",
     ),
     # MCP servers of the agent
-    _file(
+    with_file(
         "mcp-duplicate-names",
         """\
         project: demo
@@ -690,7 +595,7 @@ TABLE: list[Case] = [
         line=3,
         path="codex.mcp",
     ),
-    _file(
+    with_file(
         "mcp-env-two-sources",
         """\
         project: demo
@@ -709,7 +614,7 @@ TABLE: list[Case] = [
         line=9,
         path="codex.mcp.servers[0].env.TOKEN",
     ),
-    _file(
+    with_file(
         "mcp-unknown-type",
         """\
         project: demo
@@ -724,121 +629,270 @@ TABLE: list[Case] = [
         line=5,
         path="codex.mcp.servers[0].type",
     ),
+    # one owner for what lies outside the project's namespaces (docs/security.md)
+    base(
+        "cluster-object-in-a-namespace-stack",
+        "  - name: rbac\n    manifests:\n      - path: role.yaml\n",
+        files={
+            "role.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: admin-ish\n"
+        },
+        message="ClusterRole/admin-ish of rbac is cluster-scoped",
+        file="role.yaml",
+        line=1,
+        hint="add an environment with scope: cluster",
+    ),
+    with_file(
+        "two-cluster-environments",
+        """\
+        project: demo
+        environments:
+          dev: {}
+          cluster: {scope: cluster}
+          platform: {scope: cluster}
+        """,
+        message="only one environment may have scope: cluster, not cluster, platform",
+        file="services.yaml",
+        line=2,
+        path="environments",
+    ),
+    base(
+        "network-policy-api-server-not-a-cidr",
+        "security:\n  networkPolicy:\n    apiServer: [kubernetes.default]\n",
+        message="'kubernetes.default' is not a CIDR",
+        file="services.yaml",
+        line=12,
+        path="security.networkPolicy.apiServer",
+        commands=("validate",),  # only slot stacks and the cluster stack (or validate) use security:
+    ),
+    base(
+        "runner-service-account-without-namespace",
+        "security:\n  runners:\n    - {kind: ServiceAccount, name: runner}\n",
+        message="a ServiceAccount subject needs its namespace",
+        file="services.yaml",
+        line=12,
+        path="security.runners[0]",
+        commands=("validate",),  # only slot stacks and the cluster stack (or validate) use security:
+    ),
 ]
 
 CASES: list[Case] = sorted(
-    [_folder_case(folder) for folder in CASES_DIR.iterdir() if (folder / "case.yaml").is_file()] + TABLE,
+    [folder_case(folder) for folder in CASES_DIR.iterdir() if (folder / "case.yaml").is_file()] + TABLE + HOSTILE,
     key=lambda case: case.id,
 )
+BY_ID = {case.id: case for case in CASES}
+
+Run = Command | str
+"""A CLI command of the case, or ``program`` (the Pulumi program under the mocks)."""
+PROGRAM = "program"
 
 
-def _params(command: Command | None) -> list[Any]:
-    """The in-process cases of a command (``None``: the program, i.e. every preview case)."""
-    wanted = command or "preview"
-    return [pytest.param(case, id=case.id) for case in CASES if wanted in case.commands and not case.isolate]
+def _runs(case: Case) -> list[Run]:
+    return [*case.commands, *([PROGRAM] if case.runs_program else [])]
+
+
+# --- running the corpus --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ran:
+    """One run of a case, and where its project was."""
+
+    case: Case
+    run: Run
+    root: Path
+    out: Path
+    outcome: Outcome
+
+
+def _cli_args(run: Run, case: Case, root: Path, out: Path) -> list[str]:
+    if run == "prompt":
+        return [
+            "prompt", "render", "--stack", case.stack, "--kind", case.kind, "--issue", "1",
+            "--project-dir", str(root), *(arg.replace("{root}", str(root)) for arg in case.prompt_args),
+        ]  # fmt: skip
+    if run == "repair-targets":
+        return ["repair-targets", "--stack", case.stack, "--project-dir", str(root)]
+    args = [str(run), "--stack", case.stack, "--mode", case.mode, "--project-dir", str(root)]
+    return [*args, "--out", str(out)] if run == "preview" else args
+
+
+def _job(case: Case, run: Run, where: Path, root: Path) -> Job:
+    workdir = where / f"run-{run}"
+    workdir.mkdir()
+    program_root = where / "program" if case.has_program_folder else None
+    unreadable = tuple(root / name for name in case.unreadable)
+    if run == PROGRAM:
+        config = {"codex:projectDir": str(root), "codex:mode": case.mode, **case.config}
+        return Job("program", workdir, stack=case.stack, config=config, env=case.env, unreadable=unreadable)
+    return Job(
+        "cli",
+        workdir,
+        argv=_cli_args(run, case, root, workdir / "out"),
+        config=case.config if run == "preview" else {},
+        env=case.env,
+        program_root=program_root,
+        unreadable=unreadable,
+    )
+
+
+class Corpus:
+    """Runs every selected (case, run) in one batch, in parallel forks of one zygote, on first use."""
+
+    def __init__(self, wanted: list[tuple[str, str]], factory: pytest.TempPathFactory, zygote: Zygote) -> None:
+        self._wanted = wanted
+        self._factory = factory
+        self._zygote = zygote
+        self._ran: dict[tuple[str, str], Ran] = {}
+
+    def get(self, case: Case, run: Run) -> Ran:
+        key = (case.id, str(run))
+        if key not in self._ran:
+            batch = [item for item in self._wanted if item not in self._ran] if key in self._wanted else [key]
+            self._run(batch)
+        return self._ran[key]
+
+    def _run(self, keys: list[tuple[str, str]]) -> None:
+        roots: dict[str, tuple[Path, Path]] = {}
+        jobs: list[tuple[tuple[str, str], Job, Path, Path]] = []
+        for case_id, run in keys:
+            case = BY_ID[case_id]
+            if case_id not in roots:
+                where = self._factory.mktemp(case_id[:40])
+                roots[case_id] = (where, case.materialize(where))
+            where, root = roots[case_id]
+            job = _job(case, run, where, root)
+            jobs.append(((case_id, run), job, root, job.workdir / "out"))
+        outcomes = self._zygote.run([job for _, job, _, _ in jobs], parallel=os.cpu_count() or 1)
+        for (key, _, root, out), outcome in zip(jobs, outcomes, strict=True):
+            self._ran[key] = Ran(BY_ID[key[0]], key[1], root, out, outcome)
+
+
+@pytest.fixture(scope="session")
+def zygote() -> Iterator[Zygote]:
+    process = Zygote()
+    yield process
+    process.close()
+
+
+@pytest.fixture(scope="session")
+def corpus(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, zygote: Zygote) -> Corpus:
+    wanted = []
+    for item in request.session.items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if isinstance(params.get("case"), Case) and "run" in params:
+            wanted.append((params["case"].id, str(params["run"])))
+    return Corpus(wanted, tmp_path_factory, zygote)
 
 
 # --- checks ------------------------------------------------------------------------------
 
 
-def error_line(case: Case, root: Path, stdout: str, stderr: str) -> str:
-    """The one ``error:`` line, checked for the case's message, location and hint."""
+def _where(root: Path, expect: Expect) -> str | None:
+    if expect.file is None:
+        return None
+    file = os.path.normpath(root / expect.file)
+    return f"{file}:{expect.line}: " if expect.line else f"{file}: "
+
+
+def check_lines(case: Case, root: Path, stdout: str, stderr: str) -> list[str]:
+    """One ``error:`` line per expected problem, in order, each with its message and location."""
     assert "Traceback" not in stdout + stderr, stderr
     errors = [line for line in stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, f"expected one error line, got:\n{stderr}"
-    line = errors[0]
-    assert case.message in line, line
-    assert case.file or case.path, "every case names a location"
-    if case.file is not None:
-        where = f"{root / case.file}:{case.line}: " if case.line else f"{root / case.file}: "
-        assert where in line + " ", f"expected location {where!r} in {line!r}"
-    if case.path is not None:
-        assert f" {case.path}" in line, f"expected key path {case.path!r} in {line!r}"
+    expected = case.expected
+    assert len(errors) == len(expected), f"expected {len(expected)} error line(s), got:\n{stderr}"
+    for line, expect in zip(errors, expected, strict=True):
+        assert expect.message in line, f"expected {expect.message!r} in {line!r}"
+        assert expect.file or expect.path, "every problem names a location"
+        where = _where(root, expect)
+        if where is not None:
+            assert where in line + " ", f"expected location {where!r} in {line!r}"
+        if expect.path is not None:
+            assert f" {expect.path}" in line, f"expected key path {expect.path!r} in {line!r}"
+    if case.hidden:
+        assert f"… and {case.hidden} more problem" in stderr, stderr
+    else:
+        assert "more problem" not in stderr, stderr
     if case.hint is not None:
         hints = [text for text in stderr.splitlines() if text.startswith("  hint: ")]
         assert any(case.hint in text for text in hints), f"expected hint {case.hint!r} in:\n{stderr}"
-    return line
+    if case.secret is not None:
+        assert case.secret not in stdout + stderr, "a secret value was printed"
+    return errors
 
 
-def check_cause(case: Case, root: Path, error: BaseException) -> CodexError:
-    """The program's RunError carries the CodexError, with the case's location."""
-    cause = error.__cause__
-    assert isinstance(cause, CodexError), f"not a CodexError behind the RunError: {cause!r}"
-    assert case.message in str(cause)
-    location = cause.location
-    if case.file is not None:
-        assert location.file is not None
-        assert Path(location.file).resolve() == root / case.file
-        assert location.line == case.line
-    if case.path is not None:
-        assert location.path is not None
-        assert location.path.startswith(case.path), location.path
-    return cause
+def check_problems(case: Case, root: Path, meta: dict[str, object]) -> None:
+    """The program's RunError carries the located CodexError(s), one per expected problem."""
+    assert meta.get("raised") == "RunError", meta
+    problems = meta.get("problems")
+    assert isinstance(problems, list), f"not a CodexError behind the RunError: {meta}"
+    assert len(problems) == len(case.expected) + case.hidden, problems
+    for problem, expect in zip(problems, case.expected, strict=False):
+        assert expect.message in problem["text"], (expect.message, problem["text"])
+        if expect.file is not None:
+            assert problem["file"] is not None, problem
+            assert os.path.normpath(problem["file"]) == os.path.normpath(root / expect.file), problem
+            assert problem["line"] == expect.line, problem
+        if expect.path is not None:
+            located = (problem["path"] or "").startswith(expect.path)
+            assert located or f" {expect.path}" in problem["text"], (expect.path, problem)
+        if case.secret is not None:
+            assert case.secret not in problem["text"]
 
 
-def _with_config(case: Case) -> Callable[..., ProgramRun]:
-    real = runner.run_program
-
-    def run_program(stack: str, config: Mapping[str, str], **kwargs: Any) -> ProgramRun:
-        return real(stack, {**config, **case.config}, **kwargs)
-
-    return run_program
-
-
-def _cli_args(command: Command, case: Case, root: Path, out: Path) -> list[str]:
-    args = [command, "--stack", case.stack, "--mode", case.mode, "--project-dir", str(root)]
-    return [*args, "--out", str(out)] if command == "preview" else args
+def check_limits(ran: Ran) -> None:
+    outcome = ran.outcome
+    assert not outcome.timed_out, f"{ran.case.id} {ran.run}: did not finish in {WALL_SECONDS} s (it hangs)"
+    assert outcome.signal is None, f"{ran.case.id} {ran.run}: killed by signal {outcome.signal}\n{outcome.stderr}"
+    assert outcome.max_rss < MAX_RSS_BYTES, f"peak RSS {outcome.max_rss >> 20} MB (limit {MAX_RSS_BYTES >> 20} MB)"
+    assert outcome.elapsed < WALL_SECONDS
 
 
 # --- tests -------------------------------------------------------------------------------
 
 
 def test_the_corpus_is_big_and_well_formed() -> None:
-    """At least 40 cases, unique ids, every one with a location and a command."""
-    assert len(CASES) >= 40
-    assert len({case.id for case in CASES}) == len(CASES)
+    """At least 140 cases, unique ids, every one with a location and a command, and every class
+    of issue 14 among them."""
+    assert len(CASES) >= 140, len(CASES)
+    assert len(BY_ID) == len(CASES)
     for case in CASES:
-        assert case.file or case.path, case.id
+        for expect in case.expected:
+            assert expect.file or expect.path, case.id
         assert case.commands, case.id
-        assert not (case.config and "validate" in case.commands), case.id
+        assert not (case.config and set(case.commands) - {"preview"}), case.id
+    for fragment in ("dev-zero", "fifo", "socket", "unreadable", "link-loop", "larger-than", "alias-bomb",
+                     "merge-bomb", "nested-too-deep", "stack-name", "name-", "label-", "secret-", "namespace-",
+                     "problems"):  # fmt: skip
+        assert any(fragment in case.id for case in HOSTILE), fragment
 
 
-@pytest.mark.parametrize("case", _params("preview"))
-def test_preview(case: Case, tmp_path: Path, monitors: list[RecordingMonitor], monkeypatch: pytest.MonkeyPatch) -> None:
-    """``codexctl preview``: exit 2, one located message, no files, nothing registered."""
-    root = case.materialize(tmp_path)
-    out = tmp_path / "out"
-    if case.config:
-        monkeypatch.setattr("codex_stacks.cli.preview.run_program", _with_config(case))
-    result = CliRunner().invoke(CLI, _cli_args("preview", case, root, out))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.exit_code == 2, result.output
-    error_line(case, root, result.stdout, result.stderr)
-    assert not out.exists(), "preview wrote files for a bad input"
-    assert len(monitors) == 1, "preview did not run the program"
-    assert monitors[0].run.registrations == [], [r.urn for r in monitors[0].run.registrations]
+@pytest.mark.parametrize(
+    ("case", "run"),
+    [pytest.param(case, run, id=f"{case.id}-{run}") for case in CASES for run in _runs(case)],
+)
+def test_bad_input(case: Case, run: Run, corpus: Corpus) -> None:
+    """Exit 2, one located line per problem, no traceback, nothing written or registered; within
+    the run's time and memory."""
+    ran = corpus.get(case, run)
+    outcome = ran.outcome
+    check_limits(ran)
+    if run == PROGRAM:
+        assert outcome.status == 2, outcome.stderr
+        check_problems(case, ran.root, outcome.meta)
+    else:
+        assert outcome.status == 2, f"exit {outcome.status}\n{outcome.stdout}\n{outcome.stderr}"
+        check_lines(case, ran.root, outcome.stdout, outcome.stderr)
+    assert outcome.meta.get("registrations") == 0, "the program registered resources for a bad input"
+    assert not ran.out.exists(), "preview wrote files for a bad input"
 
 
-@pytest.mark.parametrize("case", _params("validate"))
-def test_validate(case: Case, tmp_path: Path) -> None:
-    """``codexctl validate``: exit 2, one located message, no traceback."""
-    root = case.materialize(tmp_path)
-    result = CliRunner().invoke(CLI, _cli_args("validate", case, root, tmp_path / "out"))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.exit_code == 2, result.output
-    error_line(case, root, result.stdout, result.stderr)
-
-
-@pytest.mark.parametrize("case", _params(None))
-def test_program(case: Case, tmp_path: Path, monitors: list[RecordingMonitor]) -> None:
-    """``run_program``: a RunError caused by a located CodexError, and zero registrations."""
-    root = case.materialize(tmp_path)
-    config = {"codex:projectDir": str(root), "codex:mode": case.mode, **case.config}
-    with pytest.raises(pulumi.RunError) as info:
-        runner.run_program(case.stack, config)
-    check_cause(case, root, info.value)
-    assert len(monitors) == 1
-    assert monitors[0].run.registrations == []
+def test_an_unreadable_file_is_really_unreadable(corpus: Corpus) -> None:
+    """How the EACCES cases made their file unreadable: by the kernel wherever it can (say which)."""
+    ran = corpus.get(BY_ID["services-unreadable"], "validate")
+    how = ran.outcome.meta.get("unreadable_by")
+    assert how in ("mode 000", "mode 000 in a user namespace", "EACCES injected at os.open (no user namespace here)")
+    if os.geteuid() != 0:
+        assert how == "mode 000"
 
 
 def _console_script(args: list[str], *, timeout: float) -> subprocess.CompletedProcess[str]:
@@ -858,29 +912,29 @@ def _console_script(args: list[str], *, timeout: float) -> subprocess.CompletedP
         pytest.fail(f"codexctl {' '.join(args)} did not finish in {timeout} s (it hangs)")
 
 
-SUBPROCESS_CASES = {"undefined-var-manifest": "preview", "k8s-wrong-type": "validate"}
+SUBPROCESS_CASES = {
+    "undefined-var-manifest": "preview",
+    "k8s-wrong-type": "validate",
+    "services-link-to-dev-zero": "preview",
+    "services-fifo": "validate",
+    "stack-name-with-a-control-character": "repair-targets",
+    "several-problems-at-once": "preview",
+}
 
 
-@pytest.mark.parametrize(
-    ("case", "command"),
-    [
-        pytest.param(case, command, id=f"{case.id}-{command}")
-        for case in CASES
-        for command in case.commands
-        if (SUBPROCESS_CASES.get(case.id) == command or case.isolate) and not case.config
-    ],
-)
-def test_console_script(case: Case, command: Command, tmp_path: Path) -> None:
-    """The installed ``codexctl`` says exactly what the in-process app says (and never hangs)."""
+@pytest.mark.parametrize(("case_id", "command"), sorted(SUBPROCESS_CASES.items()))
+def test_console_script(case_id: str, command: Command, tmp_path: Path, corpus: Corpus) -> None:
+    """The installed ``codexctl`` says exactly what the forked run said (and never hangs)."""
+    case = BY_ID[case_id]
     root = case.materialize(tmp_path)
     out = tmp_path / "out"
-    result = _console_script(_cli_args(command, case, root, out), timeout=ISOLATED_TIMEOUT if case.isolate else 60)
+    result = _console_script(_cli_args(command, case, root, out), timeout=30)
     assert result.returncode == 2, result.stderr
-    line = error_line(case, root, result.stdout, result.stderr)
+    lines = check_lines(case, root, result.stdout, result.stderr)
     assert not out.exists()
-    if not case.isolate:
-        in_process = CliRunner().invoke(CLI, _cli_args(command, case, root, out))
-        assert line in in_process.stderr.splitlines()
+    forked = corpus.get(case, command)
+    relocated = [line.replace(str(forked.root), str(root)) for line in forked.outcome.stderr.splitlines()]
+    assert lines == [line for line in relocated if line.startswith("error:")]
 
 
 PROMPT_KIND = Case(
@@ -889,20 +943,26 @@ PROMPT_KIND = Case(
     path="--kind",
     hint="kinds: dev_issue",
     stack="ai-slot-1",
+    kind="dev_isue",
 )
 
 
-def test_prompt_render_unknown_kind(tmp_path: Path) -> None:
-    """``codexctl prompt render`` with a kind no template exists for."""
-    root = (tmp_path / "project").resolve()
-    result = CliRunner().invoke(CLI, ["prompt", "render", "--stack", "ai-slot-1", "--kind", "dev_isue", "--issue", "7"])
-    assert result.exit_code == 2, result.output
-    error_line(PROMPT_KIND, root, result.stdout, result.stderr)
+def test_prompt_render_unknown_kind(tmp_path: Path, zygote: Zygote) -> None:
+    """``codexctl prompt render`` with a kind no template exists for (the bundled example)."""
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    argv = ["prompt", "render", "--stack", "ai-slot-1", "--kind", "dev_isue", "--issue", "7"]
+    (outcome,) = zygote.run([Job("cli", workdir, argv=argv)])
+    assert outcome.status == 2, outcome.stderr
+    check_lines(PROMPT_KIND, tmp_path, outcome.stdout, outcome.stderr)
 
 
-def test_the_base_project_is_good(tmp_path: Path) -> None:
-    """The control: the base project of the table previews and validates, so each failure is the case's."""
-    root = _base("base", message="").materialize(tmp_path)
-    for command in ("preview", "validate"):
-        result = CliRunner().invoke(CLI, _cli_args(command, _base("base", message=""), root, tmp_path / "out"))
-        assert result.exit_code == 0, result.output
+def test_the_base_project_is_good(tmp_path: Path, zygote: Zygote) -> None:
+    """The control: the base project passes every command the corpus runs, in the same kind of
+    forked run, so each failure is the case's (and the harness can tell success from failure)."""
+    case = base("base", message="")
+    root = case.materialize(tmp_path)
+    jobs = [_job(case, run, tmp_path, root) for run in [*ALL_COMMANDS, PROGRAM]]
+    for job, outcome in zip(jobs, zygote.run(jobs), strict=True):
+        assert outcome.status == 0, f"{job.argv or 'program'}\n{outcome.stdout}\n{outcome.stderr}"
+        assert not outcome.timed_out

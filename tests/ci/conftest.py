@@ -25,7 +25,11 @@ import pytest
 import yaml
 
 from codex_stacks.plan.cluster import SYSTEM_NAMESPACE
-from tests.ci.kube_api import KubeApi, Namespaces
+from tests.support.kube_double import ADMIN_TOKEN, SYSTEM_NAMESPACES, KubeDouble
+
+collect_ignore = ["test_ci_harsh.py"]
+"""Harsher answers codex_stacks/ci does not handle yet (409 on a terminating namespace, a spent
+GitHub rate limit): the lead enables them by removing this line once the fix is merged."""
 
 DOUBLE_SOURCE = Path(__file__).with_name("pulumi_double.py")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -243,11 +247,61 @@ def read_outputs(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
 
 
+CI_TOKEN = "kube-t0ken"
+"""The runner's kubeconfig token in the Kubernetes API double: user ``ci-runner``."""
+
+CLEANUP_RULES = [{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "delete"]}]
+"""What ``ci cleanup``/``ci gc`` need of the cluster outside ``codex-system`` (a ClusterRole)."""
+
+CLAIM_RULES = [
+    {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "list", "create", "delete"]}
+]
+"""What slot claims need, in ``codex-system`` only (a Role there, as the cluster stack's
+``codex-slot-claims-<project>`` gives the runners of ``security.runners``, docs/security.md)."""
+
+
 @pytest.fixture
-def kube_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[KubeApi]:
-    """The loopback Kubernetes API double, with $KUBECONFIG pointing at it; the system namespace
-    (where slot claims live) exists, as the cluster stack creates it."""
-    with KubeApi(Namespaces(present={SYSTEM_NAMESPACE})) as api:
-        monkeypatch.setenv("KUBECONFIG", str(api.kubeconfig(tmp_path / "kubeconfig")))
+def kube_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[KubeDouble]:
+    """The Kubernetes API double (tests/support/kube_double.py), with $KUBECONFIG pointing at it as
+    user ``ci-runner``, bound to CLEANUP_RULES cluster-wide and CLAIM_RULES in the system namespace
+    (which exists, as the cluster stack makes it). A deleted namespace is Terminating until the next
+    request (``namespace_finalize_ticks``, raised by tests that watch the wait)."""
+    with KubeDouble(namespace_finalize_ticks=1, namespaces=(SYSTEM_NAMESPACE,)) as api:
+        api.add_user(CI_TOKEN, "ci-runner")
+        api.bind("ci-runner", CLEANUP_RULES, name="ci-cleanup")
+        api.bind("ci-runner", CLAIM_RULES, namespace=SYSTEM_NAMESPACE, name="ci-claims")
+        monkeypatch.setenv("KUBECONFIG", str(api.kubeconfig(tmp_path / "kubeconfig", token=CI_TOKEN)))
         monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
         yield api
+
+
+def admin_client(api: KubeDouble) -> Any:
+    """A ``kubernetes`` ApiClient of the cluster's administrator (another run's claims, set-up)."""
+    from kubernetes.client import ApiClient, Configuration
+
+    config = Configuration()
+    config.host = api.url
+    config.api_key = {"authorization": ADMIN_TOKEN}
+    config.api_key_prefix = {"authorization": "Bearer"}
+    return ApiClient(config)
+
+
+def deleted_namespaces(api: KubeDouble) -> list[str]:
+    """The namespaces the client asked to delete, in order."""
+    return [
+        request.path.rsplit("/", 1)[-1]
+        for request in api.calls("DELETE")
+        if request.path.startswith("/api/v1/namespaces/") and request.path.count("/") == 4
+    ]
+
+
+def slot_namespaces(api: KubeDouble) -> set[str]:
+    """The namespaces still in the cluster, the cluster's own (and codex-system) left out."""
+    return set(api.namespaces()) - set(SYSTEM_NAMESPACES) - {SYSTEM_NAMESPACE}
+
+
+def drop_namespace(api: KubeDouble, name: str) -> None:
+    """A cluster without namespace ``name`` and what was in it (the cluster stack never deployed)."""
+    with api.lock:
+        for key in [key for key in api.store if key[2] == name or key[:2] + key[3:] == ("", "namespaces", name)]:
+            del api.store[key]

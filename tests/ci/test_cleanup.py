@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from typer.testing import CliRunner
@@ -16,12 +14,20 @@ from typer.testing import CliRunner
 from codex_stacks.ci.cleanup import safe_data_dir
 from codex_stacks.ci.errors import CiError
 from codex_stacks.cli.app import app
-from tests.ci.conftest import REPOSITORY, PulumiDouble, read_outputs
-from tests.ci.kube_api import KubeApi
+from tests.ci.conftest import (
+    CI_TOKEN,
+    REPOSITORY,
+    PulumiDouble,
+    admin_client,
+    deleted_namespaces,
+    read_outputs,
+    slot_namespaces,
+)
 from tests.ci.test_ensure_slot import leases, plant_claim, slot_leases
+from tests.support.github_double import GithubDouble
+from tests.support.kube_double import KubeDouble, free_port
 
 runner = CliRunner()
-SYSTEM = "codex-system"
 
 
 @pytest.fixture
@@ -35,28 +41,27 @@ def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def slot(double: PulumiDouble, api: KubeApi, number: int, holder: str, **tags: str) -> None:
+def slot(double: PulumiDouble, api: KubeDouble, number: int, holder: str, **tags: str) -> None:
     """A claimed, deployed slot: its Lease, and its stack with outputs as after a successful up."""
     plant_claim(api, slot=number, holder=holder)
     stack = f"ai-slot-{number}"
     double.make_stack(stack, tags={"codex:binding": holder, **tags}, resources=12, outputs={"namespace": f"ns-{stack}"})
 
 
-def order(double: PulumiDouble, api: KubeApi) -> list[str]:
+def order(double: PulumiDouble, api: KubeDouble) -> list[str]:
     """Every step of the cleanup that changes something, in time order, from both doubles' records."""
     steps = [(record["time"], record["argv"]) for record in double.records()]
     events = [(t, " ".join(w for w in argv if w != "--non-interactive").split(" --", 1)[0]) for t, argv in steps]
     events = [(t, name) for t, name in events if name.startswith(("destroy", "stack rm"))]
-    events += [
-        (t, f"{method} {path.rsplit('/', 2)[-2]}") for t, method, path in api.state.timeline if method == "DELETE"
-    ]
+    events += [(request.at, f"DELETE {request.path.rsplit('/', 2)[-2]}") for request in api.calls("DELETE")]
     return [name for _, name in sorted(events)]
 
 
 def test_cleanup_by_issue_in_the_safe_order(
-    pulumi_double: PulumiDouble, github_files: tuple[Path, Path], data_root: Path, kube_api: KubeApi
+    pulumi_double: PulumiDouble, github_files: tuple[Path, Path], data_root: Path, kube_api: KubeDouble
 ) -> None:
-    kube_api.state.present |= {"ns-ai-slot-3", "ns-ai-slot-4"}
+    kube_api.create_namespace("ns-ai-slot-3")
+    kube_api.create_namespace("ns-ai-slot-4")
     slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
     slot(pulumi_double, kube_api, 4, f"{REPOSITORY}#issue-8")
     result = runner.invoke(app, ["ci", "cleanup", "--issue", "7"])
@@ -66,14 +71,16 @@ def test_cleanup_by_issue_in_the_safe_order(
     assert not (data_root / "slots" / "3").exists()
     assert (data_root / "slots" / "4" / "postgres" / "PG_VERSION").exists()
     assert read_outputs(github_files[0]) == {"stack": "ai-slot-3", "removed": "true", "namespace": "ns-ai-slot-3"}
-    assert kube_api.state.deletes() == ["ns-ai-slot-3"]
-    assert kube_api.state.present == {SYSTEM, "ns-ai-slot-4"}
+    assert deleted_namespaces(kube_api) == ["ns-ai-slot-3"]
+    assert slot_namespaces(kube_api) == {"ns-ai-slot-4"}
+    # through the kubeconfig's credentials: the runner's own account
+    assert {request.authorization for request in kube_api.calls("DELETE")} == {f"Bearer {CI_TOKEN}"}
     # namespace gone first, then destroy and stack rm, the claim (Lease) last
     assert order(pulumi_double, kube_api) == ["DELETE namespaces", "destroy", "stack rm", "DELETE leases"]
     assert "claim acme-shop-" in result.output
 
 
-def test_cleanup_keep_data(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
+def test_cleanup_keep_data(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeDouble) -> None:
     slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
     result = runner.invoke(app, ["ci", "cleanup", "--stack", "ai-slot-3", "--keep-data"])
     assert result.exit_code == 0, result.output
@@ -83,7 +90,7 @@ def test_cleanup_keep_data(pulumi_double: PulumiDouble, data_root: Path, kube_ap
 
 
 def test_cleanup_of_unbound_issue_is_a_no_op(
-    pulumi_double: PulumiDouble, github_files: tuple[Path, Path], kube_api: KubeApi
+    pulumi_double: PulumiDouble, github_files: tuple[Path, Path], kube_api: KubeDouble
 ) -> None:
     slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
     result = runner.invoke(app, ["ci", "cleanup", "--pr", "7"])
@@ -94,7 +101,7 @@ def test_cleanup_of_unbound_issue_is_a_no_op(
 
 
 def test_cleanup_of_another_repositorys_issue_touches_nothing(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, data_root: Path
 ) -> None:
     plant_claim(kube_api, slot=3, holder="acme/other#issue-7", repository="acme/other", project="other")
     result = runner.invoke(app, ["ci", "cleanup", "--issue", "7"])
@@ -103,7 +110,9 @@ def test_cleanup_of_another_repositorys_issue_touches_nothing(
     assert slot_leases(kube_api, "acme/other") == {3: "acme/other#issue-7"}
 
 
-def test_the_destroy_waits_out_a_lock_like_up(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
+def test_the_destroy_waits_out_a_lock_like_up(
+    pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeDouble
+) -> None:
     import os
 
     slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
@@ -115,7 +124,7 @@ def test_the_destroy_waits_out_a_lock_like_up(pulumi_double: PulumiDouble, data_
     assert pulumi_double.stacks() == []
 
 
-def test_a_failed_destroy_keeps_the_claim(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
+def test_a_failed_destroy_keeps_the_claim(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeDouble) -> None:
     slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
     pulumi_double.script(destroy=["fail:item-0"])
     result = runner.invoke(app, ["ci", "cleanup", "--issue", "7"])
@@ -142,47 +151,31 @@ def test_symlink_out_of_the_root_is_refused(tmp_path: Path) -> None:
         safe_data_dir(root=str(tmp_path / "root"), env_dir=str(tmp_path / "root" / "slots" / "3"))
 
 
-class _GitHub(BaseHTTPRequestHandler):
-    states: ClassVar[dict[int, str]] = {}
-    seen: ClassVar[list[tuple[str, str | None]]] = []
-
-    def do_GET(self) -> None:
-        self.seen.append((self.path, self.headers.get("Authorization")))
-        number = int(self.path.rsplit("/", 1)[-1])
-        if number not in self.states:
-            self.send_response(404)
-            self.end_headers()
-            return
-        body = json.dumps({"number": number, "state": self.states[number]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+@pytest.fixture
+def github() -> Iterator[GithubDouble]:
+    """The GitHub API double (tests/support/github_double.py): acme/shop is private, so without a
+    token its issues answer 404, as on GitHub; #7 and #9 are closed, #8 is open, #9 is a pull request."""
+    with GithubDouble(repos={"acme/shop": 11}, private=["acme/shop"]) as double:
+        double.add_issue("acme/shop", 7, state="closed")
+        double.add_issue("acme/shop", 8, state="open")
+        double.add_issue("acme/shop", 9, state="closed", pull=True)
+        yield double
 
 
 @pytest.fixture
-def github_api() -> Iterator[str]:
-    _GitHub.states = {7: "closed", 8: "open", 9: "closed"}
-    _GitHub.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _GitHub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+def github_api(github: GithubDouble) -> str:
+    return github.url
 
 
 def test_gc_closed_asks_github_and_removes_only_closed(
     pulumi_double: PulumiDouble,
     github_files: tuple[Path, Path],
-    github_api: str,
+    github: GithubDouble,
     data_root: Path,
     monkeypatch: pytest.MonkeyPatch,
-    kube_api: KubeApi,
+    kube_api: KubeDouble,
 ) -> None:
+    github_api = github.url
     monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
     slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
     slot(pulumi_double, kube_api, 4, f"{REPOSITORY}#issue-8")
@@ -192,21 +185,22 @@ def test_gc_closed_asks_github_and_removes_only_closed(
     assert result.exit_code == 0, result.output
     assert pulumi_double.stacks() == ["ai-slot-4", "ai-staging"]
     assert slot_leases(kube_api) == {4: f"{REPOSITORY}#issue-8"}
-    assert sorted(_GitHub.seen) == [
+    assert sorted((request.path, request.authorization) for request in github.requests) == [
         ("/repos/acme/shop/issues/7", "Bearer t0ken"),
         ("/repos/acme/shop/issues/8", "Bearer t0ken"),
         ("/repos/acme/shop/issues/9", "Bearer t0ken"),
     ]
     assert read_outputs(github_files[0]) == {"removed": "ai-slot-3,ai-slot-5", "failed": ""}
-    assert kube_api.state.deletes() == ["ns-ai-slot-3", "ns-ai-slot-5"]
+    assert deleted_namespaces(kube_api) == ["ns-ai-slot-3", "ns-ai-slot-5"]
     assert not (data_root / "slots" / "3").exists()
     assert (data_root / "slots" / "4").exists()
 
 
 def test_gc_of_one_repository_leaves_another_repositorys_slots(
-    pulumi_double: PulumiDouble, github_api: str, data_root: Path, kube_api: KubeApi
+    pulumi_double: PulumiDouble, github: GithubDouble, data_root: Path, kube_api: KubeDouble
 ) -> None:
     """Issue 7 is closed in acme/shop; acme/other's slot for its own issue 7 stays."""
+    github_api = github.url
     plant_claim(kube_api, slot=3, holder="acme/other#issue-7", repository="acme/other", project="other")
     pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "acme/other#issue-7"}, resources=3, project="other")
     result = runner.invoke(app, ["ci", "gc", "--closed", "--api-url", github_api])
@@ -214,10 +208,12 @@ def test_gc_of_one_repository_leaves_another_repositorys_slots(
     assert "removed: nothing" in result.output
     assert slot_leases(kube_api, "acme/other") == {3: "acme/other#issue-7"}
     assert pulumi_double.stacks("other") == ["ai-slot-3"]
-    assert _GitHub.seen == []
+    assert github.requests == []
 
 
-def test_gc_older_than_uses_the_last_used_tag(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
+def test_gc_older_than_uses_the_last_used_tag(
+    pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeDouble
+) -> None:
     slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7", **{"codex:last-used": "2020-01-01T00:00:00Z"})
     slot(pulumi_double, kube_api, 4, f"{REPOSITORY}#issue-8", **{"codex:last-used": "2999-01-01T00:00:00Z"})
     result = runner.invoke(app, ["ci", "gc", "--older-than", "7d", "--dry-run"])
@@ -233,7 +229,7 @@ def test_gc_older_than_uses_the_last_used_tag(pulumi_double: PulumiDouble, data_
     assert document["failed"] == []
 
 
-def test_gc_collects_what_failed_runs_left(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi) -> None:
+def test_gc_collects_what_failed_runs_left(pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeDouble) -> None:
     """A claim whose stack never came (a run killed mid-claim), a stack of this repository whose
     claim is gone, an abandoned claiming lock: all past --orphan-age, all collected; younger ones
     (a claim in progress) and a stack from before claims (no repository) are left alone."""
@@ -251,17 +247,13 @@ def test_gc_collects_what_failed_runs_left(pulumi_double: PulumiDouble, data_roo
     assert "stack without a claim" in result.output
 
 
-def test_gc_releases_abandoned_claiming_locks(pulumi_double: PulumiDouble, kube_api: KubeApi) -> None:
+def test_gc_releases_abandoned_claiming_locks(pulumi_double: PulumiDouble, kube_api: KubeDouble) -> None:
     from datetime import UTC, datetime, timedelta
-
-    from kubernetes.client import ApiClient, Configuration
 
     from codex_stacks.ci.claims import ClaimStore
     from codex_stacks.ci.slots import Binding
 
-    config = Configuration()
-    config.host = kube_api.url
-    store = ClaimStore(client=ApiClient(config), repository=REPOSITORY, project="codex")
+    store = ClaimStore(client=admin_client(kube_api), repository=REPOSITORY, project="codex")
     binding = Binding(repository=REPOSITORY, kind="issue", number=5)
     assert store.lock_binding(binding, now=datetime.now(UTC) - timedelta(hours=1)) is not None
     result = runner.invoke(app, ["ci", "gc", "--older-than", "30d"])
@@ -270,7 +262,7 @@ def test_gc_releases_abandoned_claiming_locks(pulumi_double: PulumiDouble, kube_
     assert "an abandoned claiming lock" in result.output
 
 
-def test_gc_github_errors_are_one_line(pulumi_double: PulumiDouble, github_api: str, kube_api: KubeApi) -> None:
+def test_gc_github_errors_are_one_line(pulumi_double: PulumiDouble, github_api: str, kube_api: KubeDouble) -> None:
     slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-404")
     result = runner.invoke(app, ["ci", "gc", "--closed", "--api-url", github_api])
     assert result.exit_code == 1
@@ -291,7 +283,7 @@ def test_gc_goes_on_after_a_failed_destroy_and_a_failed_lookup(
     github_files: tuple[Path, Path],
     github_api: str,
     data_root: Path,
-    kube_api: KubeApi,
+    kube_api: KubeDouble,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
@@ -315,7 +307,7 @@ def test_gc_goes_on_after_a_failed_destroy_and_a_failed_lookup(
 
 
 def test_gc_closed_without_a_token_warns(
-    pulumi_double: PulumiDouble, github_api: str, monkeypatch: pytest.MonkeyPatch, kube_api: KubeApi
+    pulumi_double: PulumiDouble, github_api: str, monkeypatch: pytest.MonkeyPatch, kube_api: KubeDouble
 ) -> None:
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-404")
@@ -326,10 +318,8 @@ def test_gc_closed_without_a_token_warns(
 
 
 def test_gc_unreachable_github_is_exit_1(
-    pulumi_double: PulumiDouble, monkeypatch: pytest.MonkeyPatch, kube_api: KubeApi
+    pulumi_double: PulumiDouble, monkeypatch: pytest.MonkeyPatch, kube_api: KubeDouble
 ) -> None:
-    from tests.ci.kube_api import free_port
-
     monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
     slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
     api = f"http://127.0.0.1:{free_port()}"
@@ -340,7 +330,7 @@ def test_gc_unreachable_github_is_exit_1(
 
 
 def test_sigterm_to_cleanup_reaches_the_destroy_and_nothing_is_retried(
-    pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeApi, tmp_path: Path
+    pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeDouble, tmp_path: Path
 ) -> None:
     import os
     import signal

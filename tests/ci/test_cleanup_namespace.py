@@ -11,9 +11,17 @@ import pytest
 from typer.testing import CliRunner
 
 from codex_stacks.cli.app import app
-from tests.ci.conftest import REPO_ROOT, REPOSITORY, PulumiDouble, read_outputs
-from tests.ci.kube_api import KubeApi
+from tests.ci.conftest import (
+    CI_TOKEN,
+    REPO_ROOT,
+    REPOSITORY,
+    PulumiDouble,
+    deleted_namespaces,
+    read_outputs,
+    slot_namespaces,
+)
 from tests.ci.test_ensure_slot import plant_claim, slot_leases
+from tests.support.kube_double import KubeDouble
 
 runner = CliRunner()
 
@@ -37,17 +45,18 @@ def cleanup(*args: str) -> tuple[int, str]:
 
 
 def test_namespace_is_deleted_before_the_stack_is_removed(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path, github_files: tuple[Path, Path]
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, data_root: Path, github_files: tuple[Path, Path]
 ) -> None:
     """Terminating for a while, then gone: cleanup waits for it and says so."""
-    kube_api.state.present |= {"ns-ai-slot-3"}
-    kube_api.state.terminating_reads = 2
+    kube_api.create_namespace("ns-ai-slot-3")
+    kube_api.namespace_finalize_ticks = 3  # the namespace controller needs the DELETE and two more requests
     deployed(pulumi_double, "ai-slot-3")
     code, output = cleanup("--stack", "ai-slot-3", "--namespace-timeout", "30s")
     assert code == 0, output
-    assert kube_api.state.deletes() == ["ns-ai-slot-3"]
-    reads = [path for method, path, _ in kube_api.state.requests if method == "GET" and "/leases" not in path]
-    assert reads == ["/api/v1/namespaces/ns-ai-slot-3"] * 3  # terminating, terminating, gone
+    assert deleted_namespaces(kube_api) == ["ns-ai-slot-3"]
+    reads = [(request.path, request.status) for request in kube_api.calls("GET") if "/leases" not in request.path]
+    assert reads == [("/api/v1/namespaces/ns-ai-slot-3", status) for status in (200, 200, 404)]
+    assert slot_namespaces(kube_api) == set()
     assert "namespace ns-ai-slot-3 deleted" in output
     assert pulumi_double.stacks() == []
     assert not (data_root / "slots" / "3").exists()
@@ -55,26 +64,27 @@ def test_namespace_is_deleted_before_the_stack_is_removed(
     # the namespace first (named by the outputs of the last up), then destroy and stack rm
     commands = pulumi_double.commands()
     assert commands.index("stack output") < commands.index("destroy") < commands.index("stack rm")
-    [(deleted, _, _)] = [t for t in kube_api.state.timeline if t[1] == "DELETE"]
+    [deleted] = [request.at for request in kube_api.calls("DELETE") if "/leases" not in request.path]
     [destroyed] = [r["time"] for r in pulumi_double.records() if "destroy" in r["argv"]]
     assert deleted < destroyed
 
 
-def test_namespace_already_gone_is_fine(pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path) -> None:
+def test_namespace_already_gone_is_fine(pulumi_double: PulumiDouble, kube_api: KubeDouble, data_root: Path) -> None:
     deployed(pulumi_double, "ai-slot-3")
     code, output = cleanup("--stack", "ai-slot-3")
     assert code == 0, output
-    assert kube_api.state.deletes() == ["ns-ai-slot-3"]
+    assert deleted_namespaces(kube_api) == ["ns-ai-slot-3"]
     assert "namespace ns-ai-slot-3 already gone" in output
     assert pulumi_double.stacks() == []
 
 
 def test_a_namespace_that_stays_terminating_keeps_the_stack_and_the_claim(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, data_root: Path
 ) -> None:
     """The next issue in the slot must not get a terminating namespace: nothing after it happens."""
-    kube_api.state.present |= {"ns-ai-slot-3"}
-    kube_api.state.terminating_reads = -1  # a finalizer that never finishes
+    kube_api.create_namespace("ns-ai-slot-3")
+    held = {"name": "held", "namespace": "ns-ai-slot-3", "finalizers": ["example.com/never"]}
+    kube_api.seed({"apiVersion": "v1", "kind": "ConfigMap", "metadata": held})  # nobody removes the finalizer
     plant_claim(kube_api, slot=3, holder=f"{REPOSITORY}#issue-7")
     deployed(pulumi_double, "ai-slot-3")
     code, output = cleanup("--stack", "ai-slot-3", "--namespace-timeout", "0.3")
@@ -86,53 +96,57 @@ def test_a_namespace_that_stays_terminating_keeps_the_stack_and_the_claim(
     assert "destroy" not in pulumi_double.commands()
 
 
-def test_keep_namespace_opts_out(pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path) -> None:
-    kube_api.state.present |= {"ns-ai-slot-3"}
+def test_keep_namespace_opts_out(pulumi_double: PulumiDouble, kube_api: KubeDouble, data_root: Path) -> None:
+    kube_api.create_namespace("ns-ai-slot-3")
     deployed(pulumi_double, "ai-slot-3")
     code, output = cleanup("--stack", "ai-slot-3", "--keep-namespace")
     assert code == 0, output
-    assert kube_api.state.deletes() == []
-    assert "ns-ai-slot-3" in kube_api.state.present
+    assert deleted_namespaces(kube_api) == []
+    assert slot_namespaces(kube_api) == {"ns-ai-slot-3"}
     assert pulumi_double.stacks() == []
 
 
 @pytest.mark.parametrize("stack", ["ai-staging", "dev"])
 def test_non_slot_stacks_keep_their_namespace(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path, stack: str
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, data_root: Path, stack: str
 ) -> None:
-    kube_api.state.present = {f"ns-{stack}"}
+    kube_api.create_namespace(f"ns-{stack}")
     pulumi_double.make_stack(stack, resources=5)
     code, output = cleanup("--stack", stack)
     assert code == 0, output
-    assert kube_api.state.requests == []
+    assert kube_api.requests == []
     assert pulumi_double.stacks() == []
 
 
 def test_already_destroyed_stack_still_loses_the_plans_namespace(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, data_root: Path
 ) -> None:
     """A stack removed already (a rerun): the namespace of the slot as services.yaml names it goes."""
-    kube_api.state.present |= {"project-example-dev-3"}
+    kube_api.create_namespace("project-example-dev-3")
     code, output = cleanup("--stack", "ai-slot-3")
     assert code == 0, output
-    assert kube_api.state.deletes() == ["project-example-dev-3"]
-    assert kube_api.state.present == {"codex-system"}
+    assert deleted_namespaces(kube_api) == ["project-example-dev-3"]
+    assert slot_namespaces(kube_api) == set()
     assert "stack did not exist" in output
 
 
 def test_a_failed_namespace_delete_keeps_the_stack_for_a_rerun(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, data_root: Path
 ) -> None:
-    kube_api.state.present |= {"ns-ai-slot-3"}
-    kube_api.state.delete_status = 403
+    kube_api.create_namespace("ns-ai-slot-3")
+    kube_api.store.pop(("rbac.authorization.k8s.io", "clusterrolebindings", "", "ci-cleanup"))  # no delete right
+    kube_api.bind("ci-runner", [{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get"]}], name="read")
     deployed(pulumi_double, "ai-slot-3")
     code, output = cleanup("--stack", "ai-slot-3")
     assert code == 1  # the cluster refused: an outside failure
-    assert "deleting namespace ns-ai-slot-3: HTTP 403" in output
+    assert (
+        'deleting namespace ns-ai-slot-3: HTTP 403: namespaces "ns-ai-slot-3" is forbidden: User "ci-runner" '
+        'cannot delete resource "namespaces" in API group "" at the cluster scope'
+    ) in " ".join(output.split())
     assert "Traceback" not in output
     assert pulumi_double.stacks() == ["ai-slot-3"]
     assert (data_root / "slots" / "3").exists()
-    kube_api.state.delete_status = None
+    kube_api.bind("ci-runner", [{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["delete"]}], name="del")
     code, output = cleanup("--stack", "ai-slot-3")
     assert code == 0, output
     assert pulumi_double.stacks() == []
@@ -141,9 +155,7 @@ def test_a_failed_namespace_delete_keeps_the_stack_for_a_rerun(
 def test_unreachable_cluster_is_one_line_exit_1(
     pulumi_double: PulumiDouble, tmp_path: Path, data_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.ci.kube_api import KubeApi, Namespaces
-
-    with KubeApi(Namespaces()) as api:
+    with KubeDouble() as api:
         config = api.kubeconfig(tmp_path / "kubeconfig")
     monkeypatch.setenv("KUBECONFIG", str(config))  # the server is gone: connection refused
     monkeypatch.setattr("codex_stacks.ci.claims._RETRIES", 1)
@@ -158,24 +170,24 @@ def test_unreachable_cluster_is_one_line_exit_1(
 
 
 def test_an_api_server_away_while_waiting_is_asked_again(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, data_root: Path
 ) -> None:
     """503s during the wait are retried within the namespace timeout: the cleanup goes on."""
-    kube_api.state.present |= {"ns-ai-slot-3"}
-    kube_api.state.unavailable_reads = 2
+    kube_api.create_namespace("ns-ai-slot-3")
+    kube_api.fault("GET", "/api/v1/namespaces/ns-ai-slot-3", status=503, times=2)
     deployed(pulumi_double, "ai-slot-3")
     code, output = cleanup("--stack", "ai-slot-3", "--namespace-timeout", "60")
     assert code == 0, output
-    reads = [path for method, path, _ in kube_api.state.requests if method == "GET" and "/leases" not in path]
-    assert len(reads) == 4  # 503, 503, terminating, gone
+    reads = [request.status for request in kube_api.calls("GET") if "/leases" not in request.path]
+    assert reads == [503, 503, 404]  # away, away, gone
     assert pulumi_double.stacks() == []
 
 
 def test_an_api_server_away_for_the_whole_wait_is_exit_1(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, data_root: Path
 ) -> None:
-    kube_api.state.present |= {"ns-ai-slot-3"}
-    kube_api.state.unavailable_reads = 10_000
+    kube_api.create_namespace("ns-ai-slot-3")
+    kube_api.fault("GET", "/api/v1/namespaces/ns-ai-slot-3", status=503, times=10_000)
     deployed(pulumi_double, "ai-slot-3")
     code, output = cleanup("--stack", "ai-slot-3", "--namespace-timeout", "3")
     assert code == 1
@@ -196,7 +208,7 @@ def test_no_kubeconfig_is_a_clear_error(
 
 
 def test_the_environments_kube_context_is_used(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = tmp_path / "project"
     shutil.copytree(REPO_ROOT / "examples" / "project-example", project)
@@ -212,7 +224,7 @@ def test_the_environments_kube_context_is_used(
             {"name": "slots", "cluster": {"server": kube_api.url}},
             {"name": "elsewhere", "cluster": {"server": "http://127.0.0.1:9"}},
         ],
-        "users": [{"name": "u", "user": {"token": "kube-t0ken"}}],
+        "users": [{"name": "u", "user": {"token": CI_TOKEN}}],
         "contexts": [
             {"name": "slots", "context": {"cluster": "slots", "user": "u"}},
             {"name": "elsewhere", "context": {"cluster": "elsewhere", "user": "u"}},
@@ -222,17 +234,18 @@ def test_the_environments_kube_context_is_used(
     (tmp_path / "kubeconfig-2").write_text(json.dumps(config))
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "kubeconfig-2"))
     monkeypatch.setenv("DATA_ROOT", str(tmp_path / "data"))
-    kube_api.state.present |= {"ns-ai-slot-3"}
+    kube_api.create_namespace("ns-ai-slot-3")
     deployed(pulumi_double, "ai-slot-3")
     code, output = cleanup("--stack", "ai-slot-3", "--project-dir", str(project))
     assert code == 0, output
-    assert kube_api.state.deletes() == ["ns-ai-slot-3"]
+    assert deleted_namespaces(kube_api) == ["ns-ai-slot-3"]
 
 
 def test_gc_deletes_the_namespaces_of_the_slots_it_removes(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, data_root: Path
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, data_root: Path
 ) -> None:
-    kube_api.state.present |= {"ns-ai-slot-3", "ns-ai-slot-4"}
+    kube_api.create_namespace("ns-ai-slot-3")
+    kube_api.create_namespace("ns-ai-slot-4")
     for number, used in ((3, "2020-01-01T00:00:00Z"), (4, "2999-01-01T00:00:00Z")):
         holder = f"{REPOSITORY}#issue-{number}"
         plant_claim(kube_api, slot=number, holder=holder)
@@ -242,5 +255,5 @@ def test_gc_deletes_the_namespaces_of_the_slots_it_removes(
         )
     result = runner.invoke(app, ["ci", "gc", "--older-than", "7d"])
     assert result.exit_code == 0, result.output
-    assert kube_api.state.deletes() == ["ns-ai-slot-3"]
-    assert kube_api.state.present == {"codex-system", "ns-ai-slot-4"}
+    assert deleted_namespaces(kube_api) == ["ns-ai-slot-3"]
+    assert slot_namespaces(kube_api) == {"ns-ai-slot-4"}

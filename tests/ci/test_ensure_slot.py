@@ -19,8 +19,16 @@ from typer.testing import CliRunner
 
 from codex_stacks.cli.app import app
 from codex_stacks.plan.cluster import SYSTEM_NAMESPACE
-from tests.ci.conftest import REPO_ROOT, REPOSITORY, PulumiDouble, make_program, read_outputs
-from tests.ci.kube_api import KubeApi
+from tests.ci.conftest import (
+    REPO_ROOT,
+    REPOSITORY,
+    PulumiDouble,
+    admin_client,
+    drop_namespace,
+    make_program,
+    read_outputs,
+)
+from tests.support.kube_double import KubeDouble
 
 runner = CliRunner()
 CODEXCTL = Path(sys.executable).with_name("codexctl")
@@ -31,12 +39,17 @@ def ensure(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def leases(api: KubeApi) -> dict[str, dict[str, Any]]:
-    """The Leases in the system namespace, by name."""
-    return {name: lease for (ns, name), lease in api.state.leases.items.items() if ns == SYSTEM_NAMESPACE}
+def leases(api: KubeDouble) -> dict[str, dict[str, Any]]:
+    """The Leases in the system namespace, by name, as the API server stores them."""
+    with api.lock:
+        return {
+            name: lease
+            for (group, plural, namespace, name), lease in api.store.items()
+            if (group, plural, namespace) == ("coordination.k8s.io", "leases", SYSTEM_NAMESPACE)
+        }
 
 
-def slot_leases(api: KubeApi, repository: str = REPOSITORY) -> dict[int, str]:
+def slot_leases(api: KubeDouble, repository: str = REPOSITORY) -> dict[int, str]:
     """Slot number → holder, for the slot claims of ``repository`` (read from the objects' own fields)."""
     found = {}
     for lease in leases(api).values():
@@ -48,24 +61,20 @@ def slot_leases(api: KubeApi, repository: str = REPOSITORY) -> dict[int, str]:
 
 
 def plant_claim(
-    api: KubeApi, *, slot: int, holder: str, repository: str = REPOSITORY, project: str = "codex", age: float = 0.0
+    api: KubeDouble, *, slot: int, holder: str, repository: str = REPOSITORY, project: str = "codex", age: float = 0.0
 ) -> None:
     """A claim another run made, through the API (so it gets the server's fields)."""
-    from kubernetes.client import ApiClient, Configuration
-
     from codex_stacks.ci.claims import ClaimStore
     from codex_stacks.ci.slots import Binding
 
-    config = Configuration()
-    config.host = api.url
-    store = ClaimStore(client=ApiClient(config), repository=repository, project=project)
+    store = ClaimStore(client=admin_client(api), repository=repository, project=project)
     binding = Binding.parse(holder)
     assert binding is not None
     assert store.claim_slot(slot, binding, now=datetime.now(UTC) - timedelta(seconds=age)) is not None
 
 
 def test_claims_lowest_free_slot_then_creates_and_tags_its_stack(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, github_files: tuple[Path, Path]
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, github_files: tuple[Path, Path]
 ) -> None:
     plant_claim(kube_api, slot=1, holder=f"{REPOSITORY}#issue-3")
     code, output = ensure("--issue", "7", "--max", "5")
@@ -79,12 +88,12 @@ def test_claims_lowest_free_slot_then_creates_and_tags_its_stack(
     # the claim came first: the Lease was created before the stack
     commands = pulumi_double.commands()
     assert commands.index("stack init") < commands.index("stack tag set")
-    posts = [path for method, path, _ in kube_api.state.requests if method == "POST"]
+    posts = [request.path for request in kube_api.calls("POST")]
     assert len(posts) == 3  # the planted claim, the binding's claiming lock, slot 2
     assert [name for name in leases(kube_api) if "issue-7" in name] == []  # the claiming lock is gone
 
 
-def test_lease_names_and_labels_carry_the_repository(pulumi_double: PulumiDouble, kube_api: KubeApi) -> None:
+def test_lease_names_and_labels_carry_the_repository(pulumi_double: PulumiDouble, kube_api: KubeDouble) -> None:
     code, output = ensure("--pr", "9", "--max", "3")
     assert code == 0, output
     [(name, lease)] = leases(kube_api).items()
@@ -101,7 +110,7 @@ def test_lease_names_and_labels_carry_the_repository(pulumi_double: PulumiDouble
 
 
 def test_reuses_the_slot_claimed_for_the_binding(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, github_files: tuple[Path, Path]
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, github_files: tuple[Path, Path]
 ) -> None:
     plant_claim(kube_api, slot=4, holder=f"{REPOSITORY}#pr-9")
     pulumi_double.make_stack("ai-slot-4", tags={"codex:binding": f"{REPOSITORY}#pr-9"})
@@ -113,7 +122,9 @@ def test_reuses_the_slot_claimed_for_the_binding(
     assert "codex:last-used" in pulumi_double.tags("ai-slot-4")
 
 
-def test_the_same_issue_in_another_repository_is_another_slot(pulumi_double: PulumiDouble, kube_api: KubeApi) -> None:
+def test_the_same_issue_in_another_repository_is_another_slot(
+    pulumi_double: PulumiDouble, kube_api: KubeDouble
+) -> None:
     plant_claim(kube_api, slot=1, holder="acme/other#issue-7", repository="acme/other", project="other")
     code, output = ensure("--issue", "7", "--max", "5")
     assert code == 0, output
@@ -123,7 +134,7 @@ def test_the_same_issue_in_another_repository_is_another_slot(pulumi_double: Pul
 
 
 def test_two_repositories_on_one_backend_keep_separate_stacks(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, tmp_path: Path
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, tmp_path: Path
 ) -> None:
     """Each repository has its own Pulumi project: ai-slot-1 of each is its own stack."""
     other = make_program(tmp_path / "other-program", name="other")
@@ -140,7 +151,7 @@ def test_two_repositories_on_one_backend_keep_separate_stacks(
     assert pulumi_double.tags("ai-slot-1", "other")["codex:binding"] == "acme/other#issue-7"
 
 
-def test_two_repositories_with_one_project_name_are_refused(pulumi_double: PulumiDouble, kube_api: KubeApi) -> None:
+def test_two_repositories_with_one_project_name_are_refused(pulumi_double: PulumiDouble, kube_api: KubeDouble) -> None:
     plant_claim(kube_api, slot=1, holder="acme/other#issue-1", repository="acme/other", project="codex")
     code, output = ensure("--issue", "7", "--max", "5")
     assert code == 2
@@ -149,7 +160,7 @@ def test_two_repositories_with_one_project_name_are_refused(pulumi_double: Pulum
     assert pulumi_double.stacks() == []
 
 
-def test_max_slots_comes_from_services_yaml(pulumi_double: PulumiDouble, kube_api: KubeApi) -> None:
+def test_max_slots_comes_from_services_yaml(pulumi_double: PulumiDouble, kube_api: KubeDouble) -> None:
     for number in range(1, 10):
         plant_claim(kube_api, slot=number, holder=f"{REPOSITORY}#issue-{100 + number}")
     code, output = ensure("--issue", "7")  # the example project has maxSlots: 10
@@ -157,7 +168,7 @@ def test_max_slots_comes_from_services_yaml(pulumi_double: PulumiDouble, kube_ap
     assert output.strip().splitlines()[-1] == "ai-slot-10"
 
 
-def test_no_free_slot_is_one_clear_line_exit_1(pulumi_double: PulumiDouble, kube_api: KubeApi) -> None:
+def test_no_free_slot_is_one_clear_line_exit_1(pulumi_double: PulumiDouble, kube_api: KubeDouble) -> None:
     plant_claim(kube_api, slot=1, holder=f"{REPOSITORY}#issue-1")
     plant_claim(kube_api, slot=2, holder=f"{REPOSITORY}#issue-2")
     code, output = ensure("--issue", "7", "--max", "2")
@@ -167,7 +178,7 @@ def test_no_free_slot_is_one_clear_line_exit_1(pulumi_double: PulumiDouble, kube
     assert pulumi_double.stacks() == []
 
 
-def test_a_stack_without_a_claim_is_never_handed_out(pulumi_double: PulumiDouble, kube_api: KubeApi) -> None:
+def test_a_stack_without_a_claim_is_never_handed_out(pulumi_double: PulumiDouble, kube_api: KubeDouble) -> None:
     """A stack left by an unfinished cleanup (or from before claims) may hold another issue's work."""
     pulumi_double.make_stack("ai-slot-1", tags={"codex:binding": "issue-3"}, resources=5)
     code, output = ensure("--issue", "7", "--max", "5")
@@ -179,7 +190,7 @@ def test_a_stack_without_a_claim_is_never_handed_out(pulumi_double: PulumiDouble
 
 
 def test_a_claim_that_fails_half_way_is_rolled_back(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, monkeypatch: pytest.MonkeyPatch
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Tags need CLI 3.211 on a self-managed backend: an older CLI is refused before any claim;
     a tag write that fails after the stack exists removes the stack and releases the claim."""
@@ -200,7 +211,7 @@ def test_a_claim_that_fails_half_way_is_rolled_back(
 
 
 def test_issue_or_pr_and_the_repository_are_required(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, monkeypatch: pytest.MonkeyPatch
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code, output = ensure("--max", "2")
     assert code == 2
@@ -214,9 +225,7 @@ def test_issue_or_pr_and_the_repository_are_required(
 def test_no_cluster_is_one_line_exit_1(
     pulumi_double: PulumiDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.ci.kube_api import Namespaces
-
-    with KubeApi(Namespaces()) as gone:
+    with KubeDouble() as gone:
         config = gone.kubeconfig(tmp_path / "kubeconfig")
     monkeypatch.setenv("KUBECONFIG", str(config))
     monkeypatch.setattr("codex_stacks.ci.claims._RETRIES", 0)
@@ -228,8 +237,12 @@ def test_no_cluster_is_one_line_exit_1(
     assert pulumi_double.stacks() == []
 
 
-def test_a_missing_system_namespace_says_who_makes_it(pulumi_double: PulumiDouble, kube_api: KubeApi) -> None:
-    kube_api.state.present = set()
+def test_a_missing_system_namespace_says_who_makes_it(
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A runner with a cluster administrator's kubeconfig, on a cluster without the cluster stack."""
+    drop_namespace(kube_api, SYSTEM_NAMESPACE)
+    monkeypatch.setenv("KUBECONFIG", str(kube_api.kubeconfig(tmp_path / "admin-kubeconfig")))
     code, output = ensure("--issue", "7", "--max", "3")
     assert code == 1
     assert 'HTTP 404: namespaces "codex-system" not found' in output
@@ -237,7 +250,7 @@ def test_a_missing_system_namespace_says_who_makes_it(pulumi_double: PulumiDoubl
 
 
 def test_find_slot_claims_nothing(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, github_files: tuple[Path, Path]
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, github_files: tuple[Path, Path]
 ) -> None:
     plant_claim(kube_api, slot=2, holder=f"{REPOSITORY}#pr-4")
     result = runner.invoke(app, ["ci", "find-slot", "--pr", "4"])
@@ -250,7 +263,7 @@ def test_find_slot_claims_nothing(
     assert pulumi_double.calls() == []
 
 
-def test_ensure_slot_json(pulumi_double: PulumiDouble, kube_api: KubeApi) -> None:
+def test_ensure_slot_json(pulumi_double: PulumiDouble, kube_api: KubeDouble) -> None:
     result = runner.invoke(app, ["ci", "ensure-slot", "--issue", "5", "--max", "3", "--output", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
@@ -261,7 +274,7 @@ def test_ensure_slot_json(pulumi_double: PulumiDouble, kube_api: KubeApi) -> Non
     }
 
 
-def test_max_zero_means_no_limit(pulumi_double: PulumiDouble, kube_api: KubeApi) -> None:
+def test_max_zero_means_no_limit(pulumi_double: PulumiDouble, kube_api: KubeDouble) -> None:
     for number in range(1, 13):
         plant_claim(kube_api, slot=number, holder=f"{REPOSITORY}#issue-{100 + number}")
     code, output = ensure("--issue", "7", "--max", "0")
@@ -293,7 +306,7 @@ MODELS = {
 
 @pytest.mark.parametrize("model", sorted(MODELS))
 def test_twenty_runners_at_once_get_distinct_slots(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, tmp_path: Path, model: str
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, tmp_path: Path, model: str
 ) -> None:
     """20 separate processes, 20 issues, 16 slots: 16 distinct slots and 4 clear "full" errors;
     no slot twice, no lock error, and every claim is the stack's binding."""
@@ -328,7 +341,7 @@ def test_twenty_runners_at_once_get_distinct_slots(
 
 
 def test_runners_for_one_issue_agree_on_one_slot(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, tmp_path: Path
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, tmp_path: Path
 ) -> None:
     procs = [_start(5, env=dict(os.environ), out=tmp_path / f"o{n}", max_slots=6) for n in range(4)]
     results = [proc.communicate(timeout=300) for proc in procs]
@@ -341,7 +354,7 @@ def test_runners_for_one_issue_agree_on_one_slot(
 
 
 def test_find_slot_without_the_project_checked_out_warns_and_finds(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, tmp_path: Path
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, tmp_path: Path
 ) -> None:
     """The cleanup workflow's first job looks the slot up without checking out the project: only
     the kubeContext is lost (the kubeconfig's current context is used), the lookup works."""

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from codex_stacks.cli.app import app
 from tests.ci.conftest import PulumiDouble
-from tests.ci.kube_api import KubeApi
+from tests.support.kube_double import KubeDouble
 
 runner = CliRunner()
 
@@ -32,7 +32,7 @@ def test_images_help_wording() -> None:
     assert "--only NAME" in result.output
 
 
-def test_failed_destroy_exits_1(pulumi_double: PulumiDouble, kube_api: KubeApi, tmp_path: Path) -> None:
+def test_failed_destroy_exits_1(pulumi_double: PulumiDouble, kube_api: KubeDouble, tmp_path: Path) -> None:
     pulumi_double.make_stack("ai-staging", resources=3)
     pulumi_double.script(destroy=["fail:item-0"])
     result = runner.invoke(app, ["ci", "cleanup", "--stack", "ai-staging"])

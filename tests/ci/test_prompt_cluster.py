@@ -8,13 +8,13 @@ import pytest
 from typer.testing import CliRunner
 
 from codex_stacks.cli.app import app
-from tests.ci.kube_api import KubeApi, Namespaces
+from tests.support.kube_double import KubeDouble
 
 runner = CliRunner()
 
 
 def test_an_unreachable_api_server_is_exit_1_not_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with KubeApi(Namespaces()) as gone:
+    with KubeDouble() as gone:
         config = gone.kubeconfig(tmp_path / "kubeconfig")
     monkeypatch.setenv("KUBECONFIG", str(config))
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)

@@ -3,48 +3,33 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from typer.testing import CliRunner
 
 from codex_stacks.cli.app import app
 from tests.ci.conftest import REPOSITORY, PulumiDouble
-from tests.ci.kube_api import KubeApi
 from tests.ci.test_ensure_slot import plant_claim
+from tests.support.github_double import GithubDouble
+from tests.support.kube_double import KubeDouble
 
 runner = CliRunner()
 
 
-class _Issues(BaseHTTPRequestHandler):
-    states: ClassVar[dict[int, str]] = {7: "open", 9: "closed"}
-
-    def do_GET(self) -> None:
-        number = int(self.path.rsplit("/", 1)[-1])
-        body = json.dumps({"number": number, "state": self.states.get(number, "open")}).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def github_api() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Issues)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+def github_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The GitHub API double: acme/shop#7 is an open issue, #9 a closed pull request."""
+    monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+    with GithubDouble(repos={REPOSITORY: 11}) as github:
+        github.add_issue(REPOSITORY, 7, state="open")
+        github.add_issue(REPOSITORY, 9, state="closed", pull=True)
+        yield github.url
 
 
 def test_slots_lists_claims_stacks_and_their_state(
-    pulumi_double: PulumiDouble, kube_api: KubeApi, github_api: str, github_files: tuple[Path, Path], tmp_path: Path
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, github_api: str, github_files: tuple[Path, Path], tmp_path: Path
 ) -> None:
     # slot 3: deployed by ci up (real outputs through the double), issue 7 open
     ensure = runner.invoke(app, ["ci", "ensure-slot", "--issue", "7", "--max", "5"])
@@ -83,7 +68,7 @@ def test_slots_lists_claims_stacks_and_their_state(
     assert "| `ai-slot-1` | acme/shop#issue-7 | open |" in summary
 
 
-def test_slots_as_a_table_without_states(pulumi_double: PulumiDouble, kube_api: KubeApi) -> None:
+def test_slots_as_a_table_without_states(pulumi_double: PulumiDouble, kube_api: KubeDouble) -> None:
     plant_claim(kube_api, slot=2, holder=f"{REPOSITORY}#pr-9")
     result = runner.invoke(app, ["ci", "slots", "--no-states"])
     assert result.exit_code == 0, result.output
@@ -91,7 +76,7 @@ def test_slots_as_a_table_without_states(pulumi_double: PulumiDouble, kube_api: 
     assert line.split()[:3] == ["ai-slot-2", "acme/shop#pr-9", "-"]
 
 
-def test_no_slots(pulumi_double: PulumiDouble, kube_api: KubeApi) -> None:
+def test_no_slots(pulumi_double: PulumiDouble, kube_api: KubeDouble) -> None:
     result = runner.invoke(app, ["ci", "slots", "--no-states"])
     assert result.exit_code == 0, result.output
     assert "no slots of acme/shop" in result.stdout

@@ -33,7 +33,7 @@ def test_preview_prints_the_tree_and_writes_valid_manifests(tmp_path: Path) -> N
     assert files[0] == "01-namespace-and-config.yaml"
     assert "08-codex.yaml" in files
     documents = [doc for path in tmp_path.glob("*.yaml") for doc in yaml.safe_load_all(path.read_text())]
-    assert len(documents) == 28
+    assert len(documents) == 34  # 28 of the project, 6 NetworkPolicies of the slot
     for doc in documents:
         assert check_object(doc) == [], doc["metadata"]["name"]
     codex = next(d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] == "codex")
@@ -64,7 +64,7 @@ def test_preview_of_every_stack_of_the_example(tmp_path: Path) -> None:
     [
         (["preview", "--stack", "ai-slot-11"], "slot 11 is out of range"),
         (["preview", "--stack", "ai-slot-0"], "slot 0 is out of range"),
-        (["preview", "--stack", "prod"], "known environments: ai, ai-repair, ai-staging, dev"),
+        (["preview", "--stack", "prod"], "known environments: ai, ai-repair, ai-staging, cluster, dev"),
         (["preview", "--stack", "dev", "--mode", "fix"], "unknown mode 'fix'"),
         (["validate", "--stack", "prod"], "known environments"),
     ],
@@ -90,7 +90,7 @@ def test_broken_project_names_file_and_line(example_copy: Path) -> None:
 def test_validate_accepts_the_example_and_rejects_an_invalid_object(example_copy: Path) -> None:
     ok = codexctl("validate", "--stack", "ai-slot-3")
     assert ok.returncode == 0, ok.stderr
-    assert "28 objects" in ok.stdout
+    assert "34 objects" in ok.stdout
     manifest = example_copy / "deploy" / "configmap.yaml"
     manifest.write_text(manifest.read_text().replace('REDIS_DB: "0"', "REDIS_DB: 0"), encoding="utf-8")
     bad = codexctl("validate", "--stack", "ai-slot-3", "--project-dir", str(example_copy))
@@ -100,7 +100,7 @@ def test_validate_accepts_the_example_and_rejects_an_invalid_object(example_copy
 
 
 def test_custom_resources_without_schema_are_noted() -> None:
-    result = codexctl("validate", "--stack", "dev")
+    result = codexctl("validate", "--stack", "cluster")
     assert result.returncode == 0
     assert "no schema for cert-manager.io/v1 ClusterIssuer" in result.stderr
     with pytest.raises(NoSchemaError):
@@ -325,7 +325,8 @@ def test_a_misspelt_secret_field_is_masked_too(make_project: MakeProject, tmp_pa
         "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: keys\n  namespace: {{ namespace }}\n"
         "type: Opaque\nstringDta:\n  Y: {{ env_or('SECRET_KEY') }}\n"
     )
-    project = make_project(MINIMAL, {"ns.yaml": NAMESPACE_MANIFEST + secret})
+    services = MINIMAL.replace("project: demo\n", "project: demo\nenvVars:\n  SECRET_KEY: {}\n")
+    project = make_project(services, {"ns.yaml": NAMESPACE_MANIFEST + secret})
     env = {**os.environ, "SECRET_KEY": "canary-S3CR3T"}
     args = [str(CODEXCTL), "preview", "--stack", "dev", "--project-dir", str(project)]
 

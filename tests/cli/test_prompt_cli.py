@@ -105,7 +105,7 @@ def test_config_prints_toml_and_rejects_a_broken_block(tmp_path: Path) -> None:
     )
     assert_one_line_error(
         codexctl("prompt", "config", "--stack", "ai-slot-3", "--project-dir", str(project)),
-        "services.yaml:35: codex.configBlocks[0]: 'model' is set by codex.model, not by a block",
+        "services.yaml:56: codex.configBlocks[0]: 'model' is set by codex.model, not by a block",
     )
 
 

@@ -9,17 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from codex_stacks.config.loader import load_services_file
 from codex_stacks.config.model import Overlay, Timeouts
 from codex_stacks.errors import ConfigError
+from tests.config.conftest import load
 from tests.prompts.conftest import copy_example
 
-SOURCE = Path("services.yaml")
 CODEXCTL = Path(sys.executable).parent / "codexctl"
-
-
-def load(text: str):  # type: ignore[no-untyped-def]
-    return load_services_file(text, {}, source=SOURCE)
 
 
 def codexctl(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -83,7 +78,7 @@ def test_the_camel_case_keys_still_load_and_code_still_builds_models_by_field_na
     )
     assert settings.codex.model_reasoning_effort == "high"
     assert settings.codex.timeouts.deploy_wait == "5m"
-    assert settings.environments["dev"].image_pull_policy == "Always"
+    assert settings.environment("dev").image_pull_policy == "Always"
     assert Overlay(drop_kinds=["Ingress"]).drop_kinds == ["Ingress"]
     assert Timeouts(deploy_wait="1m").deploy_wait == "1m"
 

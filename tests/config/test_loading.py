@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from codex_stacks.config.loader import load_services_file
 from codex_stacks.config.schema import services_schema
-from codex_stacks.config.templating import env_or, is_enabled, render, slug
-from codex_stacks.errors import ConfigError, TemplateError
-
-SOURCE = Path("services.yaml")
-
-
-def load(text: str, **context: object):  # type: ignore[no-untyped-def]
-    return load_services_file(text, context, source=SOURCE)
+from codex_stacks.config.templating import EnvPolicy, OutsideValues, is_enabled, render, slug
+from codex_stacks.errors import CombinedError, ConfigError, TemplateError
+from tests.config.conftest import load
 
 
 def test_minimal_file_gets_defaults() -> None:
@@ -23,15 +15,17 @@ def test_minimal_file_gets_defaults() -> None:
     assert settings.project == "demo"
     assert settings.max_slots == 0
     assert settings.codex.timeouts.exec == "60m"
-    assert settings.repair.services == ["codex"]
+    assert settings.repair.services is None  # the agent's service: codex.service
+    assert (settings.codex.service, settings.codex.rbac) == ("codex", "builtin")
 
 
 def test_unknown_key_is_reported_with_path_line_and_suggestion() -> None:
     text = (
         "project: demo\nservices:\n  - name: api\n    manifests: []\n    overlays:\n      ai:\n"
         "        pvcMounts:\n          - name: data\n            claimName: data\n            mountPth: /data\n"
+        "environments:\n  ai: {}\n"
     )
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(CombinedError) as info:  # the unknown key first, then the key it hides
         load(text)
     error = info.value
     assert error.location.path == "services[0].overlays.ai.pvcMounts[0].mountPth"
@@ -57,7 +51,7 @@ def test_wrong_type_names_the_key() -> None:
     with pytest.raises(ConfigError) as info:
         load("project: demo\nmaxSlots: many\n")
     assert info.value.location.path == "maxSlots"
-    assert "integer" in info.value.message
+    assert "maxSlots must be a whole number of 0 or more, not 'many'" in info.value.message
 
 
 def test_missing_required_key_of_a_union_member() -> None:
@@ -98,7 +92,8 @@ def test_top_level_must_be_a_mapping(text: str, message: str) -> None:
 
 
 def test_versions_given_as_numbers_become_strings() -> None:
-    assert load("project: demo\nversions:\n  pg: 16\n  app: 0.1\n").versions == {"pg": "16", "app": "0.1"}
+    versions = load("project: demo\nversions:\n  pg: 16\n  app: 0.1\n").scope["versions"]
+    assert dict(versions) == {"pg": "16", "app": "0.1"}
 
 
 def test_mcp_servers_need_their_fields_and_unique_names() -> None:
@@ -124,7 +119,8 @@ def test_template_undefined_variable_names_file_and_line() -> None:
     with pytest.raises(TemplateError, match="'nope' is undefined") as info:
         load("project: demo\n\nregistry: '{{ nope }}'\n")
     assert info.value.location.line == 3
-    assert info.value.location.file == SOURCE
+    assert info.value.location.file is not None
+    assert info.value.location.file.name == "services.yaml"
 
 
 def test_template_syntax_error_names_line() -> None:
@@ -147,13 +143,15 @@ def test_sandbox_blocks_attribute_escapes(expression: str) -> None:
         render(expression, {"project": "demo"}, source="evil.yaml")
 
 
-def test_filters_and_functions(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CODEX_TEST_VALUE", "from-env")
-    monkeypatch.delenv("CODEX_TEST_MISSING", raising=False)
-    assert env_or("CODEX_TEST_VALUE", "x") == "from-env"
+def test_filters_and_functions() -> None:
+    policy = EnvPolicy(
+        declared={"CODEX_TEST_VALUE": False, "CODEX_TEST_MISSING": False}, environ={"CODEX_TEST_VALUE": "v"}
+    )
+    env_or = policy.reader(OutsideValues())
+    assert env_or("CODEX_TEST_VALUE", "x") == "v"
     assert env_or("CODEX_TEST_MISSING", "fallback") == "fallback"
     assert slug("Fix Login (#12)") == "fix-login-12"
-    assert render("{{ 'A B' | slug }}-{{ env_or('CODEX_TEST_VALUE') }}", {}, source="t") == "a-b-from-env"
+    assert render("{{ 'A B' | slug }}-{{ env_or('CODEX_TEST_VALUE') }}", {"env_or": env_or}, source="t") == "a-b-v"
 
 
 @pytest.mark.parametrize(
@@ -178,3 +176,19 @@ def test_json_schema_comes_from_the_model() -> None:
     assert schema["additionalProperties"] is False
     assert {"project", "codex", "maxSlots", "infrastructure", "services", "repair"} <= set(schema["properties"])
     assert "pvcMounts" in schema["$defs"]["Overlay"]["properties"]
+
+
+@pytest.mark.parametrize("url", ["http://api.example.com", "http://10.0.0.5:8080", "ftp://api.github.com"])
+def test_github_comment_sends_its_token_over_https_only(url: str) -> None:
+    step = "hooks:\n  beforeAll:\n    - name: c\n      use: github.comment\n"
+    step += f"      with: {{repository: a/b, number: 1, body: hi, apiUrl: '{url}'}}\n"
+    with pytest.raises(ConfigError) as info:
+        load("project: demo\n" + step)
+    assert info.value.location.line == 4
+    assert "apiUrl" in str(info.value)
+
+
+def test_github_comment_may_use_plain_http_on_this_machine() -> None:
+    step = "hooks:\n  beforeAll:\n    - name: c\n      use: github.comment\n"
+    step += "      with: {repository: a/b, number: 1, body: hi, apiUrl: 'http://127.0.0.1:8080'}\n"
+    load("project: demo\n" + step)

@@ -62,8 +62,14 @@ def test_up_repair_and_back_to_normal(stack: object) -> None:
     assert {"codex", "postgres", "chat-backend"} <= _namespace_objects()
     from codex_stacks.offline.targets import repair_targets
 
+    targets = repair_targets(STACK, project_dir=EXAMPLE)
+    # the offline list (URNs of the mock engine) names resources the real engine deployed, and is
+    # the stack's own repairTargets output (URNs of the real engine)
+    deployed = {resource["urn"] for resource in stack.export_stack().deployment["resources"]}
+    assert set(targets) <= deployed
+    assert stack.outputs()["repairTargets"].value == targets
     stack.set_config("codex:mode", auto.ConfigValue("repair"))
-    result = stack.up(target=repair_targets(STACK, project_dir=EXAMPLE), on_output=print)
+    result = stack.up(target=targets, on_output=print)
     assert result.summary.resource_changes.get("delete", 0) == 0
     assert "postgres" in _namespace_objects()  # untouched outside the repair set
     stack.set_config("codex:mode", auto.ConfigValue("normal"))

@@ -7,26 +7,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.hooks.doubles import GithubDouble, KubeDouble, write_kubeconfig
+from tests.support.github_double import GithubDouble
+from tests.support.kube_double import KubeDouble
+
+SLOT_NAMESPACE = "alimentor-dev-3"
+"""The slot's namespace: the stack's first group creates it before any component's hook runs."""
 
 
 @pytest.fixture
 def kube(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[KubeDouble]:
-    """A Kubernetes API double; ``KUBECONFIG`` points at it for the provider code."""
-    double = KubeDouble()
-    double.start()
-    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kubeconfig", double.url)))
-    try:
+    """The Kubernetes API double, with the slot namespace; ``KUBECONFIG`` points at it for the provider code."""
+    with KubeDouble(namespaces=(SLOT_NAMESPACE,)) as double:
+        monkeypatch.setenv("KUBECONFIG", str(double.kubeconfig(tmp_path / "kubeconfig")))
         yield double
-    finally:
-        double.stop()
 
 
 @pytest.fixture
 def github() -> Iterator[GithubDouble]:
-    double = GithubDouble()
-    double.start()
-    try:
+    """The GitHub API double with issue acme/alimentor#42, its harsh modes on (a lagging list)."""
+    with GithubDouble(repos={"acme/alimentor": 7}) as double:
+        double.add_issue("acme/alimentor", 42, title="Meal plans")
         yield double
-    finally:
-        double.stop()

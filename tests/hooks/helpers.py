@@ -22,6 +22,7 @@ def step_props(
     timeout: float = 5.0,
     continue_on_error: bool = False,
     always: bool = False,
+    run: str = "",
     tuning: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What ``codex_stacks.components.hooks.HookStepResource`` registers, with secrets already unwrapped (as the
@@ -36,6 +37,7 @@ def step_props(
         continue_on_error=continue_on_error,
         always=always,
         guard="0123456789abcdef",
+        run=run,
     )
     return {
         **hook.inputs(),
@@ -101,5 +103,6 @@ def all_hooks_project(folder: Path) -> Path:
     if anchor not in text:
         raise AssertionError("examples/alimentor/services.yaml changed; update the test helper")
     text = text.replace(anchor, "      use: codex.ensure-data-dirs" + EXTRA_STACK_HOOKS, 1)
+    text = text.replace("envVars:\n", "envVars:\n  ISSUE_TITLE: {}\n", 1)
     services.write_text(text, encoding="utf-8")
     return project

@@ -1,24 +1,24 @@
-"""``github.comment`` against a loopback GitHub API double, with faults."""
+"""``github.comment`` against the harsh GitHub API double (tests/support/github_double.py): paging
+with ``Link`` headers naming the repository by id, a list that lags behind a POST, rate-limit
+headers, faults."""
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-import urllib.parse
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from codex_stacks.components.hooks.providers.base import HookError
 from codex_stacks.components.hooks.providers.github_comment import GithubCommentProvider
-from tests.hooks.doubles import GithubDouble, unused_port
 from tests.hooks.helpers import step_props
+from tests.support.github_double import GithubDouble
+from tests.support.kube_double import free_port
 
 TOKEN = "ghp-canary-51c0ffee"
 MARKER = "<!-- codex-stacks:ai-slot-3:announce -->"
+REPO = "acme/alimentor"
+COMMENTS = f"/repos/{REPO}/issues/42/comments"
 
 
 def comment_props(
@@ -27,7 +27,7 @@ def comment_props(
     return step_props(
         "github.comment",
         {
-            "repository": "acme/alimentor",
+            "repository": REPO,
             "number": 42,
             "body": body,
             "api_url": api_url,
@@ -39,25 +39,29 @@ def comment_props(
     )
 
 
+def bodies(github: GithubDouble) -> list[str]:
+    """The thread as GitHub stores it (the primary, not a lagging list)."""
+    return [comment.body for comment in github.comments_of(REPO, 42)]
+
+
 def test_comment_is_posted_with_the_token_and_marker(github: GithubDouble) -> None:
     created = GithubCommentProvider().create(comment_props(github.url))
     assert created.outs["result"]["action"] == "created"
-    (comment,) = github.comments.values()
-    assert comment["issue"] == 42
-    assert comment["body"] == f"Slot 3 is up\n\n{MARKER}"
-    post = github.headers[github.requests.index(("POST", "/repos/acme/alimentor/issues/42/comments"))]
-    assert {k.lower(): v for k, v in post.items()}["authorization"] == f"Bearer {TOKEN}"
+    assert bodies(github) == [f"Slot 3 is up\n\n{MARKER}"]
+    (post,) = github.calls("POST")
+    assert post.path == COMMENTS
+    assert post.authorization == f"Bearer {TOKEN}"
     assert TOKEN not in repr({k: v for k, v in created.outs.items() if k != "secrets"})
 
 
 def test_second_run_edits_its_own_comment_instead_of_adding_one(github: GithubDouble) -> None:
     GithubCommentProvider().create(comment_props(github.url))
+    github.settle()  # the next `pulumi up` comes minutes later: the list has caught up
     same = GithubCommentProvider().update("id", {}, comment_props(github.url))
     assert same.outs["result"]["action"] == "unchanged"
     changed = GithubCommentProvider().update("id", {}, comment_props(github.url, "Slot 3 is up again"))
     assert changed.outs["result"]["action"] == "updated"
-    assert len(github.comments) == 1
-    assert next(iter(github.comments.values()))["body"].startswith("Slot 3 is up again")
+    assert bodies(github) == [f"Slot 3 is up again\n\n{MARKER}"]
     assert github.count("POST") == 1
     assert github.count("PATCH") == 1
 
@@ -67,7 +71,7 @@ def test_token_from_the_environment_when_no_secret_config(
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", "from-env")
     GithubCommentProvider().create(comment_props(github.url, token=None))
-    assert {k.lower(): v for k, v in github.headers[-1].items()}["authorization"] == "Bearer from-env"
+    assert github.requests[-1].authorization == "Bearer from-env"
 
 
 def test_codex_gh_pat_from_the_environment_when_there_is_no_github_token(
@@ -77,7 +81,7 @@ def test_codex_gh_pat_from_the_environment_when_there_is_no_github_token(
     monkeypatch.setenv("CODEX_GH_PAT", "pat-from-env")
     created = GithubCommentProvider().create(comment_props(github.url, token=None))
     assert created.outs["result"]["action"] == "created"
-    assert {k.lower(): v for k, v in github.headers[-1].items()}["authorization"] == "Bearer pat-from-env"
+    assert github.requests[-1].authorization == "Bearer pat-from-env"
 
 
 @pytest.mark.parametrize(
@@ -94,8 +98,16 @@ def test_token_precedence_is_secret_config_then_github_token_then_codex_gh_pat(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     GithubCommentProvider().create(comment_props(github.url, token=config))
-    sent = {{k.lower(): v for k, v in headers.items()}["authorization"] for headers in github.headers}
-    assert sent == {f"Bearer {used}"}
+    assert {request.authorization for request in github.requests} == {f"Bearer {used}"}
+
+
+def test_a_token_github_rejects_is_a_clear_error_not_retried(github: GithubDouble) -> None:
+    github.tokens = {"the-only-valid-token"}
+    with pytest.raises(HookError, match=r"HTTP 401 Unauthorized") as failure:
+        GithubCommentProvider().create(comment_props(github.url))
+    assert TOKEN not in str(failure.value)
+    assert len(github.requests) == 1
+    assert bodies(github) == []
 
 
 def test_no_token_is_a_clear_error(github: GithubDouble, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -113,14 +125,17 @@ def test_500_and_409_are_retried(github: GithubDouble) -> None:
     github.fault("POST", "/comments", status=409)
     created = GithubCommentProvider().create(comment_props(github.url))
     assert created.outs["result"]["action"] == "created"
-    assert len(github.comments) == 1
+    assert len(bodies(github)) == 1
 
 
-def test_a_post_that_failed_after_creating_is_not_posted_again(github: GithubDouble) -> None:
+def test_a_post_that_failed_after_creating_is_not_posted_again_when_the_list_has_it(github: GithubDouble) -> None:
+    """The list already shows the comment the failed POST created (a consistent read; the lagging
+    case is in test_github_comment_harsh.py)."""
+    github.lag_seconds = 0.0
     github.fault("POST", "/comments", status=502, after=True)
     created = GithubCommentProvider().create(comment_props(github.url))
     assert created.outs["result"]["action"] == "created"
-    assert len(github.comments) == 1
+    assert len(bodies(github)) == 1
     assert github.count("POST") == 1
 
 
@@ -131,12 +146,12 @@ def test_persistent_500_gives_up_without_leaking_the_token(github: GithubDouble)
     assert "HTTP 502" in str(failure.value)
     assert "gave up after 3 attempts" in str(failure.value)
     assert TOKEN not in str(failure.value)
+    assert bodies(github) == []
 
 
-def test_404_is_not_retried(github: GithubDouble) -> None:
+def test_a_missing_repository_is_404_and_not_retried(github: GithubDouble) -> None:
     props = comment_props(github.url)
     props["params"]["repository"] = "acme/missing"
-    github.fault("GET", "/repos/acme/missing", status=404)
     with pytest.raises(HookError, match="HTTP 404"):
         GithubCommentProvider().create(props)
     assert len(github.requests) == 1
@@ -152,156 +167,97 @@ def test_slow_answers_time_out_without_hanging(github: GithubDouble) -> None:
 
 def test_connection_refused_is_a_clear_error() -> None:
     with pytest.raises(HookError, match=r"Connection refused.*gave up after 3 attempts"):
-        GithubCommentProvider().create(comment_props(f"http://127.0.0.1:{unused_port()}"))
+        GithubCommentProvider().create(comment_props(f"http://127.0.0.1:{free_port()}"))
 
 
-class PagedGithub:
-    """Issue comments the way GitHub pages them: ``per_page`` (at most 100) and ``page``, and a
-    ``Link`` header whose ``rel="next"`` URL names the repository by id (``/repositories/7/…``),
-    not by ``owner/name``. ``links=False`` is a server that sends no ``Link`` header."""
-
-    def __init__(self, *, links: bool = True, next_host: str | None = None) -> None:
-        self.comments: list[dict[str, Any]] = []
-        self.requests: list[tuple[str, str, str]] = []
-        self.links = links
-        self.next_host = next_host
-        double = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet: tests read ``requests``."""
-
-            def _answer(self, status: int, payload: Any, link: str | None = None) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                if link:
-                    self.send_header("Link", link)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _body(self) -> Any:
-                length = int(self.headers.get("Content-Length") or 0)
-                return json.loads(self.rfile.read(length)) if length else None
-
-            def do_GET(self) -> None:
-                double.requests.append(("GET", self.path, self.headers.get("Authorization", "")))
-                url = urllib.parse.urlsplit(self.path)
-                query = urllib.parse.parse_qs(url.query)
-                per_page = min(100, int(query.get("per_page", ["30"])[0]))
-                page = int(query.get("page", ["1"])[0])
-                if url.path not in ("/repos/acme/alimentor/issues/42/comments", "/repositories/7/issues/42/comments"):
-                    self._answer(404, {"message": "Not Found"})
-                    return
-                last = max(1, -(-len(double.comments) // per_page))
-                items = double.comments[(page - 1) * per_page : page * per_page]
-                link = None
-                if double.links:
-                    host = double.next_host or double.url
-                    pages = {"next": page + 1, "last": last} if page < last else {"prev": page - 1, "first": 1}
-                    link = ", ".join(
-                        f'<{host}/repositories/7/issues/42/comments?per_page={per_page}&page={n}>; rel="{rel}"'
-                        for rel, n in pages.items()
-                        if n >= 1
-                    )
-                self._answer(200, items, link)
-
-            def do_POST(self) -> None:
-                double.requests.append(("POST", self.path, self.headers.get("Authorization", "")))
-                comment = {"id": 5000 + len(double.comments), "body": self._body()["body"]}
-                double.comments.append(comment)
-                self._answer(201, comment)
-
-            def do_PATCH(self) -> None:
-                double.requests.append(("PATCH", self.path, self.headers.get("Authorization", "")))
-                comment_id = int(self.path.rsplit("/", 1)[1])
-                comment = next(c for c in double.comments if c["id"] == comment_id)
-                comment["body"] = self._body()["body"]
-                self._answer(200, comment)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def busy_thread(self, others: int, own_at: int | None = None, own_body: str = "old") -> None:
-        """``others`` comments by people, and the step's own comment at index ``own_at``."""
-        self.comments = [{"id": 100 + n, "body": f"comment {n}"} for n in range(others)]
-        if own_at is not None:
-            self.comments.insert(own_at, {"id": 99, "body": f"{own_body}\n\n{MARKER}"})
-
-    def count(self, method: str) -> int:
-        return sum(1 for m, _, _ in self.requests if m == method)
+def test_a_429_secondary_limit_is_retried(github: GithubDouble) -> None:
+    github.secondary_limit("GET", "/comments", status=429, retry_after=0)
+    created = GithubCommentProvider().create(comment_props(github.url))
+    assert created.outs["result"]["action"] == "created"
+    assert [request.status for request in github.calls("GET")] == [429, 200]
 
 
-@pytest.fixture
-def paged() -> Iterator[PagedGithub]:
-    double = PagedGithub()
-    double.thread.start()
-    try:
-        yield double
-    finally:
-        double.server.shutdown()
-        double.server.server_close()
+# --------------------------------------------------------------------------- paging
 
 
-def test_own_comment_past_the_first_100_is_edited_not_posted_again(paged: PagedGithub) -> None:
-    paged.busy_thread(others=250, own_at=230)  # on page 3
-    result = GithubCommentProvider().create(comment_props(paged.url))
-    assert result.outs["result"] == {"comment_id": 99, "action": "updated"}
-    assert paged.count("POST") == 0
-    assert len(paged.comments) == 251
-    assert next(c for c in paged.comments if c["id"] == 99)["body"] == f"Slot 3 is up\n\n{MARKER}"
-    gets = [path for method, path, _ in paged.requests if method == "GET"]
-    assert gets[0] == "/repos/acme/alimentor/issues/42/comments?per_page=100&page=1"
-    assert gets[1:] == [  # the Link header's next URLs, as GitHub gives them
+def busy_thread(github: GithubDouble, others: int, own_at: int | None = None, own_body: str = "old") -> int:
+    """``others`` comments by people, and the step's own comment at index ``own_at``; its id."""
+    texts = [f"comment {n}" for n in range(others)]
+    if own_at is not None:
+        texts.insert(own_at, f"{own_body}\n\n{MARKER}")
+    ids = github.add_comments(REPO, 42, texts)
+    return ids[own_at] if own_at is not None else 0
+
+
+def test_own_comment_past_the_first_100_is_edited_not_posted_again(github: GithubDouble) -> None:
+    own = busy_thread(github, others=250, own_at=230)  # on page 3
+    result = GithubCommentProvider().create(comment_props(github.url))
+    assert result.outs["result"] == {"comment_id": own, "action": "updated"}
+    assert github.count("POST") == 0
+    assert len(bodies(github)) == 251
+    assert github.comments[own].body == f"Slot 3 is up\n\n{MARKER}"
+    gets = [request.target for request in github.calls("GET")]
+    assert gets[0] == f"{COMMENTS}?per_page=100&page=1"
+    assert gets[1:] == [  # the Link header's next URLs, as GitHub gives them (the repository by id)
         "/repositories/7/issues/42/comments?per_page=100&page=2",
         "/repositories/7/issues/42/comments?per_page=100&page=3",
     ]
-    assert {auth for _, _, auth in paged.requests} == {f"Bearer {TOKEN}"}
+    assert {request.authorization for request in github.requests} == {f"Bearer {TOKEN}"}
 
 
-def test_unchanged_comment_on_a_later_page_is_left_alone(paged: PagedGithub) -> None:
-    paged.busy_thread(others=150, own_at=120, own_body="Slot 3 is up")
-    result = GithubCommentProvider().create(comment_props(paged.url))
-    assert result.outs["result"] == {"comment_id": 99, "action": "unchanged"}
-    assert paged.count("POST") == 0
-    assert paged.count("PATCH") == 0
+def test_an_endpoint_that_caps_per_page_is_followed_to_the_end(github: GithubDouble) -> None:
+    github.per_page_cap = 30  # asked for 100, GitHub answers 30 a page
+    own = busy_thread(github, others=80, own_at=75)
+    result = GithubCommentProvider().create(comment_props(github.url))
+    assert result.outs["result"] == {"comment_id": own, "action": "updated"}
+    assert github.count("GET") == 3
+    assert github.count("POST") == 0
 
 
-def test_paging_stops_at_the_page_that_holds_the_comment(paged: PagedGithub) -> None:
-    paged.busy_thread(others=450, own_at=10)
-    GithubCommentProvider().create(comment_props(paged.url))
-    assert paged.count("GET") == 1
+def test_unchanged_comment_on_a_later_page_is_left_alone(github: GithubDouble) -> None:
+    own = busy_thread(github, others=150, own_at=120, own_body="Slot 3 is up")
+    result = GithubCommentProvider().create(comment_props(github.url))
+    assert result.outs["result"] == {"comment_id": own, "action": "unchanged"}
+    assert github.count("POST") == 0
+    assert github.count("PATCH") == 0
 
 
-def test_every_page_is_read_before_a_new_comment_is_posted(paged: PagedGithub) -> None:
-    paged.busy_thread(others=200)  # exactly two full pages: the second has no next link
-    result = GithubCommentProvider().create(comment_props(paged.url))
+def test_paging_stops_at_the_page_that_holds_the_comment(github: GithubDouble) -> None:
+    busy_thread(github, others=450, own_at=10)
+    GithubCommentProvider().create(comment_props(github.url))
+    assert github.count("GET") == 1
+
+
+def test_every_page_is_read_before_a_new_comment_is_posted(github: GithubDouble) -> None:
+    busy_thread(github, others=200)  # exactly two full pages: the second has no next link
+    result = GithubCommentProvider().create(comment_props(github.url))
     assert result.outs["result"]["action"] == "created"
-    assert paged.count("GET") == 2
-    assert paged.count("POST") == 1
+    assert github.count("GET") == 2
+    assert github.count("POST") == 1
 
 
-def test_without_link_headers_pages_are_read_until_a_short_one(paged: PagedGithub) -> None:
-    paged.links = False
-    paged.busy_thread(others=250, own_at=249)
-    result = GithubCommentProvider().create(comment_props(paged.url))
-    assert result.outs["result"] == {"comment_id": 99, "action": "updated"}
-    gets = [path for method, path, _ in paged.requests if method == "GET"]
-    assert gets == [f"/repos/acme/alimentor/issues/42/comments?per_page=100&page={n}" for n in (1, 2, 3)]
-    assert paged.count("POST") == 0
+def test_without_link_headers_pages_are_read_until_a_short_one(github: GithubDouble) -> None:
+    github.send_links = False
+    own = busy_thread(github, others=250, own_at=249)
+    result = GithubCommentProvider().create(comment_props(github.url))
+    assert result.outs["result"] == {"comment_id": own, "action": "updated"}
+    gets = [request.target for request in github.calls("GET")]
+    assert gets == [f"{COMMENTS}?per_page=100&page={n}" for n in (1, 2, 3)]
+    assert github.count("POST") == 0
 
 
-def test_a_next_link_to_another_host_is_not_followed_with_the_token(paged: PagedGithub) -> None:
-    paged.next_host = f"http://127.0.0.1:{unused_port()}"
-    paged.busy_thread(others=150)
+def test_a_server_that_ignores_page_does_not_loop(github: GithubDouble) -> None:
+    github.honour_page = False  # every page is page 1, and the Link header keeps saying "next"
+    busy_thread(github, others=150)
+    GithubCommentProvider().create(comment_props(github.url))
+    assert github.count("GET") == 2  # the second answer repeated the first: reading stops there
+
+
+def test_a_next_link_to_another_host_is_not_followed_with_the_token(github: GithubDouble) -> None:
+    github.link_host = f"http://127.0.0.1:{free_port()}"
+    busy_thread(github, others=150)
     with pytest.raises(HookError, match="is not under") as failure:
-        GithubCommentProvider().create(comment_props(paged.url))
+        GithubCommentProvider().create(comment_props(github.url))
     assert TOKEN not in str(failure.value)
-    assert paged.count("GET") == 1
-    assert paged.count("POST") == 0
+    assert github.count("GET") == 1
+    assert github.count("POST") == 0

@@ -18,12 +18,14 @@ from typing import Any
 import pytest
 
 from codex_stacks.offline.runner import ProgramRun, run_program
-from tests.hooks.doubles import GithubDouble, KubeDouble, write_kubeconfig
 from tests.hooks.helpers import FAST, all_hooks_project
+from tests.support.github_double import GithubDouble
+from tests.support.kube_double import KubeDouble
 from tests.support.provider_host import ProviderHost, ProviderHostError, unwrap_secrets
 
 CANARY = "sk-canary-hostc0de"
 NS = "alimentor-dev-3"
+STAGING = "alimentor-staging"
 
 
 @dataclass
@@ -44,10 +46,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         patch.setenv("ALIMENTOR_DATA_ROOT", str(data_root))
         patch.setenv("ISSUE_TITLE", 'Add "meal plans" $(touch /tmp/never)')
         run = run_program("ai-slot-3", {"codex:projectDir": str(project), "codex:openaiApiKey": CANARY})
-    kube, github = KubeDouble(), GithubDouble()
+    kube, github = KubeDouble(namespaces=(NS, STAGING)), GithubDouble(repos={"acme/alimentor": 7})
+    github.add_issue("acme/alimentor", 42)
     kube.start()
     github.start()
-    kubeconfig = write_kubeconfig(folder / "kubeconfig", kube.url)
+    kubeconfig = kube.kubeconfig(folder / "kubeconfig")
     env = {
         "KUBECONFIG": str(kubeconfig),
         "GITHUB_TOKEN": "ghp-from-host-env",
@@ -73,14 +76,17 @@ def registration_inputs(world: World, name: str, **params: Any) -> tuple[str, di
 
 
 def lifecycle(world: World, name: str, **params: Any) -> tuple[str, str, dict[str, Any]]:
-    """Check, create, then a diff with the same inputs: none, unless the step runs on every up
-    (``always``); returns (urn, id, outputs)."""
+    """Check, create, then diffs: the same inputs change nothing; an ``always`` step's next up
+    carries a new run token, which changes it; returns (urn, id, outputs)."""
     urn, inputs = registration_inputs(world, name, **params)
     checked = world.host.check(urn, {}, inputs)
     assert checked.failures == ()
     created = world.host.create(urn, checked.inputs)
-    again = "some" if checked.inputs.get("always") else "none"
-    assert world.host.diff(created.id, urn, created.outputs, checked.inputs).changes == again
+    assert world.host.diff(created.id, urn, created.outputs, checked.inputs).changes == "none"
+    if checked.inputs.get("always"):
+        assert checked.inputs["run"]
+        next_up = {**checked.inputs, "run": "the-next-up"}
+        assert world.host.diff(created.id, urn, created.outputs, next_up).changes == "some"
     return urn, created.id, created.outputs
 
 
@@ -93,7 +99,6 @@ def test_ensure_data_dirs_through_the_host(world: World) -> None:
 
 
 def test_ensure_codex_secrets_through_the_host(world: World) -> None:
-    world.kube.put(f"/api/v1/namespaces/{NS}", {"kind": "Namespace", "metadata": {"name": NS}})
     _urn, _id, outputs = lifecycle(world, "codex/hook/beforeApply/ensure-codex-secrets")
     stored = world.kube.objects[f"/api/v1/namespaces/{NS}/secrets/openai-secret"]
     assert base64.b64decode(stored["data"]["OPENAI_API_KEY"]).decode() == CANARY
@@ -107,12 +112,18 @@ def test_ensure_codex_secrets_through_the_host(world: World) -> None:
 
 def test_reuse_dev_tls_secret_through_the_host(world: World) -> None:
     name = "alimentor-dev-3-tls"
-    world.kube.put(
-        f"/api/v1/namespaces/alimentor-staging/secrets/{name}",
-        {"kind": "Secret", "type": "kubernetes.io/tls", "metadata": {"name": name}, "data": {"tls.crt": "Yw=="}},
+    world.kube.seed(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "kubernetes.io/tls",
+            "metadata": {"name": name, "namespace": STAGING},
+            "data": {"tls.crt": "Yw=="},
+        }
     )
     _urn, _id, outputs = lifecycle(world, "codex/hook/afterApply/reuse-dev-tls-secret", wait=0.5, poll_interval=0.05)
-    assert outputs["result"] == {"copied_in": True, "present": True, "backed_up": True}
+    # the source is there, so it is not written back (tests/hooks/test_tls_annotations.py)
+    assert outputs["result"] == {"copied_in": True, "present": True, "backed_up": False}
     assert world.kube.objects[f"/api/v1/namespaces/{NS}/secrets/{name}"]["data"] == {"tls.crt": "Yw=="}
 
 
@@ -129,13 +140,13 @@ def test_check_dev_host_ports_through_the_host(world: World) -> None:
 
 
 def test_kubectl_wait_through_the_host(world: World) -> None:
-    world.kube.put(
-        f"/apis/apps/v1/namespaces/{NS}/deployments/postgres",
+    world.kube.seed(
         {
+            "apiVersion": "apps/v1",
             "kind": "Deployment",
-            "metadata": {"name": "postgres"},
+            "metadata": {"name": "postgres", "namespace": NS},
             "status": {"conditions": [{"type": "Available", "status": "True"}]},
-        },
+        }
     )
     _urn, _id, outputs = lifecycle(world, "base/hook/afterApply/postgres-ready", wait=1, poll_interval=0.05)
     assert outputs["result"] == {"condition": "Available", "status": "True"}
@@ -143,11 +154,10 @@ def test_kubectl_wait_through_the_host(world: World) -> None:
 
 def test_github_comment_through_the_host(world: World) -> None:
     _urn, _id, outputs = lifecycle(world, "hook/afterAll/announce", api_url=world.github.url)
-    (comment,) = world.github.comments.values()
-    assert comment["body"].startswith("Slot 3 is up at https://dev-3.staging.alimentor.example")
+    (comment,) = world.github.comments_of("acme/alimentor", 42)
+    assert comment.body.startswith("Slot 3 is up at https://dev-3.staging.alimentor.example")
     assert outputs["result"]["action"] == "created"
-    auth = {k.lower(): v for k, v in world.github.headers[-1].items()}["authorization"]
-    assert auth == "Bearer ghp-from-host-env"
+    assert world.github.requests[-1].authorization == "Bearer ghp-from-host-env"
 
 
 def test_sleep_and_preflight_through_the_host(world: World) -> None:
@@ -159,7 +169,7 @@ def test_sleep_and_preflight_through_the_host(world: World) -> None:
     assert "secret config codex:githubToken is not set" in failure.value.details
     inputs["secrets"] = {"config:githubToken": "ghp"}
     created = world.host.create(urn, inputs)
-    assert created.outputs["result"] == {"kubernetes": "v1.34.1"}
+    assert created.outputs["result"] == {"kubernetes": "v1.35.0"}  # the server's gitVersion
 
 
 def test_run_steps_and_destroy_stages_through_the_host(world: World) -> None:

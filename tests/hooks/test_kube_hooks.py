@@ -15,8 +15,8 @@ from codex_stacks.components.hooks.providers.codex_secrets import EnsureCodexSec
 from codex_stacks.components.hooks.providers.kubectl_wait import KubectlWaitProvider
 from codex_stacks.components.hooks.providers.preflight import PreflightProvider
 from codex_stacks.components.hooks.providers.tls_secret import ReuseDevTlsSecretProvider
-from tests.hooks.doubles import KubeDouble, unused_port, write_kubeconfig
 from tests.hooks.helpers import step_props
+from tests.support.kube_double import KubeDouble, free_port, write_kubeconfig
 
 NS = "alimentor-dev-3"
 STAGING = "alimentor-staging"
@@ -32,7 +32,9 @@ def later(seconds: float, action: Any) -> threading.Timer:
 
 
 def secret_value(kube: KubeDouble, name: str, key: str) -> str:
-    return base64.b64decode(kube.objects[f"{SECRETS}/{name}"]["data"][key]).decode()
+    stored = kube.object(f"{SECRETS}/{name}")
+    assert stored is not None, f"no Secret {name} in {NS}"
+    return base64.b64decode(stored["data"][key]).decode()
 
 
 # --------------------------------------------------------------------------- codex secrets
@@ -70,15 +72,14 @@ def test_codex_secrets_from_config_then_env_and_a_missing_one_is_skipped(
     assert result == {"namespace": NS, "written": ["openai-secret", "context7-secret"], "skipped": ["github-secret"]}
     assert secret_value(kube, "openai-secret", "OPENAI_API_KEY") == CANARY
     assert secret_value(kube, "context7-secret", "CONTEXT7_API_KEY") == "ctx7-from-env"
-    assert f"{SECRETS}/github-secret" not in kube.objects  # never an empty secret
-    assert kube.objects[f"{SECRETS}/openai-secret"]["metadata"]["labels"] == {
+    assert kube.object(f"{SECRETS}/github-secret") is None  # never an empty secret
+    assert kube.object(f"{SECRETS}/openai-secret")["metadata"]["labels"] == {  # type: ignore[index]
         "app.kubernetes.io/managed-by": "codex-stacks"
     }
     assert created.outs["warnings"] == [
         "no value for Secret github-secret (set codex:githubToken, CODEX_GH_PAT); not created"
     ]
-    headers = {key.lower(): value for key, value in kube.headers[0].items()}
-    assert headers["authorization"] == "Bearer double-token"
+    assert {request.authorization for request in kube.requests} == {"Bearer double-token"}
     # the secret value is only under the secret input key, never in results, warnings or logs
     plain = {key: value for key, value in created.outs.items() if key != "secrets"}
     assert CANARY not in repr(plain)
@@ -95,7 +96,7 @@ def test_codex_secrets_second_run_replaces_idempotently(kube: KubeDouble) -> Non
     assert secret_value(kube, "github-secret", "CODEX_GH_PAT") == "gh"
     assert kube.count("POST") == 6  # 3 created, 3 answered 409 AlreadyExists …
     assert kube.count("PUT") == 3  # … and were replaced
-    assert len([key for key in kube.objects if key.startswith(SECRETS)]) == 3
+    assert len([path for path in kube.objects if path.startswith(SECRETS)]) == 3
 
 
 @pytest.mark.usefixtures("no_credentials_env")
@@ -113,7 +114,10 @@ def test_codex_secrets_persistent_500_gives_up_with_a_clear_error(kube: KubeDoub
     with pytest.raises(HookError) as failure:
         EnsureCodexSecretsProvider().create(codex_props({"openai-secret": CANARY}))
     message = str(failure.value)
-    assert "POST /api/v1/namespaces/alimentor-dev-3/secrets: HTTP 500 (injected); gave up after 3 attempts" in message
+    assert (
+        "POST /api/v1/namespaces/alimentor-dev-3/secrets: HTTP 500 (Internal error occurred: injected); "
+        "gave up after 3 attempts" in message
+    )
     assert CANARY not in message
     assert kube.count("POST") == 3
 
@@ -122,14 +126,14 @@ def test_codex_secrets_persistent_500_gives_up_with_a_clear_error(kube: KubeDoub
 def test_codex_secrets_slow_server_times_out_without_hanging(kube: KubeDouble) -> None:
     kube.fault("POST", "/secrets", delay=0.6, times=10)
     started = time.monotonic()
-    with pytest.raises(HookError, match="ReadTimeoutError"):
+    with pytest.raises(HookError, match="no complete answer within 0.3s"):
         EnsureCodexSecretsProvider().create(codex_props({"openai-secret": "v"}))
     assert time.monotonic() - started < 1.5  # 3 attempts of 0.3 s request timeout
 
 
 @pytest.mark.usefixtures("no_credentials_env")
 def test_codex_secrets_connection_refused_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    kubeconfig = write_kubeconfig(tmp_path / "refused", f"http://127.0.0.1:{unused_port()}")
+    kubeconfig = write_kubeconfig(tmp_path / "refused", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     started = time.monotonic()
     with pytest.raises(HookError, match=r"Connection refused.*gave up after 3 attempts"):
@@ -172,59 +176,74 @@ def tls_props(**params: Any) -> dict[str, Any]:
     )
 
 
-def staged_tls(kube: KubeDouble) -> None:
-    kube.put(
-        f"/api/v1/namespaces/{STAGING}/secrets/{TLS}",
+CERT_MANAGER_METADATA = {
+    "labels": {"controller.cert-manager.io/fao": "true"},
+    "annotations": {"cert-manager.io/certificate-name": TLS},
+    "ownerReferences": [{"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "name": TLS, "uid": "c-1"}],
+}
+
+
+def staged_tls(kube: KubeDouble, namespace: str = STAGING) -> dict[str, Any]:
+    """The certificate cert-manager issued in ``namespace`` (created first if the cluster lacks it)."""
+    if namespace not in kube.namespaces():
+        kube.create_namespace(namespace)
+    return kube.seed(
         {
             "apiVersion": "v1",
             "kind": "Secret",
             "type": "kubernetes.io/tls",
-            "metadata": {
-                "name": TLS,
-                "labels": {"controller.cert-manager.io/fao": "true"},
-                "annotations": {"cert-manager.io/certificate-name": TLS},
-                "ownerReferences": [{"kind": "Certificate", "name": TLS}],
-            },
+            "metadata": {"name": TLS, "namespace": namespace, **CERT_MANAGER_METADATA},
             "data": {"tls.crt": "Y2VydA==", "tls.key": "a2V5"},
-        },
+        }
     )
 
 
-def test_tls_secret_is_copied_in_stripped_and_backed_up(kube: KubeDouble) -> None:
+def test_tls_secret_is_copied_in_stripped_and_the_source_is_left_alone(kube: KubeDouble) -> None:
     staged_tls(kube)
     created = ReuseDevTlsSecretProvider().create(tls_props())
-    assert created.outs["result"] == {"copied_in": True, "present": True, "backed_up": True}
-    posted = [body for (method, path), body in zip(kube.requests, kube.bodies, strict=True) if method == "POST"]
-    copy_in = posted[0]
+    assert created.outs["result"] == {"copied_in": True, "present": True, "backed_up": False}
+    copy_in = next(request.body for request in kube.requests if request.method == "POST")
     assert copy_in["metadata"] == {
         "name": TLS,
         "labels": {"controller.cert-manager.io/fao": "true"},
+        "annotations": {"cert-manager.io/certificate-name": TLS},
         "namespace": NS,
     }
     assert copy_in["data"] == {"tls.crt": "Y2VydA==", "tls.key": "a2V5"}
     assert copy_in["type"] == "kubernetes.io/tls"
-    assert kube.objects[f"{SECRETS}/{TLS}"]["data"]["tls.key"] == "a2V5"
-    # the backup went back to staging, again without server-set metadata
-    assert kube.count("PUT", f"/namespaces/{STAGING}/secrets/{TLS}") == 1
-    backup = kube.bodies[-1]
-    assert backup["metadata"]["namespace"] == STAGING
-    assert "uid" not in backup["metadata"]
-    assert "resourceVersion" not in backup["metadata"]
+    assert kube.object(f"{SECRETS}/{TLS}")["data"]["tls.key"] == "a2V5"  # type: ignore[index]
+    # the source is there: it is not written back (tests/hooks/test_tls_annotations.py)
+    assert kube.count("PUT", f"/namespaces/{STAGING}/secrets") == 0
+    assert kube.count("POST", f"/namespaces/{STAGING}/secrets") == 0
 
 
 def test_tls_secret_waits_for_cert_manager_then_backs_up(kube: KubeDouble) -> None:
-    timer = later(
-        0.2,
-        lambda: kube.put(
-            f"{SECRETS}/{TLS}", {"kind": "Secret", "metadata": {"name": TLS}, "data": {"tls.crt": "bmV3"}}
-        ),
-    )
+    kube.create_namespace(STAGING)
+    issued = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": TLS, "namespace": NS},
+        "data": {"tls.crt": "bmV3"},
+    }
+    timer = later(0.2, lambda: kube.seed(issued))
     try:
         created = ReuseDevTlsSecretProvider().create(tls_props())
     finally:
         timer.cancel()
     assert created.outs["result"] == {"copied_in": False, "present": True, "backed_up": True}
-    assert kube.objects[f"/api/v1/namespaces/{STAGING}/secrets/{TLS}"]["data"] == {"tls.crt": "bmV3"}
+    assert kube.object(f"/api/v1/namespaces/{STAGING}/secrets/{TLS}")["data"] == {"tls.crt": "bmV3"}  # type: ignore[index]
+
+
+def test_tls_backup_into_a_missing_source_namespace_is_a_clear_error(kube: KubeDouble) -> None:
+    """A cluster without the staging namespace answers 404 for the backup: the step says which namespace."""
+    kube.seed({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": TLS, "namespace": NS}, "data": {"a": "Yg=="}})
+    with pytest.raises(HookError) as failure:
+        ReuseDevTlsSecretProvider().create(tls_props(wait=0.1))
+    assert str(failure.value) == (
+        "hook codex/afterApply/step failed: "
+        f'POST /api/v1/namespaces/{STAGING}/secrets: HTTP 404 (namespaces "{STAGING}" not found)'
+    )
+    assert kube.object(f"/api/v1/namespaces/{STAGING}/secrets/{TLS}") is None
 
 
 def test_tls_secret_missing_after_the_bounded_wait_is_a_warning(kube: KubeDouble) -> None:
@@ -242,8 +261,8 @@ def test_tls_secret_second_run_is_idempotent_and_survives_faults(kube: KubeDoubl
     kube.fault("GET", f"/namespaces/{STAGING}/secrets", status=503)
     kube.fault("PUT", f"/namespaces/{NS}/secrets", status=409)
     again = ReuseDevTlsSecretProvider().update("id", {}, tls_props())
-    assert again.outs["result"] == {"copied_in": True, "present": True, "backed_up": True}
-    assert sorted(key for key in kube.objects if key.endswith(TLS)) == [
+    assert again.outs["result"] == {"copied_in": False, "present": True, "backed_up": False}
+    assert sorted(path for path in kube.objects if path.endswith(TLS)) == [
         f"/api/v1/namespaces/{NS}/secrets/{TLS}",
         f"/api/v1/namespaces/{STAGING}/secrets/{TLS}",
     ]
@@ -272,18 +291,20 @@ def wait_props(**params: Any) -> dict[str, Any]:
     )
 
 
-def deployment(status: str) -> dict[str, Any]:
+def deployment(status: str, name: str = "codex") -> dict[str, Any]:
     return {
+        "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": "codex"},
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {"replicas": 1},
         "status": {"conditions": [{"type": "Available", "status": status}]},
     }
 
 
 def test_wait_returns_once_the_condition_is_true(kube: KubeDouble) -> None:
-    kube.put(DEPLOYMENT, deployment("False"))
+    kube.seed(deployment("False"))
     kube.fault("GET", "/deployments/codex", status=500)
-    timer = later(0.2, lambda: kube.put(DEPLOYMENT, deployment("True")))
+    timer = later(0.2, lambda: kube.update_status(DEPLOYMENT, deployment("True")["status"]))
     try:
         created = KubectlWaitProvider().create(wait_props())
     finally:
@@ -292,7 +313,7 @@ def test_wait_returns_once_the_condition_is_true(kube: KubeDouble) -> None:
 
 
 def test_wait_times_out_naming_what_it_saw(kube: KubeDouble) -> None:
-    kube.put(DEPLOYMENT, deployment("False"))
+    kube.seed(deployment("False"))
     with pytest.raises(HookError, match=r"Deployment/codex: Available is False after 0.2s"):
         KubectlWaitProvider().create(wait_props(wait=0.2))
     with pytest.raises(HookError, match=r"Deployment/ghost: Available is absent after 0.1s"):
@@ -309,12 +330,12 @@ def test_preflight_passes_when_everything_is_there(kube: KubeDouble, monkeypatch
         {"require_env": ["CODEX_TEST_NEEDED"], "check_cluster": True},
         secrets={"config:githubToken": "ghp"},
     )
-    assert PreflightProvider().create(props).outs["result"] == {"kubernetes": "v1.34.1"}
-    assert kube.requests == [("GET", "/version")]
+    assert PreflightProvider().create(props).outs["result"] == {"kubernetes": "v1.35.0"}  # the server's gitVersion
+    assert [(request.method, request.path) for request in kube.requests] == [("GET", "/version")]
 
 
 def test_preflight_names_every_problem_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kc", f"http://127.0.0.1:{unused_port()}")))
+    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kc", f"http://127.0.0.1:{free_port()}")))
     monkeypatch.delenv("CODEX_TEST_MISSING", raising=False)
     props = step_props("preflight", {"require_env": ["CODEX_TEST_MISSING"], "check_cluster": True})
     props["secret_keys"] = ["config:githubToken"]

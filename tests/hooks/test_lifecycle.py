@@ -32,10 +32,13 @@ def test_diff_reruns_on_changed_inputs_or_guarded_objects_never_replaces() -> No
     assert secret.changes
 
 
-def test_always_reruns_every_up_but_not_a_destroy_stage() -> None:
+def test_always_reruns_every_up_but_not_a_destroy_stage_or_a_stored_registration() -> None:
+    """Each up gives an ``always`` step a new run token (the plan makes one per run); registered
+    again from a repair store it keeps the old one, and does not run (docs/repair.md)."""
     provider = SleepProvider()
-    always = step_props("sleep", {"seconds": 0}, always=True)
-    assert provider.diff("id", always, dict(always)).changes
+    always = step_props("sleep", {"seconds": 0}, always=True, run="first-up")
+    assert provider.diff("id", always, {**always, "run": "second-up"}).changes
+    assert not provider.diff("id", always, dict(always)).changes
     armed = step_props("sleep", {"seconds": 0}, always=True, stage="beforeDestroy")
     assert not provider.diff("id", armed, dict(armed)).changes
 

@@ -17,8 +17,8 @@ from codex_stacks.components.hooks.providers.base import HookError
 from codex_stacks.components.hooks.providers.data_dirs import EnsureDataDirsProvider
 from codex_stacks.components.hooks.providers.host_ports import CheckDevHostPortsProvider
 from codex_stacks.components.hooks.providers.shell import ShellStepProvider
-from tests.hooks.doubles import unused_port
 from tests.hooks.helpers import step_props
+from tests.support.kube_double import free_port
 
 # --------------------------------------------------------------------------- data dirs
 
@@ -78,13 +78,13 @@ def test_data_dirs_are_kept_on_destroy_unless_asked(tmp_path: Path) -> None:
     EnsureDataDirsProvider().delete(created.id, created.outs)
     assert (env_dir / "postgres").is_dir()
 
-    deleted = dirs_props(root, env_dir, ["postgres"], delete_on_destroy=True)
+    deleted = dirs_props(root, env_dir, ["postgres", "redis"], delete_on_destroy=True)
     (env_dir / "postgres" / "data").write_text("x")
     outside = tmp_path / "precious"
     outside.mkdir()
-    (env_dir / "redis").symlink_to(outside)  # a link must be removed, not followed
-    deleted["params"]["paths"].append(str(env_dir / "redis"))
     created = EnsureDataDirsProvider().create(deleted)
+    (env_dir / "redis").rmdir()
+    (env_dir / "redis").symlink_to(outside)  # a link must be removed, not followed
     EnsureDataDirsProvider().delete(created.id, created.outs)
     assert not env_dir.exists()
     assert root.is_dir()
@@ -157,7 +157,7 @@ def type_hosts(server: ThreadingHTTPServer) -> list[str]:
 
 
 def test_closed_ports_are_warnings_by_default(http_server: ThreadingHTTPServer) -> None:
-    closed = unused_port()
+    closed = free_port()
     server_port = http_server.server_address[1]
     http_server.RequestHandlerClass.status = 503  # type: ignore[attr-defined]
     created = CheckDevHostPortsProvider().create(ports_props([closed], server_port))
@@ -168,7 +168,7 @@ def test_closed_ports_are_warnings_by_default(http_server: ThreadingHTTPServer) 
 
 
 def test_closed_ports_fail_when_strict() -> None:
-    closed = unused_port()
+    closed = free_port()
     with pytest.raises(HookError, match=f"127.0.0.1:{closed} does not accept connections"):
         CheckDevHostPortsProvider().create(ports_props([closed], closed, strict=True))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_stacks.errors import PlanError
+from codex_stacks.errors import PlanError, TemplateError
 from codex_stacks.plan import PlanRequest, build_plan
 from tests.conftest import EXAMPLE, MINIMAL, NAMESPACE_MANIFEST, MakeProject
 
@@ -41,7 +41,7 @@ def test_unknown_environment_lists_the_known_ones() -> None:
         target("prod")
     assert "environment 'prod'" in info.value.message
     assert info.value.hint is not None
-    assert "known environments: ai, ai-repair, ai-staging, dev" in info.value.hint
+    assert "known environments: ai, ai-repair, ai-staging, cluster, dev" in info.value.hint
 
 
 def test_slot_on_a_non_slot_environment() -> None:
@@ -70,10 +70,9 @@ def test_environment_inherits_from_its_parent() -> None:
     assert target("ai-staging").environment.image_pull_policy == "Always"
 
 
-def test_namespace_pattern_uses_values_of_the_first_pass(make_project: MakeProject) -> None:
+def test_namespace_pattern_uses_the_files_own_values_but_not_itself(make_project: MakeProject) -> None:
     root = make_project(
         """\
-        {% set suffix = "x" %}
         project: shop
         versions:
           api: "1.2"
@@ -84,7 +83,7 @@ def test_namespace_pattern_uses_values_of_the_first_pass(make_project: MakeProje
           dev: {}
         """
     )
-    with pytest.raises(PlanError, match="not known yet"):
+    with pytest.raises(TemplateError, match=r"namespace is defined in terms of itself \(namespace -> namespace\)"):
         target("dev", root)
     (root / "services.yaml").write_text(
         (root / "services.yaml").read_text().replace("-{{ namespace }}", ""), encoding="utf-8"

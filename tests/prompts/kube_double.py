@@ -1,30 +1,35 @@
-"""A loopback test double of the Kubernetes API: Deployment/pod reads over HTTP, exec over WebSocket.
+"""The cluster ``prompt run`` meets, on the shared harsh Kubernetes API double (tests/support/kube_double.py).
 
-Exec speaks v4.channel.k8s.io (each message: a channel byte, then data; stdout 1, stderr 2, the
-final Status JSON on 3). It plays the pod side of ``prompt run``: the write script's files are
-decoded and kept, any other command is answered by ``agent`` (output chunks, then an exit status).
+``Cluster`` describes it: which Deployments exist and after how many reads each becomes
+available (the rollout the Deployment controller would report), the agent's pods, and what the
+agent command does. The runner's kubeconfig carries a ServiceAccount token bound to the least
+a ``prompt run`` needs (read Deployments, list pods, exec into them), so a request outside that
+is a 403, as on a cluster with RBAC. Among the pods is a newer one that is Terminating
+(``deletionTimestamp`` set, still Running and Ready, as during a rollout): exec must never pick it.
+
+Exec plays the pod side: the write script's files are decoded and kept (``files``), any other
+command is answered by ``agent`` (output chunks, then an exit status).
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
-import hashlib
-import json
-import socket
 import ssl
-import struct
-import subprocess
-import threading
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from tests.support.http_double import JsonHandler
+from tests.support import kube_double
+from tests.support.kube_double import ExecCall, ExecResult, free_port, self_signed_context
 
-_WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+__all__ = ["PROMPT_RUN_RULES", "AgentScript", "Cluster", "KubeDouble", "free_port", "self_signed_context"]
+
+PROMPT_RUN_RULES = [
+    {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get"]},
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
+    {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["get", "create"]},
+]
+"""What ``prompt run`` needs, and nothing more (docs/testing.md)."""
 
 
 @dataclass
@@ -39,7 +44,7 @@ class AgentScript:
 
 @dataclass
 class Cluster:
-    """The double's state, and a record of what the client asked for."""
+    """The cluster's shape, and (once served) a view of what the client asked for."""
 
     namespace: str
     deployments: dict[str, int | None] = field(default_factory=dict)
@@ -47,198 +52,170 @@ class Cluster:
     appears_after: dict[str, int] = field(default_factory=dict)
     """name → reads answered 404 before the Deployment exists (the deploy is still creating it)."""
     agent: AgentScript = field(default_factory=AgentScript)
-    reads: list[str] = field(default_factory=list)
-    execs: list[tuple[str, str, list[str]]] = field(default_factory=list)
-    """(pod, container, command) of every exec, in order."""
+    rules: list[dict[str, Any]] | None = field(default_factory=lambda: list(PROMPT_RUN_RULES))
+    """The runner's Role in the namespace; None: an administrator's kubeconfig."""
     files: dict[str, bytes] = field(default_factory=dict)
-    stop: threading.Event = field(default_factory=threading.Event)
+    pod_root: Path | None = None
+    """When set, exec runs each command for real (``sh``) in a pod emulated under this folder:
+    ``/tmp`` and ``$HOME`` live under it, the workspace is ``<pod_root>/workspace`` and ``codex``
+    is a stand-in that records its arguments, working folder and stdin (``<pod_root>/codex-call.json``)."""
+    api: kube_double.KubeDouble | None = None
 
-    def deployment(self, name: str) -> dict[str, Any]:
-        ready_after = self.deployments[name]
-        count = sum(1 for read in self.reads if read == f"deployment/{name}")
-        ready = ready_after is not None and count > ready_after
-        labels = {"app": name}
-        return {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": name, "namespace": self.namespace, "generation": 2},
-            "spec": {
-                "replicas": 1,
-                "selector": {"matchLabels": labels},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {"containers": [{"name": name, "image": f"{name}:1"}]},
-                },
+    @property
+    def reads(self) -> list[str]:
+        """``deployment/<name>`` and ``pods`` for every read the client made, in order."""
+        out = []
+        for request in self.api.calls("GET") if self.api else []:
+            parts = request.path.strip("/").split("/")
+            if parts[:3] == ["apis", "apps", "v1"] and parts[5:6] == ["deployments"] and len(parts) == 7:
+                out.append(f"deployment/{parts[6]}")
+            elif parts[:2] == ["api", "v1"] and parts[4:] == ["pods"]:
+                out.append("pods")
+        return out
+
+    @property
+    def execs(self) -> list[tuple[str, str, list[str]]]:
+        """(pod, container, command) of every exec, in order."""
+        return [(call.pod, call.container, call.command) for call in (self.api.execs if self.api else [])]
+
+
+def _deployment(namespace: str, name: str) -> dict[str, Any]:
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": name, "image": f"{name}:1"}]},
             },
-            "status": {
-                "observedGeneration": 2,
-                "replicas": 1,
-                "updatedReplicas": 1,
-                "availableReplicas": 1 if ready else 0,
-                "unavailableReplicas": 0 if ready else 1,
-            },
-        }
-
-    def pods(self, selector: str) -> dict[str, Any]:
-        def pod(name: str, *, ready: bool, created: str) -> dict[str, Any]:
-            return {
-                "metadata": {"name": name, "namespace": self.namespace, "creationTimestamp": created},
-                "spec": {"containers": [{"name": "codex", "image": "codex:1"}]},
-                "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": str(ready)}]},
-            }
-
-        items = (
-            [
-                pod("codex-old", ready=True, created="2026-01-01T00:00:00Z"),
-                pod("codex-new", ready=True, created="2026-01-02T00:00:00Z"),
-                pod("codex-starting", ready=False, created="2026-01-03T00:00:00Z"),
-            ]
-            if selector == "app=codex"
-            else []
-        )
-        return {"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": items}
+        },
+        "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "unavailableReplicas": 1},
+    }
 
 
-class _Handler(JsonHandler):
-    server: _Server
-
-    def do_GET(self) -> None:
-        cluster = self.server.cluster
-        url = urlsplit(self.path)
-        parts = url.path.strip("/").split("/")
-        query = parse_qs(url.query)
-        if self.headers.get("Upgrade", "").lower() == "websocket" and parts[-1] == "exec":
-            self._exec(pod=parts[5], query=query)
-            return
-        if parts[:4] == ["apis", "apps", "v1", "namespaces"] and parts[5:6] == ["deployments"]:
-            name = parts[6]
-            cluster.reads.append(f"deployment/{name}")
-            missing = cluster.reads.count(f"deployment/{name}") <= cluster.appears_after.get(name, 0)
-            if parts[4] != cluster.namespace or name not in cluster.deployments or missing:
-                self._json(404, {"kind": "Status", "status": "Failure", "reason": "NotFound", "code": 404})
-                return
-            self._json(200, cluster.deployment(name))
-            return
-        if parts[:4] == ["api", "v1", "namespaces", cluster.namespace] and parts[4:] == ["pods"]:
-            cluster.reads.append("pods")
-            self._json(200, cluster.pods(query.get("labelSelector", [""])[0]))
-            return
-        self._json(404, {"kind": "Status", "status": "Failure", "reason": "NotFound", "code": 404})
-
-    def _send(self, channel: int, data: bytes) -> None:
-        payload = bytes([channel]) + data
-        header = bytes([0x82])
-        if len(payload) < 126:
-            header += bytes([len(payload)])
-        elif len(payload) < 65536:
-            header += bytes([126]) + struct.pack("!H", len(payload))
-        else:
-            header += bytes([127]) + struct.pack("!Q", len(payload))
-        self.wfile.write(header + payload)
-
-    def _exec(self, *, pod: str, query: dict[str, list[str]]) -> None:
-        cluster = self.server.cluster
-        accept = base64.b64encode(hashlib.sha1((self.headers["Sec-WebSocket-Key"] + _WS_GUID).encode()).digest())
-        self.send_response(101, "Switching Protocols")
-        self.send_header("Upgrade", "websocket")
-        self.send_header("Connection", "Upgrade")
-        self.send_header("Sec-WebSocket-Accept", accept.decode())
-        self.send_header("Sec-WebSocket-Protocol", "v4.channel.k8s.io")
-        self.end_headers()
-        command = query.get("command", [])
-        cluster.execs.append((pod, query.get("container", [""])[0], command))
-        if command[3:4] == ["codexctl-write"]:
-            name, mode, chunk = command[4:7]
-            previous = cluster.files.get(name, b"") if mode == "append" else b""
-            cluster.files[name] = previous + base64.b64decode(chunk)
-            code = 0
-        else:
-            for channel, text in cluster.agent.chunks:
-                self._send(channel, text.encode())
-                if cluster.agent.pause and cluster.stop.wait(cluster.agent.pause):
-                    break
-            code = cluster.agent.exit_code
-        status: dict[str, Any] = {"metadata": {}, "status": "Success"}
-        if code:
-            status = {
-                "metadata": {},
-                "status": "Failure",
-                "message": f"command terminated with non-zero exit code: exit status {code}",
-                "reason": "NonZeroExitCode",
-                "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]},
-            }
-        self._send(3, json.dumps(status).encode())
-        self.wfile.write(bytes([0x88, 0x00]))
-        self.connection.settimeout(2)
-        with contextlib.suppress(OSError):
-            self.connection.recv(64)  # the client's close frame: only then hang up
-        self.close_connection = True
+def _pod(namespace: str, name: str, *, ready: bool, created: str, terminating: bool = False) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "namespace": namespace, "labels": {"app": "codex"}}
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": meta,
+        "spec": {"containers": [{"name": "codex", "image": "codex:1"}], "nodeName": "node-1"},
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": str(ready)}]},
+    }
+    return pod | {"_created": created, "_terminating": terminating}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    cluster: Cluster
+FAKE_CODEX = """
+# stands in for the codex CLI in the emulated pod: records how it was called, then answers
+import json, os, sys
+call = {"argv": sys.argv[1:], "cwd": os.getcwd(), "stdin": sys.stdin.read()}
+with open(os.environ["POD_ROOT"] + "/codex-call.json", "w") as handle:
+    json.dump(call, handle)
+print("codex ran")
+sys.exit(int(os.environ.get("CODEX_EXIT", "0")))
+"""
 
 
-def self_signed_context(folder: Path) -> ssl.SSLContext:
-    """A server TLS context with a throwaway self-signed certificate (made by the openssl CLI)."""
-    cert, key = folder / "double.crt", folder / "double.key"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    return context
+def _run_in_pod(root: Path, command: list[str], agent: AgentScript) -> ExecResult:
+    """Run ``command`` as the container would, with the pod's absolute paths under ``root``
+    (a chroot the test machine cannot give without privileges)."""
+    import subprocess
+    import sys
+
+    for folder in ("tmp", "home", "workspace", "bin"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    codex = root / "bin" / "codex"
+    if not codex.exists():
+        codex.write_text(f"#!{sys.executable}{FAKE_CODEX}", encoding="utf-8")
+        codex.chmod(0o755)
+    rooted = [arg.replace("/tmp/", f"{root}/tmp/").replace("/workspace", f"{root}/workspace") for arg in command]
+    env = {
+        "PATH": f"{root / 'bin'}:/usr/bin:/bin",
+        "HOME": str(root / "home"),
+        "POD_ROOT": str(root),
+        "CODEX_EXIT": str(agent.exit_code),
+    }
+    done = subprocess.run(
+        rooted, env=env, capture_output=True, text=True, timeout=60, check=False, stdin=subprocess.DEVNULL
+    )
+    chunks = [(channel, text) for channel, text in ((1, done.stdout), (2, done.stderr)) if text]
+    return ExecResult(chunks=chunks, exit_code=done.returncode)
 
 
 class KubeDouble:
-    """Serve ``cluster`` on 127.0.0.1 and write a kubeconfig that points at it.
-
-    With ``tls`` (a server context), it serves HTTPS and the kubeconfig says insecure-skip-tls-verify.
-    """
+    """Serve ``cluster`` on 127.0.0.1 (HTTPS with ``tls``) and write a kubeconfig that points at it."""
 
     def __init__(self, cluster: Cluster, *, tls: ssl.SSLContext | None = None) -> None:
         self.cluster = cluster
-        self.server = _Server(("127.0.0.1", 0), _Handler)
-        self.server.cluster = cluster
+        self.api = kube_double.KubeDouble(tls=tls, namespaces=(cluster.namespace,))
+        cluster.api = self.api
+        self.server = self.api.server
         self.tls = tls
-        if tls is not None:
-            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        ns = cluster.namespace
+        for pod in (
+            _pod(ns, "codex-old", ready=True, created="2026-01-01T00:00:00Z"),
+            _pod(ns, "codex-new", ready=True, created="2026-01-02T00:00:00Z"),
+            _pod(ns, "codex-starting", ready=False, created="2026-01-03T00:00:00Z"),
+            _pod(ns, "codex-leaving", ready=True, created="2026-01-04T00:00:00Z", terminating=True),
+        ):
+            created, terminating = pod.pop("_created"), pod.pop("_terminating")
+            stored = self.api.seed(pod)
+            key = ("", "pods", ns, stored["metadata"]["name"])
+            self.api.store[key]["metadata"]["creationTimestamp"] = created
+            if terminating:
+                self.api.store[key]["metadata"]["deletionTimestamp"] = "2026-01-05T00:00:00Z"
+                self.api.store[key]["metadata"]["deletionGracePeriodSeconds"] = 30
+        self.token = "prompt-run-token"
+        if cluster.rules is None:
+            self.token = kube_double.ADMIN_TOKEN
+        else:
+            self.api.service_account(ns, "codex-runner", self.token)
+            self.api.bind(f"system:serviceaccount:{ns}:codex-runner", cluster.rules, namespace=ns, name="prompt-run")
+        self.api.controllers.append(self._rollout)
+        self.api.exec_handler = self._exec
+
+    def _rollout(self, api: kube_double.KubeDouble) -> None:
+        """The Deployment controller, as far as the test needs it: exists after N reads, available after M."""
+        reads = self.cluster.reads
+        ns = self.cluster.namespace
+        for name, ready_after in self.cluster.deployments.items():
+            count = reads.count(f"deployment/{name}")
+            path = f"/apis/apps/v1/namespaces/{ns}/deployments/{name}"
+            if api.object(path) is None:
+                if count <= self.cluster.appears_after.get(name, 0):
+                    continue
+                api.seed(_deployment(ns, name))
+            ready = ready_after is not None and count > ready_after
+            status = api.object(path)["status"]  # type: ignore[index]
+            if ready and not status.get("availableReplicas"):
+                api.update_status(path, {**status, "availableReplicas": 1, "unavailableReplicas": 0})
+
+    def _exec(self, call: ExecCall) -> ExecResult:
+        command = call.command
+        if self.cluster.pod_root is not None:
+            return _run_in_pod(self.cluster.pod_root, command, self.cluster.agent)
+        if command[3:4] == ["codexctl-write"]:
+            name, mode, chunk = command[4:7]
+            previous = self.cluster.files.get(name, b"") if mode == "append" else b""
+            self.cluster.files[name] = previous + base64.b64decode(chunk)
+            return ExecResult()
+        agent = self.cluster.agent
+        return ExecResult(chunks=list(agent.chunks), exit_code=agent.exit_code, pause=agent.pause)
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"{'https' if self.tls else 'http'}://{host!s}:{port}"
+        return self.api.url
 
     def kubeconfig(self, path: Path) -> Path:
-        cluster: dict[str, Any] = {"server": self.url}
-        if self.tls is not None:
-            cluster["insecure-skip-tls-verify"] = True
-        config = {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": "double", "cluster": cluster}],
-            "users": [{"name": "double", "user": {"token": "test-token"}}],
-            "contexts": [{"name": "double", "context": {"cluster": "double", "user": "double"}}],
-            "current-context": "double",
-        }
-        path.write_text(json.dumps(config), encoding="utf-8")
-        return path
+        return self.api.kubeconfig(path, token=self.token)
 
     def __enter__(self) -> KubeDouble:
-        self.thread.start()
+        self.api.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.cluster.stop.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        self.api.stop()

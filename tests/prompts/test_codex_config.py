@@ -239,8 +239,9 @@ def test_duplicate_names_are_a_clear_error() -> None:
 )
 def test_services_yaml_rejects_unknown_types_and_duplicates(tmp_path: Path, mcp_yaml: str, message: str) -> None:
     project = copy_example(tmp_path, codex_yaml=mcp_yaml)
+    settings = load_settings(PlanRequest(stack="ai-slot-3", project_dir=project))[1]
     with pytest.raises(CodexError) as caught:
-        load_settings(PlanRequest(stack="ai-slot-3", project_dir=project))
+        _ = settings.codex  # evaluated when first used
     assert message in str(caught.value)
     assert "services.yaml" in str(caught.value)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 import tomllib
 import warnings
@@ -13,7 +14,7 @@ import pytest
 
 from codex_stacks.errors import CodexError
 from codex_stacks.prompts import runner
-from codex_stacks.prompts.runner import AGENT_COMMAND, PROMPT_FILE, RUN_SCRIPT, WRITE_SCRIPT, prepare, run_prompt
+from codex_stacks.prompts.runner import prepare, run_prompt
 from tests.prompts.conftest import EXAMPLE, copy_example
 from tests.prompts.kube_double import AgentScript, Cluster, KubeDouble, free_port, self_signed_context
 
@@ -65,12 +66,11 @@ def test_waits_only_for_the_agent_writes_prompt_and_config_and_runs_codex(double
     assert [pod for pod, _, _ in cluster.execs] == ["codex-new"] * 3
     assert {container for _, container, _ in cluster.execs} == {"codex"}
     writes, (_, _, agent) = cluster.execs[:2], cluster.execs[2]
-    assert [command[:5] for _, _, command in writes] == [
-        ["sh", "-c", WRITE_SCRIPT, "codexctl-write", "config"],
-        ["sh", "-c", WRITE_SCRIPT, "codexctl-write", "prompt"],
+    assert [command[:2] + command[3:5] for _, _, command in writes] == [
+        ["sh", "-c", "codexctl-write", "config"],
+        ["sh", "-c", "codexctl-write", "prompt"],
     ]
-    assert agent[:5] == ["sh", "-c", RUN_SCRIPT, "codexctl-run", PROMPT_FILE]
-    assert AGENT_COMMAND in RUN_SCRIPT
+    assert agent[:2] + agent[3:5] == ["sh", "-c", "codexctl-run", "/tmp/codexctl/prompt.md"]
     assert 3500 <= int(agent[5]) <= 3600  # the in-pod bound: what is left of codex.timeouts.exec (60m)
     _, prompt, config = prepare(
         stack="ai-slot-3", kind="dev_issue", project_dir=EXAMPLE, issue=42, pr=None, lang=None, infra_report=None
@@ -82,6 +82,35 @@ def test_waits_only_for_the_agent_writes_prompt_and_config_and_runs_codex(double
     assert cluster.files["config"].decode() == config
     assert tomllib.loads(config)["mcp_servers"]["context7"]["bearer_token_env_var"] == "CONTEXT7_API_KEY"
     assert out.getvalue() == "working\ndone\n"
+
+
+def test_the_scripts_run_in_a_real_shell_write_the_files_and_feed_the_prompt_to_codex(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pod runs the exec commands for real (sh, base64, timeout): the prompt arrives whole even
+    in many chunks, config.toml lands in $HOME/.codex, and codex reads the prompt on stdin in the workspace."""
+    monkeypatch.setattr(runner, "WRITE_CHUNK", 400)
+    pod = tmp_path / "pod"
+    cluster = Cluster(namespace=NAMESPACE, deployments={"codex": 0}, pod_root=pod)
+    out = io.StringIO()
+    for _ in serve(cluster, tmp_path, monkeypatch):
+        code = run_prompt(stack="ai-slot-3", kind="dev_issue", project_dir=EXAMPLE, issue=42, out=out)
+    assert code == 0
+    assert out.getvalue() == "codex ran\n"
+    prompt = (pod / "tmp" / "codexctl" / "prompt.md").read_text(encoding="utf-8")
+    assert len([1 for _, _, command in cluster.execs if command[4:5] == ["prompt"]]) > 3
+    assert "#42" in prompt
+    assert NAMESPACE in prompt
+    _, expected, _ = prepare(
+        stack="ai-slot-3", kind="dev_issue", project_dir=EXAMPLE, issue=42, pr=None, lang=None, infra_report=None
+    )
+    assert prompt == expected.text
+    config = tomllib.loads((pod / "home" / ".codex" / "config.toml").read_text(encoding="utf-8"))
+    assert config["model"] == "gpt-5-codex"  # examples/project-example/services.yaml
+    call = json.loads((pod / "codex-call.json").read_text(encoding="utf-8"))
+    assert call["argv"] == ["exec", "--dangerously-bypass-approvals-and-sandbox", "--skip-git-repo-check", "-"]
+    assert call["stdin"] == prompt
+    assert call["cwd"] == str(pod / "workspace")
 
 
 def test_repair_kinds_run_the_repair_prompt_with_the_report(double: KubeDouble) -> None:
@@ -344,3 +373,23 @@ def test_an_exec_that_could_not_start_is_an_error_not_an_exit_status() -> None:
 )
 def test_the_mode_of_a_run(stack: str, kind: str, mode: str) -> None:
     assert runner.mode_for(kind=kind, stack=stack, project_dir=EXAMPLE) == mode
+
+
+def test_a_role_without_exec_rights_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RBAC as on a cluster: exec needs get *and* create on pods/exec; without create the API answers 403."""
+    rules = [
+        {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get"]},
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
+        {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["get"]},
+    ]
+    cluster = Cluster(namespace=NAMESPACE, deployments={"codex": 0}, rules=rules)
+    for _ in serve(cluster, tmp_path, monkeypatch):
+        with pytest.raises(CodexError) as caught:
+            run_prompt(stack="ai-slot-3", kind="dev_issue", project_dir=EXAMPLE, issue=42, out=io.StringIO())
+    assert "\n" not in caught.value.message
+    message = caught.value.message
+    assert message.startswith("exec in pod codex-new (writing the config file): ")
+    assert "403" in message
+    assert 'cannot create resource \\"pods/exec\\"' in message or 'cannot create resource "pods/exec"' in message
+    assert cluster.files == {}
+    assert cluster.execs == []

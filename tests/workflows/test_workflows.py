@@ -124,18 +124,25 @@ def test_every_secret_a_reusable_workflow_uses_is_declared(name: str) -> None:
     assert used <= declared, (name, used - declared)
 
 
-@pytest.mark.parametrize("name", AGENT_WORKFLOWS)
+@pytest.mark.parametrize("name", [*AGENT_WORKFLOWS, "codex-cleanup.yml"])
 def test_agent_runs_are_gated_by_the_allow_list(name: str) -> None:
     workflow = load(REUSABLE / name)
     allowed = workflow["on"]["workflow_call"]["inputs"]["allowed-users"]
     assert allowed["required"] is True
     jobs = workflow["jobs"]
-    gate = jobs["slot"]["if"]
+    [entry] = [job_id for job_id, job in jobs.items() if not job.get("needs")]
+    gate = jobs[entry]["if"]
     assert "contains(fromJSON(inputs.allowed-users), github.actor)" in gate
     assert "contains(fromJSON(inputs.allowed-users), github.triggering_actor)" in gate
-    for job_id, job in jobs.items():
-        if job_id != "slot":
-            assert job["needs"] == "slot"  # skipped whenever the gate is
+
+    def needs(job_id: str) -> set[str]:
+        direct = jobs[job_id].get("needs") or []
+        direct = [direct] if isinstance(direct, str) else direct
+        return set(direct).union(*(needs(need) for need in direct))
+
+    for job_id in jobs:
+        if job_id != entry:
+            assert entry in needs(job_id), job_id  # skipped whenever the gate is (test_deploy_gating.py)
 
 
 @pytest.mark.parametrize(("name", "selector"), [("codex-ai-issue.yml", "--issue"), ("codex-ai-review.yml", "--pr")])
@@ -235,7 +242,12 @@ def test_callers_are_short_calls_of_the_reusable_workflows(folder: Path) -> None
         assert len(path.read_text().splitlines()) <= 25, name
         [job] = load(path)["jobs"].values()
         assert job["uses"] == f"codex-stacks/codex-stacks/.github/workflows/{target}@main"
-        assert job["secrets"] == "inherit"
+        declared = load(REUSABLE / target)["on"]["workflow_call"]["secrets"]
+        # secrets by name, never `inherit` (zizmor's secrets-inherit): only what the callee declares
+        assert isinstance(job["secrets"], dict), name
+        assert job["secrets"] == {key: f"${{{{ secrets.{key} }}}}" for key in job["secrets"]}, name
+        assert set(job["secrets"]) <= set(declared), name
+        assert "PULUMI_CONFIG_PASSPHRASE" in job["secrets"], name
         inputs = load(REUSABLE / target)["on"]["workflow_call"]["inputs"]
         required = {key for key, spec in inputs.items() if spec.get("required")}
         assert required <= set(job["with"]) <= set(inputs), name

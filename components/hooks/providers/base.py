@@ -11,8 +11,19 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ResourceProvid
 
 PROVIDER_KEY = "__provider"
 DESTROY_STAGES = frozenset({"beforeDestroy", "afterDestroy"})
-INPUT_KEYS = ("step", "stage", "component", "action", "params", "timeout", "continue_on_error", "guard", "secrets")
-"""Inputs whose change re-runs the step (``always`` is read, not compared)."""
+INPUT_KEYS = (
+    "step",
+    "stage",
+    "component",
+    "action",
+    "params",
+    "timeout",
+    "continue_on_error",
+    "guard",
+    "secrets",
+    "run",
+)
+"""Inputs whose change re-runs the step; an ``always`` step gets a new ``run`` token every run."""
 
 
 class HookError(Exception):
@@ -75,11 +86,12 @@ class HookProvider(ResourceProvider):
         return CheckResult(news, [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """Changed inputs or guarded objects re-run the step in place; ``always`` re-runs it anyway."""
+        """Changed inputs or guarded objects re-run the step in place; an ``always`` step's ``run``
+        token is new on every run, so it re-runs (registered again from a repair store it keeps
+        its token, and does not)."""
         changed = [key for key in INPUT_KEYS if key in news and olds.get(key) != news.get(key)]
-        always = bool(news.get("always")) and news.get("stage") not in DESTROY_STAGES
         # Never replace: a replace would delete the old step, which for destroy stages runs it.
-        return DiffResult(changes=bool(changed) or always, replaces=[], stables=[], delete_before_replace=False)
+        return DiffResult(changes=bool(changed), replaces=[], stables=[], delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Run an apply-stage step; arm a destroy-stage step."""

@@ -29,38 +29,37 @@ def checked_paths(params: dict[str, Any]) -> tuple[str, str, list[str]]:
 
 
 class EnsureDataDirsProvider(HookProvider):
-    """Create ``<env_dir>/<dir>`` with the given mode; on destroy remove them only if asked."""
+    """Create ``<env_dir>/<dir>`` with the given mode; on destroy remove them only if asked.
+
+    Every folder is reached without following a symbolic link, and the root must be where the
+    runner's operator allows data roots (``CODEX_DATA_ROOT_ALLOWED``; see codex_stacks.hostdirs).
+    """
 
     def work(self, run: StepRun) -> dict[str, Any]:
         """mkdir -p and chmod, idempotently; a chmod we may not do is a warning."""
-        import os
+        from codex_stacks.hostdirs import HostDirError, ensure_dirs
 
         root, env_dir, paths = checked_paths(run.params)
         mode = int(str(run.params.get("mode") or "0777"), 8)
-        created = []
-        for path in [env_dir, *paths]:
-            if not os.path.isdir(path):
-                os.makedirs(path, exist_ok=True)
-                created.append(path)
-            try:
-                os.chmod(path, mode)
-            except OSError as error:
-                run.warn(f"could not chmod {path}: {error.strerror}")
-        return {"root": root, "env_dir": env_dir, "paths": paths, "created": created}
+        try:
+            done = ensure_dirs(root=root, folders=[env_dir, *paths], mode=mode)
+        except HostDirError as error:
+            raise HookError(str(error)) from None
+        for warning in done.warnings:
+            run.warn(warning)
+        return {"root": root, "env_dir": env_dir, "paths": paths, "created": done.created}
 
     def cleanup(self, run: StepRun) -> dict[str, Any]:
         """Remove the data folders (and the env folder if then empty), only with deleteOnDestroy."""
-        import os
-        import shutil
+        from codex_stacks.hostdirs import HostDirError, remove_dir_if_empty, remove_tree_nofollow
 
         if not run.params.get("delete_on_destroy"):
             return {}
-        _root, env_dir, paths = checked_paths(run.params)
-        for path in paths:
-            if os.path.islink(path):
-                os.unlink(path)
-            elif os.path.isdir(path):
-                shutil.rmtree(path)
-        if os.path.isdir(env_dir) and not os.listdir(env_dir):
-            os.rmdir(env_dir)
+        root, env_dir, paths = checked_paths(run.params)
+        try:
+            for path in paths:
+                remove_tree_nofollow(root, path)
+            remove_dir_if_empty(root, env_dir)
+        except HostDirError as error:
+            raise HookError(str(error)) from None
         return {"deleted": paths}

@@ -12,8 +12,9 @@ class CheckDevHostPortsProvider(HookProvider):
 
     def work(self, run: StepRun) -> dict[str, Any]:
         """TCP connect to each port, then one HTTP GET with the slot's ``Host:`` header."""
-        import http.client
         import socket
+
+        from codex_stacks.components.hooks.providers.httpcall import TransportError, send
 
         host = str(run.params.get("host") or "127.0.0.1")
         timeout = max(0.05, min(float(run.params.get("probe_timeout") or 5), run.remaining() or 0.05))
@@ -30,16 +31,21 @@ class CheckDevHostPortsProvider(HookProvider):
         status: int | None = None
         if http_host:
             http_port = int(run.params.get("http_port") or 80)
-            connection = http.client.HTTPConnection(host, http_port, timeout=timeout)
-            try:
-                connection.request("GET", str(run.params.get("path") or "/"), headers={"Host": http_host})
-                status = connection.getresponse().status
+            path = str(run.params.get("path") or "/")
+            address = f"[{host}]" if ":" in host else host
+            try:  # bounded as a whole: a server that answers a byte at a time cannot hold the step
+                reply = send(
+                    "GET",
+                    f"http://{address}:{http_port}{path}",
+                    headers={"Host": http_host, "User-Agent": "codex-stacks"},
+                    timeout=max(0.05, min(timeout, run.remaining())),
+                    status_only=True,
+                )
+                status = reply.status
                 if status >= 500:
-                    problems.append(f"http://{http_host}{run.params.get('path', '/')} answered {status}")
-            except (OSError, http.client.HTTPException) as error:
+                    problems.append(f"http://{http_host}{path} answered {status}")
+            except TransportError as error:
                 problems.append(f"no HTTP answer for Host {http_host} at {host}:{http_port} ({error})")
-            finally:
-                connection.close()
         if problems and run.params.get("strict"):
             raise HookError("; ".join(problems))
         for problem in problems:
