@@ -159,7 +159,11 @@ class ClaimStore:
             )
         hint = None
         if status.startswith("HTTP 403"):
-            hint = f"the runner's account needs create/get/list/delete on leases in namespace {self.namespace}"
+            hint = (
+                f"the runner's account needs create/get/list/delete on leases in namespace {self.namespace}: "
+                "the cluster stack's Role codex-slot-claims-<project> gives them to security.runners "
+                "(docs/security.md)"
+            )
         elif status.startswith("HTTP 404") and "namespaces" in status:
             hint = f"namespace {self.namespace} is made by the cluster stack (docs/operations.md): deploy it first"
         return ExternalError(f"{doing}: {status}", hint=hint)

@@ -8,7 +8,10 @@
 4. release the claim — last, so the slot is free only when nothing of it is left.
 
 A step that fails stops the cleanup there, keeping what comes after (the claim above all): a
-rerun or gc finishes the job. Stacks that are not slots (staging, dev) are destroyed and removed,
+rerun or gc finishes the job. A namespace still terminating at the end of the wait keeps the
+stack and the claim, when there are any; with neither left (a rerun after the rest was removed)
+there is nothing to keep back, so the data dir goes and the cleanup ends saying the namespace
+is still terminating. Stacks that are not slots (staging, dev) are destroyed and removed,
 and keep their namespace and data.
 """
 
@@ -164,9 +167,18 @@ def remove_slot(
             namespace, context=target.environment.kube_context, timeout=namespace_timeout
         )
         if removed_namespace.state == "terminating":
-            raise ExternalError(
-                f"{removed_namespace.describe()}: {stack} and its claim are kept until it is gone",
-                hint="look for finalizers (kubectl get namespace -o yaml), then run the cleanup again",
+            kept = [stack] if handle is not None else []
+            if claim is not None:
+                kept.append("its claim" if kept else f"the claim of {stack}")
+            if kept:
+                verb = "are" if len(kept) > 1 else "is"
+                raise ExternalError(
+                    f"{removed_namespace.describe()}: {' and '.join(kept)} {verb} kept until it is gone",
+                    hint="look for finalizers (kubectl get namespace -o yaml), then run the cleanup again",
+                )
+            progress(
+                f"{removed_namespace.describe()}; nothing else of {stack} is left to keep back (no stack, no claim): "
+                "look for finalizers (kubectl get namespace -o yaml)"
             )
     if handle is not None:
         progress(f"destroying {stack}")

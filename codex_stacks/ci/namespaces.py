@@ -32,10 +32,15 @@ class NamespaceRemoval:
     namespace: str
     state: NamespaceState
     waited: float = 0.0
+    earlier: bool = False
+    """It was terminating before this run asked (an earlier cleanup's delete, still at work)."""
 
     def describe(self) -> str:
+        since = " (an earlier run deleted it)" if self.earlier else ""
         if self.state == "terminating":
-            return f"namespace {self.namespace} still terminating after {self.waited:.0f}s"
+            return f"namespace {self.namespace} still terminating after {self.waited:.0f}s{since}"
+        if self.state == "deleted" and self.earlier:
+            return f"namespace {self.namespace} gone{since}"
         return f"namespace {self.namespace} {self.state}"
 
 
@@ -85,8 +90,13 @@ def delete_namespace(
     clock: Callable[[], float] = time.monotonic,
 ) -> NamespaceRemoval:
     """Delete ``namespace`` and wait up to ``timeout`` seconds for it to go; 404 means already gone.
-    An unreachable API server or its 5xx/429 is asked again every ``poll`` seconds within the same
-    ``timeout`` before it counts as an outside failure (exit 1)."""
+
+    A namespace an earlier run deleted and that is still terminating answers a second DELETE with
+    409 Conflict (pkg/registry/core/namespace/storage/storage.go, Delete: "The system is ensuring
+    all content is removed from this namespace"): that is waited for in the same way, and one that
+    turns out not to be terminating is an error. An unreachable API server or its 5xx/429 is asked
+    again every ``poll`` seconds within the same ``timeout`` before it counts as an outside
+    failure (exit 1)."""
     from kubernetes.client import CoreV1Api
 
     if namespace in PROTECTED:
@@ -94,6 +104,7 @@ def delete_namespace(
     with client_factory(context=context) as client:
         core = CoreV1Api(client)
         started = clock()
+        earlier = False
         while True:
             try:
                 core.delete_namespace(namespace, propagation_policy="Background", _request_timeout=30)
@@ -101,18 +112,29 @@ def delete_namespace(
             except Exception as exc:
                 if _status(exc) == 404:
                     return NamespaceRemoval(namespace=namespace, state="already gone")
+                if _status(exc) == 409:
+                    earlier = True  # being deleted already: wait for it below
+                    break
                 if not _transient(exc) or clock() - started >= timeout:
                     raise _failure(exc, doing=f"deleting namespace {namespace}") from None
                 sleep(min(poll, max(0.0, timeout - (clock() - started))))
         while True:
             try:
-                core.read_namespace(namespace, _request_timeout=30)
+                found = core.read_namespace(namespace, _request_timeout=30)
             except Exception as exc:
                 if _status(exc) == 404:
-                    return NamespaceRemoval(namespace=namespace, state="deleted", waited=clock() - started)
+                    waited = clock() - started
+                    return NamespaceRemoval(namespace=namespace, state="deleted", waited=waited, earlier=earlier)
                 if not _transient(exc) or clock() - started >= timeout:
                     raise _failure(exc, doing=f"waiting for namespace {namespace} to go") from None
+            else:
+                if found.metadata is None or found.metadata.deletion_timestamp is None:
+                    raise ExternalError(
+                        f"deleting namespace {namespace}: the API server refused (409 Conflict) and it is not "
+                        "being deleted",
+                        hint="delete it by hand (kubectl delete namespace), then run the cleanup again",
+                    )
             waited = clock() - started
             if waited >= timeout:
-                return NamespaceRemoval(namespace=namespace, state="terminating", waited=waited)
+                return NamespaceRemoval(namespace=namespace, state="terminating", waited=waited, earlier=earlier)
             sleep(min(poll, max(0.0, timeout - waited)))

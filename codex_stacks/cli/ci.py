@@ -718,10 +718,12 @@ def _gc_age(text: str | None, *, option: str) -> float | None:
 
 def _issue_checker(*, api_url: str, token: str | None) -> Callable[[Binding], str]:
     """``open`` or ``closed`` of a binding's issue or PR, from the GitHub API."""
-    from codex_stacks.ci.github import issue_state
+    from codex_stacks.ci.github import IssueStates
+
+    states = IssueStates(api_url=api_url, token=token, progress=lambda line: console.print(f"· {line}", markup=False))
 
     def state(binding: Binding) -> str:
-        return issue_state(repository=binding.repository, number=binding.number, token=token, api_url=api_url)
+        return states(repository=binding.repository, number=binding.number)
 
     return state
 

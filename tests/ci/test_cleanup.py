@@ -271,6 +271,83 @@ def test_gc_github_errors_are_one_line(pulumi_double: PulumiDouble, github_api: 
     assert pulumi_double.stacks() == ["ai-slot-3"]
 
 
+def test_gc_waits_out_a_rate_limit_that_resets_soon(
+    pulumi_double: PulumiDouble,
+    github: GithubDouble,
+    data_root: Path,
+    kube_api: KubeDouble,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The hourly quota is spent and comes back in a second or two: gc waits for it and goes on."""
+    monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+    slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
+    github.exhaust(reset_in=1.5)
+    result = runner.invoke(app, ["ci", "gc", "--closed", "--api-url", github.url])
+    assert result.exit_code == 0, result.output
+    assert "GitHub API rate limit (primary) at acme/shop#7: waiting" in result.output
+    assert [request.status for request in github.requests] == [403, 200]
+    assert pulumi_double.stacks() == []
+
+
+def test_gc_waits_out_a_secondary_rate_limit(
+    pulumi_double: PulumiDouble,
+    github: GithubDouble,
+    data_root: Path,
+    kube_api: KubeDouble,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+    slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
+    github.secondary_limit("GET", "/issues/7", status=429, retry_after=1)
+    result = runner.invoke(app, ["ci", "gc", "--closed", "--api-url", github.url])
+    assert result.exit_code == 0, result.output
+    assert "GitHub API rate limit (secondary) at acme/shop#7: waiting 1s" in result.output
+    assert pulumi_double.stacks() == []
+
+
+def test_gc_asks_once_when_the_rate_limit_lasts_long(
+    pulumi_double: PulumiDouble,
+    github: GithubDouble,
+    github_files: tuple[Path, Path],
+    data_root: Path,
+    kube_api: KubeDouble,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Spent for ten minutes: every lookup fails naming the limit and its reset; the API is asked
+    once, not once per slot; no slot is removed."""
+    monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+    for number, issue in ((3, 7), (4, 8), (5, 9)):
+        kind = "pr" if issue == 9 else "issue"
+        slot(pulumi_double, kube_api, number, f"{REPOSITORY}#{kind}-{issue}")
+    github.exhaust(reset_in=600)
+    result = runner.invoke(app, ["ci", "gc", "--closed", "--api-url", github.url])
+    assert result.exit_code == 1
+    assert github.count("GET") == 1
+    text = " ".join(result.output.split())
+    for issue in (7, 8, 9):
+        assert "GitHub API rate limit: the API rate limit is spent until " in text
+        assert f"acme/shop#{issue} not looked up" in text
+    assert "may read issues" not in text
+    assert "hint: gc runs again on its schedule; the limit is per token" in text
+    assert pulumi_double.stacks() == ["ai-slot-3", "ai-slot-4", "ai-slot-5"]
+    assert read_outputs(github_files[0])["failed"] == "ai-slot-3,ai-slot-4,ai-slot-5"
+
+
+def test_a_refusal_that_is_not_a_rate_limit_still_points_at_the_token(
+    pulumi_double: PulumiDouble, github: GithubDouble, kube_api: KubeDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 403 without rate-limit headers or words (a token without access): the token's rights."""
+    monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+    slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
+    github.fault("GET", "/issues/7", status=403)
+    result = runner.invoke(app, ["ci", "gc", "--closed", "--api-url", github.url])
+    assert result.exit_code == 1
+    assert "GitHub API answered 403 for acme/shop#7" in result.output
+    assert "check that GITHUB_TOKEN may read issues and pull requests" in " ".join(result.output.split())
+    assert "rate limit" not in result.output
+    assert github.count("GET") == 1
+
+
 def test_gc_needs_a_criterion(pulumi_double: PulumiDouble) -> None:
     result = runner.invoke(app, ["ci", "gc"])
     assert result.exit_code == 2

@@ -96,6 +96,64 @@ def test_a_namespace_that_stays_terminating_keeps_the_stack_and_the_claim(
     assert "destroy" not in pulumi_double.commands()
 
 
+def hold(api: KubeDouble, namespace: str) -> tuple[str, str, str, str]:
+    """An object in ``namespace`` with a finalizer nobody removes yet: the namespace stays Terminating."""
+    held = {"name": "held", "namespace": namespace, "finalizers": ["example.com/slow"]}
+    api.seed({"apiVersion": "v1", "kind": "ConfigMap", "metadata": held})
+    return ("", "configmaps", namespace, "held")
+
+
+def test_a_rerun_while_the_namespace_still_terminates_says_so_and_keeps_the_slot(
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, data_root: Path
+) -> None:
+    """A second DELETE of a Terminating namespace is 409 Conflict: the rerun waits like the first
+    run, and says what it waits for, never the bare 409."""
+    kube_api.create_namespace("ns-ai-slot-3")
+    hold(kube_api, "ns-ai-slot-3")
+    plant_claim(kube_api, slot=3, holder=f"{REPOSITORY}#issue-7")
+    deployed(pulumi_double, "ai-slot-3")
+    code, output = cleanup("--stack", "ai-slot-3", "--namespace-timeout", "0.1")
+    assert code == 1, output
+    code, output = cleanup("--stack", "ai-slot-3", "--namespace-timeout", "0.1")
+    statuses = [request.status for request in kube_api.calls("DELETE")]
+    assert statuses == [200, 409]  # the rerun did meet the conflict
+    assert code == 1
+    text = " ".join(output.split())
+    assert "namespace ns-ai-slot-3 still terminating after 0s (an earlier run deleted it)" in text
+    assert "ai-slot-3 and its claim are kept until it is gone" in text
+    assert "409" not in text
+    assert "Traceback" not in output
+    assert pulumi_double.stacks() == ["ai-slot-3"]
+    assert slot_leases(kube_api) == {3: f"{REPOSITORY}#issue-7"}
+
+
+def test_a_rerun_waits_for_the_earlier_delete_and_finishes(
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, data_root: Path
+) -> None:
+    """The earlier run's delete finishes while the rerun waits (the finalizer's controller lets go
+    once the rerun has asked): the rerun goes on in the safe order."""
+    kube_api.create_namespace("ns-ai-slot-3")
+    key = hold(kube_api, "ns-ai-slot-3")
+    plant_claim(kube_api, slot=3, holder=f"{REPOSITORY}#issue-7")
+    deployed(pulumi_double, "ai-slot-3")
+    code, output = cleanup("--stack", "ai-slot-3", "--namespace-timeout", "0.1")
+    assert code == 1, output
+
+    def finalizer_controller(api: KubeDouble) -> None:
+        if api.count("DELETE", "/api/v1/namespaces/ns-ai-slot-3") >= 2 and key in api.store:
+            del api.store[key]["metadata"]["finalizers"]  # done with its clean-up: the object goes
+            api.store.pop(key)
+
+    kube_api.controllers.append(finalizer_controller)
+    code, output = cleanup("--stack", "ai-slot-3", "--namespace-timeout", "60")
+    assert code == 0, output
+    assert [request.status for request in kube_api.calls("DELETE") if "/leases" not in request.path] == [200, 409]
+    assert "namespace ns-ai-slot-3 gone (an earlier run deleted it)" in output
+    assert slot_namespaces(kube_api) == set()
+    assert pulumi_double.stacks() == []
+    assert slot_leases(kube_api) == {}
+
+
 def test_keep_namespace_opts_out(pulumi_double: PulumiDouble, kube_api: KubeDouble, data_root: Path) -> None:
     kube_api.create_namespace("ns-ai-slot-3")
     deployed(pulumi_double, "ai-slot-3")

@@ -249,6 +249,20 @@ def test_a_missing_system_namespace_says_who_makes_it(
     assert "cluster stack" in output
 
 
+def test_a_runner_without_lease_rights_is_told_which(pulumi_double: PulumiDouble, kube_api: KubeDouble) -> None:
+    """The runner is not among security.runners (no RoleBinding in codex-system): RBAC says 403."""
+    kube_api.store.pop(("rbac.authorization.k8s.io", "rolebindings", SYSTEM_NAMESPACE, "ci-claims"))
+    code, output = ensure("--issue", "7", "--max", "3")
+    assert code == 1
+    text = " ".join(output.split())
+    assert (
+        'HTTP 403: leases.coordination.k8s.io is forbidden: User "ci-runner" cannot list resource "leases" '
+        'in API group "coordination.k8s.io" in the namespace "codex-system"'
+    ) in text
+    assert "the cluster stack's Role codex-slot-claims-<project> gives them to security.runners" in text
+    assert pulumi_double.stacks() == []
+
+
 def test_find_slot_claims_nothing(
     pulumi_double: PulumiDouble, kube_api: KubeDouble, github_files: tuple[Path, Path]
 ) -> None:
