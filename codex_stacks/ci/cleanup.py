@@ -4,20 +4,20 @@
    inherit a terminating namespace, its PVCs or its secrets);
 2. destroy the stack (lock conflicts and other transient failures retried, as ``ci up`` does)
    and remove it;
-3. delete the slot's host data dir (only inside ``dataPaths.root``);
+3. delete the slot's host data dir (only inside ``dataPaths.root``, never through a symbolic
+   link: codex_stacks.hostdirs);
 4. release the claim — last, so the slot is free only when nothing of it is left.
 
 A step that fails stops the cleanup there, keeping what comes after (the claim above all): a
 rerun or gc finishes the job. A namespace still terminating at the end of the wait keeps the
 stack and the claim, when there are any; with neither left (a rerun after the rest was removed)
 there is nothing to keep back, so the data dir goes and the cleanup ends saying the namespace
-is still terminating. Stacks that are not slots (staging, dev) are destroyed and removed,
-and keep their namespace and data.
+is still terminating. Stacks that are not slots (staging, dev) are destroyed and removed, and
+keep their namespace and data.
 """
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +34,7 @@ from codex_stacks.ci.failures import TRANSIENT, classify
 from codex_stacks.ci.namespaces import NamespaceRemoval, delete_namespace
 from codex_stacks.ci.settings import StackSettings
 from codex_stacks.ci.slots import CLAIMING_STALE_AFTER, Binding, Slot, slot_number
+from codex_stacks.hostdirs import HostDirError, is_inside, remove_tree_nofollow, root_problem
 
 if TYPE_CHECKING:
     from codex_stacks.ci.claims import Claim, ClaimStore
@@ -52,15 +53,29 @@ class Removal:
 
 
 def safe_data_dir(*, root: str, env_dir: str) -> Path:
-    """``env_dir`` if deleting it cannot hurt anything else: strictly inside ``root``, never ``/``."""
-    root_path = Path(root).resolve()
-    target = Path(env_dir).resolve()
-    if root_path == Path("/") or target == Path("/") or target == root_path or root_path not in target.parents:
+    """``env_dir`` if its text names a folder strictly inside a root data may live in (never
+    ``/``, never a system folder: codex_stacks.hostdirs); checked before anything is deleted.
+    The folders themselves are checked again, link by link, when it is removed."""
+    problem = root_problem(root)
+    if problem is not None or not is_inside(env_dir, root):
+        why = problem or f"not strictly inside dataPaths.root {root}"
         raise CiError(
-            f"refusing to delete data dir {env_dir}: not strictly inside dataPaths.root {root}",
-            hint="check dataPaths.root/envDir in services.yaml",
+            f"refusing to delete data dir {env_dir}: {why}", hint="check dataPaths.root/envDir in services.yaml"
         )
-    return target
+    return Path(env_dir)
+
+
+def remove_data_dir(*, root: str, data_dir: Path) -> bool:
+    """Delete the slot's data dir without following a symbolic link (a link at the folder itself
+    is removed, one on the way down is refused); False when it was not there."""
+    try:
+        return remove_tree_nofollow(root, str(data_dir))
+    except HostDirError as exc:
+        raise CiError(
+            f"refusing to delete data dir {data_dir}: {exc}", hint="check dataPaths.root/envDir in services.yaml"
+        ) from None
+    except OSError as exc:
+        raise ExternalError(f"deleting data dir {data_dir} failed: {exc.strerror or exc}") from None
 
 
 def slot_target(settings: StackSettings) -> Target | None:
@@ -196,8 +211,8 @@ def remove_slot(
             workspace.remove_stack(stack)
         except CommandError as exc:
             raise ExternalError(f"removing stack {stack} failed: {pulumi_error_line(exc)}") from None
-    if data_dir is not None and data_dir.exists():
-        shutil.rmtree(data_dir)
+    if data_dir is not None and target is not None:
+        remove_data_dir(root=target.storage.root, data_dir=data_dir)
     released = None
     if claim is not None and store is not None:
         store.release(claim)

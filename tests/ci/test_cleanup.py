@@ -4,6 +4,7 @@ gc by age, by closed issues, and of what failed runs left (claims without stacks
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,19 +137,54 @@ def test_a_failed_destroy_keeps_the_claim(pulumi_double: PulumiDouble, data_root
 
 @pytest.mark.parametrize(
     ("root", "env_dir"),
-    [("/", "/slots/3"), ("/data", "/data"), ("/data", "/other/slots/3"), ("/data", "/data/../etc")],
+    [
+        ("/", "/slots/3"),
+        ("/srv/data", "/srv/data"),
+        ("/srv/data", "/srv/other/slots/3"),
+        ("/srv/data", "/srv/data/../etc"),
+        ("/etc/codex", "/etc/codex/slots/3"),
+    ],
 )
-def test_unsafe_data_dirs_are_refused(root: str, env_dir: str) -> None:
+def test_unsafe_data_dirs_are_refused(root: str, env_dir: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CODEX_DATA_ROOT_ALLOWED", raising=False)
     with pytest.raises(CiError, match="refusing to delete"):
         safe_data_dir(root=root, env_dir=env_dir)
 
 
-def test_symlink_out_of_the_root_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "root" / "slots").mkdir(parents=True)
-    (tmp_path / "elsewhere").mkdir()
-    (tmp_path / "root" / "slots" / "3").symlink_to(tmp_path / "elsewhere")
-    with pytest.raises(CiError):
-        safe_data_dir(root=str(tmp_path / "root"), env_dir=str(tmp_path / "root" / "slots" / "3"))
+def test_a_slot_data_dir_that_links_to_other_data_loses_the_link_only(
+    pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeDouble
+) -> None:
+    """A slot's folder made a link to another environment's data (by a run: services.yaml and the
+    hooks come from strangers) is removed as a link; what it points to stays."""
+    staging = data_root / "ai-staging" / "postgres"
+    staging.mkdir(parents=True)
+    (staging / "PG_VERSION").write_text("16")
+    shutil.rmtree(data_root / "slots" / "3")
+    (data_root / "slots" / "3").symlink_to(data_root / "ai-staging")
+    slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
+    result = runner.invoke(app, ["ci", "cleanup", "--issue", "7"])
+    assert result.exit_code == 0, result.output
+    assert not (data_root / "slots" / "3").is_symlink()
+    assert not (data_root / "slots" / "3").exists()
+    assert (staging / "PG_VERSION").read_text() == "16"
+    assert slot_leases(kube_api) == {}
+
+
+def test_a_link_on_the_way_to_the_data_dir_is_refused_and_the_claim_kept(
+    pulumi_double: PulumiDouble, data_root: Path, kube_api: KubeDouble
+) -> None:
+    """``<root>/slots`` a link to another folder: nothing is deleted through it (exit 2, bad
+    input), and the slot stays claimed until someone looks."""
+    elsewhere = data_root.parent / "elsewhere"
+    shutil.move(data_root / "slots", elsewhere)
+    (data_root / "slots").symlink_to(elsewhere)
+    slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
+    result = runner.invoke(app, ["ci", "cleanup", "--issue", "7"])
+    assert result.exit_code == 2, result.output
+    assert "slots is a symbolic link (never followed)" in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+    assert (elsewhere / "3" / "postgres" / "PG_VERSION").read_text() == "16"
+    assert slot_leases(kube_api) == {3: f"{REPOSITORY}#issue-7"}
 
 
 @pytest.fixture
