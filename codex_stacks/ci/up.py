@@ -32,6 +32,7 @@ from codex_stacks.ci.report import FailedComponent, InfraReport
 from codex_stacks.ci.settings import StackSettings
 from codex_stacks.ci.slots import MODE_TAG, RESULT_TAG, USED_TAG, format_time, now_utc, slot_number
 from codex_stacks.ci.workspace import TrackedPulumiCommand, is_self_managed, select_or_create
+from codex_stacks.plan.store import TARGETED_ENV
 
 Outcome = Kind | Literal["succeeded", "deadline", "stopped"]
 Result = Literal["succeeded", "repaired", "failed", "deadline", "interrupted"]
@@ -232,6 +233,15 @@ class UpRunner:
         if self.settings.explicit_project_dir is not None:
             stack.set_config("codex:projectDir", ConfigValue(value=str(self.settings.explicit_project_dir)))
         targets = self.repair_targets() if mode == "repair" else None
+        # The program registers the repair store again unless told the run passes the repair set's
+        # targets (docs/repair.md); a targeted run needs no store, so a stack never deployed
+        # normally can still be repaired.
+        env = dict(self.workspace.env_vars or {})
+        if targets is not None:
+            env[TARGETED_ENV] = "1"
+        else:
+            env.pop(TARGETED_ENV, None)
+        self.workspace.env_vars = env
         attempts: list[Attempt] = []
         needs_refresh = refresh_first
         number = 0

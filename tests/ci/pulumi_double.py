@@ -917,13 +917,23 @@ class Cancellation:
 # (resource.NewURN(stack, project, …)), whatever project name the runner assumes.
 
 
-def run_program(project: Project, ref: Ref, config: dict[str, str]) -> Any:
+def run_program(project: Project, ref: Ref, config: dict[str, str], *, latest: dict[str, Any]) -> Any:
     load_site()
     from codex_stacks.offline import runner
 
     marker = f"::{runner.PROJECT}::"
     runner.PROJECT = project.name  # the engine starts the language host with --project <Pulumi.yaml name>
-    run = runner.run_program(ref.name, config, program=project.folder / "__main__.py")
+    # The program's process inherits the CLI's environment (CODEX_REPAIR_TARGETED among it), and a
+    # StackReference to its own stack reads the outputs of the last update's checkpoint
+    # (stack_reference.go: the root Stack resource's outputs), {} for a stack never deployed.
+    root = next((r for r in latest.get("resources") or [] if r["type"] == STACK_TYPE), None)
+    run = runner.run_program(
+        ref.name,
+        config,
+        program=project.folder / "__main__.py",
+        targeted=os.environ.get("CODEX_REPAIR_TARGETED") == "1",
+        previous_outputs=dict(root.get("outputs") or {}) if root else {},
+    )
 
     def fix(urn: str) -> str:
         return urn.replace(marker, f"::{project.name}::", 1) if urn else urn
@@ -1215,7 +1225,7 @@ def run_up(engine: Engine, config: dict[str, str]) -> None:
         )
         diag(engine.events, "\n".join(lines), severity="warning")
     try:
-        resources, outputs = run_program(project, ref, config)
+        resources, outputs = run_program(project, ref, config, latest=engine.latest)
     except Exception as exc:
         load_site()
         import pulumi
