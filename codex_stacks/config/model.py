@@ -1,4 +1,4 @@
-"""The services.yaml model (SPEC §3): the single source of validation, defaults and JSON Schema."""
+"""The services.yaml model: the single source of validation, defaults and JSON Schema."""
 
 from __future__ import annotations
 
@@ -325,7 +325,7 @@ class SecuritySettings(Model):
 
 
 class RepairSettings(Model):
-    """What repair mode deploys (SPEC §5)."""
+    """What repair mode deploys."""
 
     infrastructure: list[str] | None = Field(
         default=None, description="Default: the group that holds the Namespace object."
