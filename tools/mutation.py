@@ -1,0 +1,269 @@
+"""``make mutation``: the mutation score of each package, measured with mutmut.
+
+    .venv/bin/python tools/mutation.py [PACKAGE ...] [--every K] [--seed S] [--jobs N]
+    .venv/bin/python tools/mutation.py --floor      # the fast subset of ``make test``
+
+Each package is measured in a copy of the repository under ``build/mutation/<package>`` (the
+``codex_stacks/components`` and ``prompt_templates`` links made real folders there, so the
+modules are mutated under the names the tests import them by), with a ``[tool.mutmut]`` section
+that mutates only that package's files and lets mutmut pick, for each mutant, the tests of that
+package that call the mutated function. Everything runs under ``nice -n 10``.
+
+A mutant is *killed* when a test fails (or the run times out), *survives* when every test that
+reaches it passes, and has *no tests* when none reaches it. The score is
+``(killed + timeout) / (mutants checked)``; a mutant with no tests counts against it.
+
+``--every K`` samples: the mutants of the package sorted by name, every K-th taken from an offset
+drawn with ``--seed`` (``random.Random(seed).randrange(K)``), so a sample is repeatable.
+
+``--floor`` measures the module named in ``tests/mutation/floor.json`` and exits 1 when its score
+is below the floor recorded there (the floor may only go up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+WORK = ROOT / "build" / "mutation"
+FLOOR_FILE = ROOT / "tests" / "mutation" / "floor.json"
+LINKS = ("codex_stacks/components", "codex_stacks/prompt_templates")
+"""Links inside the package to folders beside it: copied as real folders, or mutmut (which walks
+without following links) would neither copy nor mutate them."""
+
+
+@dataclass(frozen=True)
+class Package:
+    mutate: tuple[str, ...]
+    """Globs of the files mutated (mutmut's ``only_mutate``, relative to the repository)."""
+    tests: tuple[str, ...]
+    """The tests that may kill them (mutmut runs, per mutant, those of them that reach it)."""
+
+
+PACKAGES: dict[str, Package] = {
+    "plan": Package(("codex_stacks/plan/*",), ("tests/plan", "tests/repair")),
+    "config": Package(("codex_stacks/config/*",), ("tests/config", "tests/bad_inputs")),
+    "hooks": Package(("codex_stacks/components/hooks/*",), ("tests/hooks",)),
+    "components": Package(
+        (
+            "codex_stacks/components/groups.py",
+            "codex_stacks/components/kube.py",
+            "codex_stacks/components/settings.py",
+            "codex_stacks/components/stack.py",
+        ),
+        ("tests/components", "tests/repair", "tests/test_secrets_audit.py"),
+    ),
+    "ci": Package(("codex_stacks/ci/*",), ("tests/ci",)),
+}
+
+STATUS_BY_EXIT_CODE: dict[int | None, str] = {
+    1: "killed",
+    3: "killed",
+    0: "survived",
+    5: "no tests",
+    33: "no tests",
+    34: "skipped",
+    36: "timeout",
+    24: "timeout",
+    -24: "timeout",
+    152: "timeout",
+    255: "timeout",
+    37: "killed",
+    None: "not checked",
+}
+"""mutmut 3.8's exit codes of a mutant's test run (mutmut/stats.py); anything else is suspicious."""
+
+
+@dataclass
+class Score:
+    name: str
+    mutants: int
+    counts: Counter[str]
+    every: int
+    minutes: float
+    survivors: list[str]
+
+    @property
+    def checked(self) -> int:
+        return sum(n for status, n in self.counts.items() if status not in ("not checked", "skipped"))
+
+    @property
+    def percent(self) -> float:
+        caught = self.counts["killed"] + self.counts["timeout"]
+        return 100.0 * caught / self.checked if self.checked else 0.0
+
+
+def tracked_files() -> list[str]:
+    """The repository's files (committed or not, ignored ones left out): what the copy holds."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+    )
+    if listed.returncode != 0:
+        raise SystemExit(f"mutation: {ROOT} is not a git checkout (git ls-files: {listed.stderr.decode().strip()})")
+    return [name for name in listed.stdout.decode().split("\0") if name]
+
+
+def prepare(name: str, package: Package) -> Path:
+    """A fresh copy of the repository with mutmut's settings for ``package``."""
+    work = WORK / name
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    for relative in tracked_files():
+        source = ROOT / relative
+        if relative in LINKS or not (source.exists() or source.is_symlink()):
+            continue
+        target = work / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            target.symlink_to(os.readlink(source))
+        else:
+            shutil.copy2(source, target)
+    for link in LINKS:
+        shutil.copytree(ROOT / link, work / link, symlinks=False, ignore=shutil.ignore_patterns("__pycache__"))
+    top = sorted({relative.split("/")[0] for relative in tracked_files()} - {"codex_stacks"})
+    settings = {
+        "source_paths": ["codex_stacks"],
+        "only_mutate": list(package.mutate),
+        "also_copy": [entry for entry in top if (work / entry).exists()],
+        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning"],
+        "pytest_add_cli_args_test_selection": list(package.tests),
+        "process_isolation": "forkserver",
+        "use_git_change_detection": False,
+    }
+    with (work / "pyproject.toml").open("a", encoding="utf-8") as pyproject:
+        pyproject.write("\n[tool.mutmut]\n")
+        for key, value in settings.items():
+            pyproject.write(f"{key} = {json.dumps(value)}\n")
+    return work
+
+
+def mutmut(work: Path, arguments: Sequence[str], log: Path) -> subprocess.CompletedProcess[str]:
+    command = ["nice", "-n", "10", str(BIN / "mutmut"), *arguments]
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True)
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"$ {' '.join(command)}\n{done.stdout}\n{done.stderr}\nexit {done.returncode}\n")
+    return done
+
+
+def sample(names: Sequence[str], every: int, seed: int) -> list[str]:
+    if every <= 1:
+        return sorted(names)
+    return sorted(names)[random.Random(seed).randrange(every) :: every]
+
+
+def results(work: Path, wanted: set[str] | None) -> dict[str, int | None]:
+    """Each mutant's exit code, from mutmut's ``mutants/<file>.meta`` (None: not checked)."""
+    found: dict[str, int | None] = {}
+    for meta in (work / "mutants").rglob("*.py.meta"):
+        codes = json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
+        found.update({key: code for key, code in codes.items() if wanted is None or key in wanted})
+    return found
+
+
+def measure(name: str, package: Package, *, every: int, seed: int, jobs: int) -> Score:
+    started = time.monotonic()
+    work = prepare(name, package)
+    log = WORK / f"{name}.log"
+    log.write_text("", encoding="utf-8")
+    if every > 1:
+        # Generate the mutants and learn which tests reach which function (mutmut keeps that in
+        # mutants/mutmut-stats.json for the next run) without checking any: a name matching no
+        # mutant stops mutmut right after that.
+        mutmut(work, ["run", "--max-children", str(jobs), "no-such-mutant"], log)
+        names = sorted(results(work, None))
+        if not names or not (work / "mutants" / "mutmut-stats.json").exists():
+            raise SystemExit(f"mutation {name}: mutmut could not list the mutants; see {log}")
+        chosen = sample(names, every, seed)
+        ran = mutmut(work, ["run", "--max-children", str(jobs), *chosen], log)
+    else:
+        ran = mutmut(work, ["run", "--max-children", str(jobs)], log)
+        names = chosen = sorted(results(work, None))
+    if ran.returncode != 0 or not chosen:
+        raise SystemExit(f"mutation {name}: mutmut run failed (exit {ran.returncode}); see {log}")
+    (work / "chosen.txt").write_text("\n".join(chosen) + "\n", encoding="utf-8")
+    codes = results(work, set(chosen))
+    counts: Counter[str] = Counter(STATUS_BY_EXIT_CODE.get(codes.get(key), "suspicious") for key in chosen)
+    survivors = sorted(key for key in chosen if STATUS_BY_EXIT_CODE.get(codes.get(key)) in ("survived", "no tests"))
+    (work / "survivors.txt").write_text("".join(f"{key}\n" for key in survivors), encoding="utf-8")
+    return Score(name, len(names), counts, every, (time.monotonic() - started) / 60, survivors)
+
+
+def table(scores: Sequence[Score]) -> str:
+    head = ("package", "mutants", "checked", "killed", "timeout", "survived", "no tests", "other", "score", "minutes")
+    rows = [head]
+    for s in scores:
+        other = s.checked - sum(s.counts[k] for k in ("killed", "timeout", "survived", "no tests"))
+        sampled = f" (1 in {s.every})" if s.every > 1 else ""
+        rows.append(
+            (
+                s.name,
+                str(s.mutants),
+                f"{s.checked}{sampled}",
+                str(s.counts["killed"]),
+                str(s.counts["timeout"]),
+                str(s.counts["survived"]),
+                str(s.counts["no tests"]),
+                str(other),
+                f"{s.percent:.1f} %",
+                f"{s.minutes:.1f}",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows)
+
+
+def floor_check(jobs: int) -> int:
+    floor = json.loads(FLOOR_FILE.read_text(encoding="utf-8"))
+    package = Package(tuple(floor["mutate"]), tuple(floor["tests"]))
+    score = measure("floor", package, every=1, seed=0, jobs=jobs)
+    print(table([score]))
+    if round(score.percent, 1) < float(floor["floor"]):
+        print(
+            f"mutation score of {', '.join(package.mutate)} fell to {score.percent:.1f} % "
+            f"(floor {floor['floor']} % in {FLOOR_FILE.relative_to(ROOT)}); surviving mutants: "
+            f"{', '.join(score.survivors)} (see them with: cd build/mutation/floor && {BIN}/mutmut show NAME)"
+        )
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="tools/mutation.py", description=__doc__.splitlines()[0])
+    parser.add_argument("packages", nargs="*", metavar="PACKAGE", help=f"{', '.join(PACKAGES)} (default: all)")
+    parser.add_argument("--every", type=int, default=1, help="check every K-th mutant only (a seeded sample)")
+    parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument("--jobs", type=int, default=2, help="mutants checked at once (default 2)")
+    parser.add_argument("--floor", action="store_true", help="the fast subset: fail below tests/mutation/floor.json")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.packages if name not in PACKAGES]
+    if unknown:
+        parser.error(f"unknown package {', '.join(unknown)}: choose from {', '.join(PACKAGES)}")
+    if args.floor:
+        return floor_check(args.jobs)
+    scores = []
+    for name in args.packages or list(PACKAGES):
+        score = measure(name, PACKAGES[name], every=args.every, seed=args.seed, jobs=args.jobs)
+        print(table([score]).splitlines()[1], flush=True)
+        scores.append(score)
+    print(table(scores))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
