@@ -10,11 +10,14 @@ that mutates only that package's files and lets mutmut pick, for each mutant, th
 package that call the mutated function. Everything runs under ``nice -n 10``.
 
 A mutant is *killed* when a test fails (or the run times out), *survives* when every test that
-reaches it passes, and has *no tests* when none reaches it. The score is
-``(killed + timeout) / (mutants checked)``; a mutant with no tests counts against it.
+reaches it passes, and has *no tests* when no test of the package reaches it in process (tests
+that run ``codexctl`` as a subprocess import the unmutated code, so they neither reach nor kill).
+The score is ``(killed + timeout) / (mutants checked)``, a mutant with no tests counting against
+it; "of reached" leaves those out.
 
 ``--every K`` samples: the mutants of the package sorted by name, every K-th taken from an offset
-drawn with ``--seed`` (``random.Random(seed).randrange(K)``), so a sample is repeatable.
+drawn with ``--seed`` (``random.Random(seed).randrange(K)``), so a sample is repeatable;
+``--sample N`` takes K = ceil(mutants / N), about N mutants spread over every file.
 
 ``--floor`` measures the module named in ``tests/mutation/floor.json`` and exits 1 when its score
 is below the floor recorded there (the floor may only go up).
@@ -53,8 +56,8 @@ class Package:
 
 
 PACKAGES: dict[str, Package] = {
-    "plan": Package(("codex_stacks/plan/*",), ("tests/plan", "tests/repair")),
-    "config": Package(("codex_stacks/config/*",), ("tests/config", "tests/bad_inputs")),
+    "plan": Package(("codex_stacks/plan/*",), ("tests/plan",)),
+    "config": Package(("codex_stacks/config/*",), ("tests/config",)),
     "hooks": Package(("codex_stacks/components/hooks/*",), ("tests/hooks",)),
     "components": Package(
         (
@@ -63,7 +66,7 @@ PACKAGES: dict[str, Package] = {
             "codex_stacks/components/settings.py",
             "codex_stacks/components/stack.py",
         ),
-        ("tests/components", "tests/repair", "tests/test_secrets_audit.py"),
+        ("tests/components", "tests/test_secrets_audit.py"),
     ),
     "ci": Package(("codex_stacks/ci/*",), ("tests/ci",)),
 }
@@ -103,6 +106,13 @@ class Score:
     def percent(self) -> float:
         caught = self.counts["killed"] + self.counts["timeout"]
         return 100.0 * caught / self.checked if self.checked else 0.0
+
+    @property
+    def reached_percent(self) -> float:
+        """The score among the mutants some test reached in process (``no tests`` left out)."""
+        reached = self.checked - self.counts["no tests"]
+        caught = self.counts["killed"] + self.counts["timeout"]
+        return 100.0 * caught / reached if reached else 0.0
 
 
 def tracked_files() -> list[str]:
@@ -176,12 +186,12 @@ def results(work: Path, wanted: set[str] | None) -> dict[str, int | None]:
     return found
 
 
-def measure(name: str, package: Package, *, every: int, seed: int, jobs: int) -> Score:
+def measure(name: str, package: Package, *, every: int, seed: int, jobs: int, sample_size: int = 0) -> Score:
     started = time.monotonic()
     work = prepare(name, package)
     log = WORK / f"{name}.log"
     log.write_text("", encoding="utf-8")
-    if every > 1:
+    if every > 1 or sample_size > 0:
         # Generate the mutants and learn which tests reach which function (mutmut keeps that in
         # mutants/mutmut-stats.json for the next run) without checking any: a name matching no
         # mutant stops mutmut right after that.
@@ -189,6 +199,8 @@ def measure(name: str, package: Package, *, every: int, seed: int, jobs: int) ->
         names = sorted(results(work, None))
         if not names or not (work / "mutants" / "mutmut-stats.json").exists():
             raise SystemExit(f"mutation {name}: mutmut could not list the mutants; see {log}")
+        if sample_size > 0:
+            every = max(1, -(-len(names) // sample_size))
         chosen = sample(names, every, seed)
         ran = mutmut(work, ["run", "--max-children", str(jobs), *chosen], log)
     else:
@@ -197,15 +209,38 @@ def measure(name: str, package: Package, *, every: int, seed: int, jobs: int) ->
     if ran.returncode != 0 or not chosen:
         raise SystemExit(f"mutation {name}: mutmut run failed (exit {ran.returncode}); see {log}")
     (work / "chosen.txt").write_text("\n".join(chosen) + "\n", encoding="utf-8")
-    codes = results(work, set(chosen))
-    counts: Counter[str] = Counter(STATUS_BY_EXIT_CODE.get(codes.get(key), "suspicious") for key in chosen)
-    survivors = sorted(key for key in chosen if STATUS_BY_EXIT_CODE.get(codes.get(key)) in ("survived", "no tests"))
+    minutes = (time.monotonic() - started) / 60
+    (work / "run.json").write_text(json.dumps({"every": every, "seed": seed, "minutes": minutes}), encoding="utf-8")
+    return score_of(name, work)
+
+
+def score_of(name: str, work: Path) -> Score:
+    """The score of the last run in ``work`` (its mutants' exit codes, as mutmut left them)."""
+    chosen = (work / "chosen.txt").read_text(encoding="utf-8").split()
+    run = json.loads((work / "run.json").read_text(encoding="utf-8")) if (work / "run.json").exists() else {}
+    everything = results(work, None)
+    codes = {key: everything.get(key) for key in chosen}
+    counts: Counter[str] = Counter(STATUS_BY_EXIT_CODE.get(code, "suspicious") for code in codes.values())
+    survivors = sorted(key for key, code in codes.items() if STATUS_BY_EXIT_CODE.get(code) in ("survived", "no tests"))
     (work / "survivors.txt").write_text("".join(f"{key}\n" for key in survivors), encoding="utf-8")
-    return Score(name, len(names), counts, every, (time.monotonic() - started) / 60, survivors)
+    every = int(run.get("every", round(len(everything) / len(chosen))))
+    return Score(name, len(everything), counts, every, float(run.get("minutes", 0.0)), survivors)
 
 
 def table(scores: Sequence[Score]) -> str:
-    head = ("package", "mutants", "checked", "killed", "timeout", "survived", "no tests", "other", "score", "minutes")
+    head = (
+        "package",
+        "mutants",
+        "checked",
+        "killed",
+        "timeout",
+        "survived",
+        "no tests",
+        "other",
+        "score",
+        "of reached",
+        "minutes",
+    )
     rows = [head]
     for s in scores:
         other = s.checked - sum(s.counts[k] for k in ("killed", "timeout", "survived", "no tests"))
@@ -221,6 +256,7 @@ def table(scores: Sequence[Score]) -> str:
                 str(s.counts["no tests"]),
                 str(other),
                 f"{s.percent:.1f} %",
+                f"{s.reached_percent:.1f} %",
                 f"{s.minutes:.1f}",
             )
         )
@@ -247,18 +283,26 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="tools/mutation.py", description=__doc__.splitlines()[0])
     parser.add_argument("packages", nargs="*", metavar="PACKAGE", help=f"{', '.join(PACKAGES)} (default: all)")
     parser.add_argument("--every", type=int, default=1, help="check every K-th mutant only (a seeded sample)")
+    parser.add_argument(
+        "--sample", type=int, default=0, help="about N mutants: K = ceil(mutants / N) (overrides --every)"
+    )
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--jobs", type=int, default=2, help="mutants checked at once (default 2)")
     parser.add_argument("--floor", action="store_true", help="the fast subset: fail below tests/mutation/floor.json")
+    parser.add_argument("--report", action="store_true", help="the table of the last runs in build/mutation, no run")
     args = parser.parse_args(argv)
     unknown = [name for name in args.packages if name not in PACKAGES]
     if unknown:
         parser.error(f"unknown package {', '.join(unknown)}: choose from {', '.join(PACKAGES)}")
     if args.floor:
         return floor_check(args.jobs)
+    if args.report:
+        done = [name for name in args.packages or list(PACKAGES) if (WORK / name / "chosen.txt").exists()]
+        print(table([score_of(name, WORK / name) for name in done]))
+        return 0
     scores = []
     for name in args.packages or list(PACKAGES):
-        score = measure(name, PACKAGES[name], every=args.every, seed=args.seed, jobs=args.jobs)
+        score = measure(name, PACKAGES[name], every=args.every, seed=args.seed, jobs=args.jobs, sample_size=args.sample)
         print(table([score]).splitlines()[1], flush=True)
         scores.append(score)
     print(table(scores))
