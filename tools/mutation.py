@@ -35,7 +35,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +97,8 @@ class Score:
     every: int
     minutes: float
     survivors: list[str]
+    alive: list[str] = field(default_factory=list)
+    """Survivors not looked at again yet (see :func:`recheck`)."""
 
     @property
     def checked(self) -> int:
@@ -104,15 +106,17 @@ class Score:
 
     @property
     def percent(self) -> float:
-        caught = self.counts["killed"] + self.counts["timeout"]
-        return 100.0 * caught / self.checked if self.checked else 0.0
+        return 100.0 * self.caught / self.checked if self.checked else 0.0
+
+    @property
+    def caught(self) -> int:
+        return self.counts["killed"] + self.counts["killed on recheck"] + self.counts["timeout"]
 
     @property
     def reached_percent(self) -> float:
         """The score among the mutants some test reached in process (``no tests`` left out)."""
         reached = self.checked - self.counts["no tests"]
-        caught = self.counts["killed"] + self.counts["timeout"]
-        return 100.0 * caught / reached if reached else 0.0
+        return 100.0 * self.caught / reached if reached else 0.0
 
 
 def tracked_files() -> list[str]:
@@ -186,7 +190,42 @@ def results(work: Path, wanted: set[str] | None) -> dict[str, int | None]:
     return found
 
 
-def measure(name: str, package: Package, *, every: int, seed: int, jobs: int, sample_size: int = 0) -> Score:
+def recheck(work: Path, names: Sequence[str], log: Path) -> dict[str, bool]:
+    """Each surviving mutant against the whole test files of the tests that reached it, with the
+    mutant switched on (``MUTANT_UNDER_TEST``) in this process and, through ``PYTHONPATH``, in the
+    ``codexctl`` subprocesses those files start. mutmut runs only the tests that *called* the
+    mutated function in its first run; a test that reads a cached result (a ``functools.cache``
+    helper, a module-scoped fixture) is not among them. True: a test failed, the mutant is killed."""
+    stats = json.loads((work / "mutants" / "mutmut-stats.json").read_text(encoding="utf-8"))
+    reached = stats["tests_by_mangled_function_name"]
+    done_before = work / "rechecked.json"
+    verdicts: dict[str, bool] = json.loads(done_before.read_text(encoding="utf-8")) if done_before.exists() else {}
+    for name in names:
+        files = sorted({test.split("::")[0] for test in reached.get(name.rsplit("__mutmut_", 1)[0], [])})
+        if not files:
+            continue
+        env = {
+            **os.environ,
+            "MUTANT_UNDER_TEST": name,
+            "PYTHONPATH": str(work / "mutants"),
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        command = ["nice", "-n", "10", sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *files]
+        try:
+            done = subprocess.run(command, cwd=work / "mutants", env=env, capture_output=True, text=True, timeout=600)
+        except subprocess.TimeoutExpired:
+            verdicts[name] = False  # counted as alive: a slow run proves nothing
+            continue
+        verdicts[name] = done.returncode == 1
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"recheck {name}: exit {done.returncode} ({' '.join(files)})\n")
+        done_before.write_text(json.dumps(verdicts, indent=1), encoding="utf-8")
+    return verdicts
+
+
+def measure(
+    name: str, package: Package, *, every: int, seed: int, jobs: int, sample_size: int = 0, second_look: bool = False
+) -> Score:
     started = time.monotonic()
     work = prepare(name, package)
     log = WORK / f"{name}.log"
@@ -209,6 +248,8 @@ def measure(name: str, package: Package, *, every: int, seed: int, jobs: int, sa
     if ran.returncode != 0 or not chosen:
         raise SystemExit(f"mutation {name}: mutmut run failed (exit {ran.returncode}); see {log}")
     (work / "chosen.txt").write_text("\n".join(chosen) + "\n", encoding="utf-8")
+    if second_look:
+        recheck(work, score_of(name, work).alive, log)
     minutes = (time.monotonic() - started) / 60
     (work / "run.json").write_text(json.dumps({"every": every, "seed": seed, "minutes": minutes}), encoding="utf-8")
     return score_of(name, work)
@@ -220,11 +261,19 @@ def score_of(name: str, work: Path) -> Score:
     run = json.loads((work / "run.json").read_text(encoding="utf-8")) if (work / "run.json").exists() else {}
     everything = results(work, None)
     codes = {key: everything.get(key) for key in chosen}
-    counts: Counter[str] = Counter(STATUS_BY_EXIT_CODE.get(code, "suspicious") for code in codes.values())
-    survivors = sorted(key for key, code in codes.items() if STATUS_BY_EXIT_CODE.get(code) in ("survived", "no tests"))
+    rechecked = (
+        json.loads((work / "rechecked.json").read_text(encoding="utf-8")) if (work / "rechecked.json").exists() else {}
+    )
+    status = {key: STATUS_BY_EXIT_CODE.get(code, "suspicious") for key, code in codes.items()}
+    alive = sorted(key for key, verdict in status.items() if verdict == "survived")
+    status.update({key: "killed on recheck" for key in alive if rechecked.get(key)})
+    counts: Counter[str] = Counter(status.values())
+    survivors = sorted(key for key, verdict in status.items() if verdict in ("survived", "no tests"))
     (work / "survivors.txt").write_text("".join(f"{key}\n" for key in survivors), encoding="utf-8")
     every = int(run.get("every", round(len(everything) / len(chosen))))
-    return Score(name, len(everything), counts, every, float(run.get("minutes", 0.0)), survivors)
+    score = Score(name, len(everything), counts, every, float(run.get("minutes", 0.0)), survivors)
+    score.alive = [key for key in alive if key not in rechecked]
+    return score
 
 
 def table(scores: Sequence[Score]) -> str:
@@ -233,6 +282,7 @@ def table(scores: Sequence[Score]) -> str:
         "mutants",
         "checked",
         "killed",
+        "on recheck",
         "timeout",
         "survived",
         "no tests",
@@ -243,7 +293,7 @@ def table(scores: Sequence[Score]) -> str:
     )
     rows = [head]
     for s in scores:
-        other = s.checked - sum(s.counts[k] for k in ("killed", "timeout", "survived", "no tests"))
+        other = s.checked - s.caught - s.counts["survived"] - s.counts["no tests"]
         sampled = f" (1 in {s.every})" if s.every > 1 else ""
         rows.append(
             (
@@ -251,6 +301,7 @@ def table(scores: Sequence[Score]) -> str:
                 str(s.mutants),
                 f"{s.checked}{sampled}",
                 str(s.counts["killed"]),
+                str(s.counts["killed on recheck"]),
                 str(s.counts["timeout"]),
                 str(s.counts["survived"]),
                 str(s.counts["no tests"]),
@@ -290,6 +341,12 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="mutants checked at once (default 2)")
     parser.add_argument("--floor", action="store_true", help="the fast subset: fail below tests/mutation/floor.json")
     parser.add_argument("--report", action="store_true", help="the table of the last runs in build/mutation, no run")
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="run each survivor against the whole test files of the tests that reached it (with --report: "
+        "the last run's survivors not rechecked yet)",
+    )
     args = parser.parse_args(argv)
     unknown = [name for name in args.packages if name not in PACKAGES]
     if unknown:
@@ -298,11 +355,22 @@ def main(argv: Sequence[str]) -> int:
         return floor_check(args.jobs)
     if args.report:
         done = [name for name in args.packages or list(PACKAGES) if (WORK / name / "chosen.txt").exists()]
+        if args.recheck:
+            for name in done:
+                recheck(WORK / name, score_of(name, WORK / name).alive, WORK / f"{name}.log")
         print(table([score_of(name, WORK / name) for name in done]))
         return 0
     scores = []
     for name in args.packages or list(PACKAGES):
-        score = measure(name, PACKAGES[name], every=args.every, seed=args.seed, jobs=args.jobs, sample_size=args.sample)
+        score = measure(
+            name,
+            PACKAGES[name],
+            every=args.every,
+            seed=args.seed,
+            jobs=args.jobs,
+            sample_size=args.sample,
+            second_look=args.recheck,
+        )
         print(table([score]).splitlines()[1], flush=True)
         scores.append(score)
     print(table(scores))
