@@ -545,6 +545,14 @@ def prompt_command(
     project_dir: ProjectDirOption = None,
     program_dir: ProgramDirOption = None,
     report: ReportOption = None,
+    labels: Annotated[
+        str | None,
+        typer.Option(
+            "--labels",
+            help="The issue's/PR's labels as a JSON list of names: [ai-model-<name>] (one of codex.models) and "
+            "[ai-reasoning-<level>] choose this run's model and effort; an unknown one is exit 2.",
+        ),
+    ] = None,
 ) -> None:
     """Render the prompt and run the agent in the slot (the codex Deployment of the stack).
 
@@ -552,12 +560,14 @@ def prompt_command(
     used instead (repair_issue; repair_plan for plan kinds) with what failed.
     Outputs: kind, exit_code.
 
-    Example: codexctl ci prompt --stack ai-slot-3 --kind dev_issue --issue 42
+    Example: codexctl ci prompt --stack ai-slot-3 --kind dev_issue --issue 42 --labels '["[ai-dev]"]'
     """
     from codex_stacks.ci.report import default_report_path, read_report
     from codex_stacks.prompts.context import check_numbers
+    from codex_stacks.prompts.labels import parse_labels
 
     check_numbers(kind=kind, issue=issue, pr=pr)  # the kind asked for, before any repair substitution
+    names = parse_labels(labels) if labels is not None else []
     if report is not None and not report.is_file():
         fail(
             f"--report {report}: no such file\n  hint: leave --report out to use the report ci up wrote "
@@ -580,6 +590,7 @@ def prompt_command(
         lang=lang,
         infra_report=infra,
         kube_context=kube_context,
+        labels=names,
     )
     _publish({"kind": chosen, "exit_code": code}, f"### Agent run `{chosen}` in `{stack}`\nexit code {code}")
     if code != 0:

@@ -123,11 +123,23 @@ def _blocks_apart(blocks: list[str]) -> list[str]:
 ConfigBlock = Annotated[str, AfterValidator(_toml_block)]
 
 
+ReasoningEffort = Literal["minimal", "low", "medium", "high"]
+"""The reasoning efforts codex's config.toml accepts (``model_reasoning_effort``)."""
+
+
 class CodexSettings(Model):
-    """The agent: model, prompt language, what it is told about the project, MCP servers."""
+    """The agent: model, prompt language, what it is told about the project, MCP servers.
+
+    ``model`` is the default model; ``models`` lists every model a run may choose with an
+    ``[ai-model-<name>]`` label (``model`` among them; empty: ``model`` only). The effort of a run
+    is ``modelReasoningEffort`` unless an ``[ai-reasoning-<level>]`` label picks another level."""
 
     model: str = "gpt-5-codex"
-    model_reasoning_effort: Literal["minimal", "low", "medium", "high"] = "medium"
+    models: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list,
+        description="The models an [ai-model-<name>] label may choose; must include model. Empty: model only.",
+    )
+    model_reasoning_effort: ReasoningEffort = "medium"
     prompt_lang: Literal["en", "ru"] = "en"
     extra_tools: list[str] = Field(default_factory=list)
     links: list[Link] = Field(default_factory=list)
@@ -147,6 +159,12 @@ class CodexSettings(Model):
         description="builtin: codex stacks makes the agent's ServiceAccount codex-sa, Role and RoleBinding; none: "
         "the project ships its own (in the repair set, within the same limits: docs/security.md).",
     )
+
+    @model_validator(mode="after")
+    def _default_model_allowed(self) -> CodexSettings:
+        if self.models and self.model not in self.models:
+            raise ValueError(f"model {self.model!r} must be one of models ({', '.join(self.models)})")
+        return self
 
 
 class NamespaceSettings(Model):
