@@ -988,3 +988,6 @@ def slots_command(
 
 
 app.command("changes")(__import__("codex_stacks.cli.ci_changes", fromlist=["changes_command"]).changes_command)
+app.command("repair-stack")(
+    __import__("codex_stacks.cli.ci_repair", fromlist=["repair_stack_command"]).repair_stack_command
+)
