@@ -386,9 +386,9 @@ def up_command(
         int | None,
         typer.Option("--pr", min=1, help="The slot's pull request: sync its sources first, comment its links after."),
     ] = None,
-    sync: Annotated[
-        bool, typer.Option("--sync/--no-sync", help="With --issue/--pr: sync the sources (codex.workspace) first.")
-    ] = True,
+    no_sync: Annotated[
+        bool, typer.Option("--no-sync", help="With --issue/--pr: do not sync the sources (codex.workspace) first.")
+    ] = False,
     source: Annotated[
         Path | None,
         typer.Option("--source", envvar="CODEX_SOURCE_DIR", file_okay=False, help="The runner's checkout to sync."),
@@ -438,7 +438,7 @@ def up_command(
         from codex_stacks.cli.ci_agent import run_sync
 
         binding = Binding.from_options(repository=check_repository(repository), issue=issue, pr=pr)
-        if sync:
+        if not no_sync:
             run_sync(stack=stack, settings=settings, binding=binding, source=source, force=False, api_url=api_url)
     policy = UpPolicy(
         retries=retries,
