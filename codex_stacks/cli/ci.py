@@ -239,26 +239,36 @@ def ensure_slot_command(
     repository: RepositoryOption = None,
     project_dir: ProjectDirOption = None,
     program_dir: ProgramDirOption = None,
+    api_url: Annotated[str, typer.Option("--api-url", envvar="GITHUB_API_URL", help="GitHub REST API root.")] = (
+        "https://api.github.com"
+    ),
     output: OutputOption = "text",
 ) -> None:
     """Pick the slot stack (ai-slot-N) of an issue or PR: its claimed slot, else the lowest free one.
 
     Atomic on every backend: a slot is claimed by creating its Lease in the cluster (namespace
     codex-system), which succeeds for one runner only; the stack is created after the claim, and a
-    claim that fails half-way is rolled back. Outputs: stack, slot, reused.
+    claim that fails half-way is rolled back. A pull request that works on an issue with a slot
+    (its codex/issue-N branch, or "Closes #N" in its body; read with $GITHUB_TOKEN) reuses that
+    slot; one with no linked issue gets its own. Outputs: stack, slot, reused.
 
-    Example: codexctl ci ensure-slot --issue 42
+    \b
+    Examples:
+      codexctl ci ensure-slot --issue 42
+      codexctl ci ensure-slot --pr 57
     """
-    from codex_stacks.ci.slots import Binding, ensure_slot
+    from codex_stacks.ci.slots import Binding, ensure_slot, find_bound
     from codex_stacks.ci.workspace import open_workspace
+    from codex_stacks.cli.ci_agent import pr_binding
     from codex_stacks.plan import load_settings
 
     as_json = _check_output(output)
     store, found, repo = _claims(repository, program_dir=program_dir, project_dir=project_dir)
     settings = _require(found)
     binding = Binding.from_options(repository=repo, issue=issue, pr=pr)
+    _, services, _ = load_settings(settings.with_mode("normal").request)
+    binding = pr_binding(binding, codex=services.codex, api_url=api_url, bound=lambda b: find_bound(store, b))
     if max_slots is None:
-        _, services, _ = load_settings(settings.with_mode("normal").request)
         max_slots = services.max_slots
     with _progress(f"finding a slot for {binding}") as progress:
         workspace, _ = open_workspace(program_dir=settings.program_dir)
@@ -339,6 +349,16 @@ def _broken_services(error: CodexError, settings: StackSettings) -> BrokenConfig
     return BrokenConfig(file=settings.request.services_file, line=where.line, message=error.message[:500])
 
 
+def _checkout_of(project_dir: Path) -> Path | None:
+    """The git working copy the project folder is in (the sources to sync), if any."""
+    from codex_stacks.ci.gitrepo import toplevel
+
+    try:
+        return toplevel(project_dir)
+    except (CodexError, typer.Exit):
+        return None
+
+
 def _commit_of(project_dir: Path) -> str | None:
     from codex_stacks.ci.lastgood import current_commit
 
@@ -355,6 +375,7 @@ def _up_from_last_good(
     broken: BrokenConfig,
     folder: Path,
     progress: Callable[[str], None],
+    sync: Callable[[StackSettings], object] | None = None,
 ) -> UpOutcome:
     """services.yaml does not load: deploy the repair set planned from the project folder of the
     stack's last successful normal up (else the default branch), and say so in the report."""
@@ -379,6 +400,8 @@ def _up_from_last_good(
         )
     progress(f"planning the repair set from commit {old.commit[:12]} ({old.source})")
     old_settings = _settings(settings.stack, program_dir=settings.program_dir, project_dir=old.project_dir)
+    if sync is not None:
+        sync(old_settings)
     runner = runner_for(old_settings)
     # the repair run sets codex:projectDir to the old folder; the stack keeps its own afterwards
     kept = settings.explicit_project_dir or program_config(settings.stack, program_dir=settings.program_dir).get(
@@ -456,6 +479,25 @@ def up_command(
     program_dir: ProgramDirOption = None,
     report: ReportOption = None,
     output: OutputOption = "text",
+    issue: Annotated[
+        int | None,
+        typer.Option("--issue", min=1, help="The slot's issue: sync its sources first, comment its links after."),
+    ] = None,
+    pr: Annotated[
+        int | None,
+        typer.Option("--pr", min=1, help="The slot's pull request: sync its sources first, comment its links after."),
+    ] = None,
+    no_sync: Annotated[
+        bool, typer.Option("--no-sync", help="With --issue/--pr: do not sync the sources (codex.workspace) first.")
+    ] = False,
+    source: Annotated[
+        Path | None,
+        typer.Option("--source", envvar="CODEX_SOURCE_DIR", file_okay=False, help="The runner's checkout to sync."),
+    ] = None,
+    repository: RepositoryOption = None,
+    api_url: Annotated[str, typer.Option("--api-url", envvar="GITHUB_API_URL", help="GitHub REST API root.")] = (
+        "https://api.github.com"
+    ),
 ) -> None:
     """pulumi up with one update at a time, one deadline, retries of transient failures only and
     an optional repair fallback.
@@ -468,9 +510,15 @@ def up_command(
 
 
     \b
+    With --issue N or --pr N (a slot's issue or pull request): the sources are synced into the
+    slot's workspace first when services.yaml's codex.workspace asks (ci sync-sources; --no-sync
+    skips it), and after a successful up one comment there lists the slot's namespace and links,
+    edited in place on later runs ($GITHUB_TOKEN).
+
+    \b
     Examples:
       codexctl ci up --stack ai-staging --retries 3 --backoff 30s --deadline 40m
-      codexctl ci up --stack ai-slot-3 --fallback-repair
+      codexctl ci up --stack ai-slot-3 --fallback-repair --issue 42
     """
     import warnings
 
@@ -492,6 +540,26 @@ def up_command(
         if broken is None or not (fallback_repair or mode == "repair"):
             raise
         chosen = "repair"
+    binding = None
+    sync: Callable[[StackSettings], object] | None = None
+    if issue is not None or pr is not None:
+        from codex_stacks.ci.slots import Binding, check_repository
+        from codex_stacks.cli.ci_agent import run_sync
+
+        binding = Binding.from_options(repository=check_repository(repository), issue=issue, pr=pr)
+        if not no_sync:
+            # the checkout is the source even when services.yaml is broken: the agent fixes it there;
+            # codex.workspace is then read from the commit the repair set comes from
+            checkout = source if source is not None else _checkout_of(settings.project_dir)
+
+            def sync(chosen_settings: StackSettings, bound: Binding = binding) -> object:
+                return run_sync(
+                    stack=stack, settings=chosen_settings, binding=bound, source=checkout, force=False, api_url=api_url
+                )
+
+            if broken is None:
+                sync(settings)
+                sync = None
     policy = UpPolicy(
         retries=retries,
         backoff=_seconds(backoff, option="--backoff") or 0.0,
@@ -526,7 +594,12 @@ def up_command(
 
         if broken is not None:
             outcome = _up_from_last_good(
-                runner_for, settings=settings, broken=broken, folder=report_path.parent / "last-good", progress=progress
+                runner_for,
+                settings=settings,
+                broken=broken,
+                folder=report_path.parent / "last-good",
+                progress=progress,
+                sync=sync,
             )
         else:
             runner = runner_for(settings, commit=_commit_of(settings.project_dir) if chosen == "normal" else None)
@@ -563,6 +636,17 @@ def up_command(
     )
     if outcome.result in ("succeeded", "repaired"):
         console.print(f"{stack}: {infra.summary}")
+        if binding is not None:
+            from codex_stacks.cli.ci_agent import links_after_up
+
+            links_after_up(
+                stack=stack,
+                settings=settings,
+                binding=binding,
+                mode=outcome.mode,
+                result=outcome.result,
+                api_url=api_url,
+            )
         return
     fail(infra.summary, code=EXIT_FAILED)
 
@@ -1089,3 +1173,4 @@ def slots_command(
 
 
 app.command("changes")(__import__("codex_stacks.cli.ci_changes", fromlist=["changes_command"]).changes_command)
+__import__("codex_stacks.cli.ci_agent", fromlist=["register"]).register(app)
