@@ -69,6 +69,8 @@ class BrokenConfig(_Frozen):
     message: str = Field(min_length=1)
     commit: str = ""
     """The commit whose services.yaml the repair set came from instead (empty: none was found)."""
+    project_dir: str = ""
+    """That commit's project folder as ``ci up`` wrote it out (``ci prompt`` plans the agent from it)."""
 
 
 class InfraReport(_Frozen):
