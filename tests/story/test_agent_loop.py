@@ -87,9 +87,9 @@ def story(
     code_root = tmp_path / "code"
     services = seed / "project" / "services.yaml"
     text = services.read_text()
-    services.write_text(
-        text.replace("\ncodex:\n", f'\ncodex:\n  workspace: {{source: hostPath, codeRoot: "{code_root}"}}\n', 1)
-    )
+    example = '    source: hostPath\n    codeRoot: "{{ code_root }}"\n'  # the example's own workspace
+    assert example in text
+    services.write_text(text.replace(example, f'    source: hostPath\n    codeRoot: "{code_root}"\n', 1))
     (seed / "app.txt").write_text("hello\n")
     (seed / ".gitignore").write_text("*.log\n")
     remote = tmp_path / "remote.git"
