@@ -3,9 +3,11 @@ and one-line words for what went wrong: the kubeconfig, the connection, or the A
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 import os
+import re
 import socket
 import ssl
 from pathlib import Path
@@ -125,8 +127,30 @@ def api_status(exc: BaseException) -> str | None:
 
     if not isinstance(exc, ApiException):
         return None
-    detail = exc.reason or ""
+    detail = str(exc.reason or "")
+    code = exc.status
+    handshake = _HANDSHAKE.match(detail)
+    if handshake is not None:
+        # an exec/attach upgrade refused: websocket-client's text is the status, every response
+        # header and the body (kubernetes/stream/ws_client.py); only the API's message is kept
+        code = code or int(handshake.group(1))
+        body = detail.rsplit(_HANDSHAKE_SEPARATOR, 1)[-1].strip() if _HANDSHAKE_SEPARATOR in detail else ""
+        detail = _status_message(body) or handshake.group(2).strip()
     with contextlib.suppress(ValueError, AttributeError, TypeError):
         detail = json.loads(exc.body or "{}").get("message") or detail
-    status = f"HTTP {exc.status}" if exc.status else "connection failed"
-    return f"{status}: {detail}".rstrip(": ")
+    status = f"HTTP {code}" if code else "connection failed"
+    return f"{status}: {detail[:500]}".rstrip(": ")
+
+
+_HANDSHAKE = re.compile(r"^Handshake status (\d{3})([^-]*)")
+_HANDSHAKE_SEPARATOR = " -+-+- "
+
+
+def _status_message(text: str) -> str:
+    """The ``message`` of a Kubernetes Status document (as text or as the ``b'…'`` of its bytes), or ''."""
+    with contextlib.suppress(ValueError, AttributeError, TypeError, SyntaxError, MemoryError, RecursionError):
+        if text.startswith(("b'", 'b"')) and len(text) < 65536:
+            text = ast.literal_eval(text).decode("utf-8", "replace")  # a bytes literal, nothing else
+        message = json.loads(text).get("message")
+        return message if isinstance(message, str) else ""
+    return ""
