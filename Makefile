@@ -47,7 +47,7 @@ bench: setup
 
 # mutation score per package, about 150 mutants of each (tools/mutation.py, README "Mutation score")
 mutation: setup
-	$(BIN)/python tools/mutation.py --sample 150
+	$(BIN)/python tools/mutation.py --sample 150 --recheck
 
 clean:
 	rm -rf $(VENV) .tools preview .pytest_cache .mypy_cache .ruff_cache
