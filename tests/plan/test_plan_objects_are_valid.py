@@ -10,6 +10,8 @@ Found by ``make mutation`` on codex_stacks/plan: such mutants of netpol.py and c
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from codex_stacks.kubeschema import NoSchemaError, check_object
@@ -47,3 +49,20 @@ def test_the_plans_own_objects_are_among_those_checked() -> None:
     cluster = {(o.kind, o.name) for o in build_plan(PlanRequest(stack="cluster", project_dir=EXAMPLE)).objects}
     assert {"Role", "RoleBinding"} <= {kind for kind, _ in slot}
     assert {"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"} <= {kind for kind, _ in cluster}
+
+
+def test_the_containment_policy_is_named_after_its_project(example_copy: Path) -> None:
+    """docs/security.md: the policy and its binding are ``codex-agent-containment-<project>``, so
+    two projects sharing a cluster each keep their own (one would replace the other's otherwise)."""
+    services = example_copy / "services.yaml"
+    services.write_text(
+        services.read_text(encoding="utf-8").replace("project: project-example", "project: other-shop", 1),
+        encoding="utf-8",
+    )
+    for project_dir, project in ((EXAMPLE, "project-example"), (example_copy, "other-shop")):
+        plan = build_plan(PlanRequest(stack="cluster", project_dir=project_dir))
+        names = {(obj.kind, obj.name) for obj in plan.objects if obj.kind.startswith("ValidatingAdmissionPolicy")}
+        assert names == {
+            ("ValidatingAdmissionPolicy", f"codex-agent-containment-{project}"),
+            ("ValidatingAdmissionPolicyBinding", f"codex-agent-containment-{project}"),
+        }
