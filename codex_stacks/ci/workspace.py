@@ -16,7 +16,7 @@ from pulumi.automation._cmd import CommandResult, OnOutput
 from pulumi.automation.errors import StackNotFoundError, create_command_error
 
 from codex_stacks.ci.errors import CiError, ExternalError
-from codex_stacks.stackconfig import PROGRAM_ROOT
+from codex_stacks.stackconfig import find_program_dir
 
 """The folder of ``Pulumi.yaml`` (the program is local, not inline: dynamic providers need that)."""
 
@@ -104,7 +104,7 @@ def find_pulumi_root() -> str | None:
 
 def open_workspace(*, program_dir: Path | None = None) -> tuple[LocalWorkspace, TrackedPulumiCommand]:
     """A LocalWorkspace on the repository's Pulumi project, with a CLI we can interrupt."""
-    work_dir = (program_dir or PROGRAM_ROOT).resolve()
+    work_dir = find_program_dir(program_dir)
     if not (work_dir / "Pulumi.yaml").is_file():
         raise CiError(f"no Pulumi.yaml in {work_dir}", hint="run from the codex stacks checkout or pass --program-dir")
     try:
