@@ -29,6 +29,7 @@ from codex_stacks.config.files import read_optional
 from codex_stacks.config.yamlio import load_document
 from codex_stacks.errors import ConfigError, Location
 from codex_stacks.plan import PlanRequest
+from codex_stacks.plan.adoption import force_conflicts
 
 NAMESPACE = "codex"
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
@@ -73,6 +74,12 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "vars",
         "{}",
         'Extra template variables as a JSON object, e.g. {"feature": "x"}: `vars` in services.yaml and manifests.',
+    ),
+    ConfigKey(
+        "adopt",
+        "",
+        "kubectl: this up takes over objects the old tool applied with kubectl apply (server-side apply forces "
+        "conflicts); unset it afterwards (docs/security-workflows.md). Empty: never force.",
     ),
     ConfigKey(
         "openaiApiKey",
@@ -367,6 +374,7 @@ def plan_request(stack: str, config: Mapping[str, str], *, program_dir: Path | N
         namespace=get("namespace"),
         mode=get("mode") or "normal",
         vars=_vars(get("vars")),
+        adopt=force_conflicts(get("adopt")),
     )
 
 

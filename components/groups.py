@@ -67,6 +67,7 @@ class PlanComponent(pulumi.ComponentResource):
         namespace: str,
         depends_on: Sequence[pulumi.Resource],
         hooks: Sequence[PlannedHook] = (),
+        adopt: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(TYPE_TOKENS[plan.kind], plan.name, None, opts)
@@ -88,6 +89,7 @@ class PlanComponent(pulumi.ComponentResource):
                     name,
                     obj.manifest,
                     pulumi.ResourceOptions(parent=self, depends_on=previous, retain_on_delete=retain or None),
+                    adopt=adopt,
                 )
                 self.resources[obj.key] = resource
                 current.append(resource)

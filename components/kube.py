@@ -84,9 +84,12 @@ def with_adoption(manifest: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def kube_resource(name: str, manifest: Mapping[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
-    """Register one object, typed when the SDK knows its kind, generic otherwise."""
-    body = _secret_fields(with_adoption(manifest))
+def kube_resource(
+    name: str, manifest: Mapping[str, Any], opts: pulumi.ResourceOptions, *, adopt: bool = False
+) -> pulumi.CustomResource:
+    """Register one object, typed when the SDK knows its kind, generic otherwise; ``adopt`` forces
+    server-side apply conflicts (only on the up that takes over the old tool's objects)."""
+    body = _secret_fields(with_adoption(manifest) if adopt else dict(manifest))
     cls = typed_class(str(body["apiVersion"]), str(body["kind"]))
     if cls is not None:
         kwargs = {snake(key): value for key, value in body.items()}

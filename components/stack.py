@@ -84,7 +84,7 @@ def deploy(plan: Plan) -> DeployedStack:
             waits = [namespace, *(components[dep] for dep in component.depends_on)]
         cls = COMPONENT_CLASSES[component.kind]
         components[component.name] = cls(
-            component, namespace=plan.target.namespace, depends_on=waits, hooks=plan.hooks, opts=base
+            component, namespace=plan.target.namespace, depends_on=waits, hooks=plan.hooks, adopt=plan.adopt, opts=base
         )
         if component.name == plan.namespace_owner:
             namespace = next(

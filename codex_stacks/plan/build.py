@@ -79,6 +79,8 @@ class Plan:
     """Components registered again from the last normal run's store (a repair run without targets)."""
     stored_steps: frozenset[str] = frozenset()
     """Stack steps registered again from that store (resource names)."""
+    adopt: bool = False
+    """This up takes over objects the old tool applied (``codex:adopt``): server-side apply forces."""
 
     @property
     def objects(self) -> list[KubeObject]:
@@ -440,4 +442,5 @@ def _plan(request: PlanRequest) -> Plan:
         context=settings.scope,
         hooks=hooks,
         repair_set=repair_set,
+        adopt=request.adopt,
     )

@@ -48,6 +48,9 @@ class PlanRequest:
     vars: Mapping[str, Any] = field(default_factory=dict)
     filters: NameFilters | None = None
     """Items by name (``--only-services`` …): set by the command line only (docs: plan/filters.py)."""
+    adopt: bool = False
+    """``codex:adopt: kubectl``: this up takes over objects the old tool applied (server-side apply
+    forces conflicts); off otherwise (codex_stacks/plan/adoption.py)."""
 
     @property
     def services_path(self) -> Path:

@@ -90,7 +90,7 @@ def test_object_inputs_are_the_rendered_manifests() -> None:
     run = program("ai-slot-3")
     deployment = find(run, "chat-backend/deployment/chat-backend").inputs
     assert deployment["metadata"]["namespace"] == "project-example-dev-3"
-    assert deployment["metadata"]["annotations"]["pulumi.com/patchForce"] == "true"
+    assert "pulumi.com/patchForce" not in (deployment["metadata"].get("annotations") or {})  # no forcing
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == "localhost:32000/project-example/chat-backend:staging-0.1.0"
     assert deployment["spec"]["replicas"] == 1
@@ -161,3 +161,18 @@ def test_claims_outlive_a_mode_switch(make_project: MakeProject) -> None:
     assert claim.inputs["metadata"]["namespace"] == "demo-ai-1"
     repair = run_program("ai-slot-1", {**config, "codex:mode": "repair"})
     assert all(r.name != claim.name for r in repair.registrations)
+
+
+def test_only_an_adopting_up_forces_server_side_apply() -> None:
+    """codex:adopt: kubectl is for the one up that takes over what the old tool applied; forcing on
+    every up would take fields from every other manager (an HPA's replicas)."""
+    adopting = run_program("ai-slot-3", {"codex:projectDir": str(EXAMPLE), "codex:adopt": "kubectl"})
+    objects = [r for r in adopting.registrations if r.type.startswith("kubernetes:") and r.custom]
+    assert objects
+    assert all(r.inputs["metadata"]["annotations"]["pulumi.com/patchForce"] == "true" for r in objects)
+    normal = program("ai-slot-3")
+    assert not any(
+        "pulumi.com/patchForce" in (r.inputs.get("metadata", {}).get("annotations") or {})
+        for r in normal.registrations
+        if r.type.startswith("kubernetes:") and r.custom
+    )
