@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
 
+class ClusterError(CodexError):
+    """The cluster answered with an error or could not be reached: an outside failure (exit 1)."""
+
+    exit_code = 1
+
+
 def kubeconfig_paths() -> list[Path]:
     """Where the kubeconfig is looked for: KUBECONFIG's paths, else ~/.kube/config."""
     listed = [part for part in os.environ.get("KUBECONFIG", "").split(os.pathsep) if part]

@@ -40,14 +40,19 @@ class ImageResult:
     status: Status
 
 
-def plan_images(*, stack: str, project_dir: Path, only: Sequence[str]) -> list[ImageJob]:
-    """The images of ``services.yaml`` rendered for ``stack`` (tags depend on the environment)."""
+def plan_images(
+    *, stack: str, project_dir: Path | None = None, only: Sequence[str], program_dir: Path | None = None
+) -> list[ImageJob]:
+    """The images of ``services.yaml`` rendered for ``stack`` (tags depend on the environment),
+    with the stack file's settings (project folder, vars, env, mode) as ``pulumi up`` reads them;
+    ``project_dir`` (the command line's) wins over the stack file's."""
     from codex_stacks.config.model import BuildImage
     from codex_stacks.plan import load_settings
     from codex_stacks.stackconfig import stack_request
 
-    # the stack file's settings too (vars, env …): tags are templates of them
-    _, settings, _ = load_settings(stack_request(stack, project_dir=project_dir, mode="normal"))
+    request = stack_request(stack, project_dir=project_dir, program_dir=program_dir)
+    project_dir = request.project_dir
+    _, settings, _ = load_settings(request)
     unknown = sorted(set(only) - set(settings.images))
     if unknown:
         raise CiError(f"unknown image(s) {', '.join(unknown)}", hint=f"known: {', '.join(sorted(settings.images))}")

@@ -1,41 +1,62 @@
-"""``pulumi up`` as every workflow needs it: retries, backoff, a soft deadline, a repair fallback.
+"""``pulumi up`` as every workflow needs it: one update at a time, one deadline, a repair fallback.
 
-The seed's point: each project's workflow had its own retry loop around ``apply`` and its own
-``kubectl wait`` with backoff. This is the one tested implementation they call instead.
+* **One update at a time.** At the deadline the running CLI gets SIGINT (it cancels cleanly),
+  then a second SIGINT, then SIGKILL as a last resort; the refresh and the fallback start only
+  once the process is gone. ``pulumi cancel`` is never sent to a live update on a self-managed
+  backend: there it only deletes the lock files while the update goes on (pulumi's diy
+  CancelCurrentUpdate), and the fallback would update the stack beside it.
+* **One deadline** (``--deadline``) covers the whole run: refreshes, retries, waits and the
+  fallback, which keeps ``--fallback-reserve`` of it (a quarter by default).
+* **Retries only for what passes**: a lock, the network, an API server's 5xx/429, an update cut
+  short (codex_stacks/ci/failures.py). A resource that failed goes to the repair fallback at once.
+* **Stale locks** (a killed run's) are cleared with a log line (codex_stacks/ci/locks.py).
 """
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from pulumi.automation import ConfigValue, LocalWorkspace, Stack
-from pulumi.automation.errors import CommandError, CompilationError, ConcurrentUpdateError, RuntimeError
-from pulumi.automation.events import EngineEvent
+from pulumi.automation.errors import CommandError
 
+from codex_stacks.ci import locks
 from codex_stacks.ci.errors import pulumi_error_line
+from codex_stacks.ci.failures import TRANSIENT, EngineFailures, Kind, classify
 from codex_stacks.ci.report import FailedComponent, InfraReport
-from codex_stacks.ci.slots import USED_TAG, format_time, now_utc, slot_number
-from codex_stacks.ci.workspace import TrackedPulumiCommand, select_or_create
+from codex_stacks.ci.settings import StackSettings
+from codex_stacks.ci.slots import MODE_TAG, RESULT_TAG, USED_TAG, format_time, now_utc, slot_number
+from codex_stacks.ci.workspace import TrackedPulumiCommand, is_self_managed, select_or_create
+from codex_stacks.plan.store import TARGETED_ENV
 
-Outcome = Literal["succeeded", "locked", "pending", "failed", "broken", "deadline"]
-Result = Literal["succeeded", "repaired", "failed", "deadline"]
-_PENDING_MARKERS = ("pending operations", "interrupted while", "pending_operations")
+Outcome = Kind | Literal["succeeded", "deadline", "stopped"]
+Result = Literal["succeeded", "repaired", "failed", "deadline", "interrupted"]
 _STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 @dataclass(frozen=True, slots=True)
 class UpPolicy:
-    """How hard to try: attempts after the first, backoff base, soft deadline, grace after cancelling."""
+    """How hard to try: attempts after the first (transient failures only), the first backoff
+    (doubling, with jitter), the overall deadline, the grace after the first SIGINT, and the part
+    of the deadline kept for the repair fallback (None: a quarter)."""
 
     retries: int = 3
     backoff: float = 10.0
     deadline: float | None = None
     grace: float = 300.0
+    fallback_reserve: float | None = None
+
+    def reserve(self) -> float:
+        if self.deadline is None:
+            return 0.0
+        if self.fallback_reserve is not None:
+            return min(self.fallback_reserve, self.deadline)
+        return self.deadline / 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +66,10 @@ class Attempt:
     outcome: Outcome
     message: str = ""
     failed: tuple[FailedComponent, ...] = ()
+    error: str = field(default="", repr=False, compare=False)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"mode": self.mode, "number": self.number, "outcome": self.outcome, "message": self.message}
 
 
 @dataclass(slots=True)
@@ -64,7 +89,8 @@ class UpOutcome:
         summary = {
             "repaired": f"{self.stack}: the full up failed ({names}); only the repair set was deployed",
             "failed": f"{self.stack}: up failed in {self.mode} mode ({names})",
-            "deadline": f"{self.stack}: up was cancelled at its deadline in {self.mode} mode",
+            "deadline": f"{self.stack}: up was stopped at its deadline in {self.mode} mode",
+            "interrupted": f"{self.stack}: up was interrupted (a signal to codexctl); nothing else was started",
             "succeeded": f"{self.stack}: only the repair set was deployed (repair mode)",
         }[self.result]
         return InfraReport(healthy=False, failed=list(self.failed), summary=f"{summary}. {last}".strip())
@@ -78,49 +104,30 @@ def component_of(urn: str) -> str | None:
     return parts[-1].split("/", 1)[0] or None
 
 
-def one_line(error: CommandError) -> str:
-    """The most telling line of a failed CLI run (its last ``error:`` line)."""
-    return pulumi_error_line(error)
+def failed_components(events: EngineFailures) -> tuple[FailedComponent, ...]:
+    by_component: dict[str, str] = {}
+    for failure in events.failures():
+        component = component_of(failure.urn)
+        if component is not None and not by_component.get(component):
+            by_component[component] = failure.message.splitlines()[0][:300] if failure.message else ""
+    if not by_component and events.program:
+        by_component["stack"] = events.program[0].splitlines()[0][:300]
+    return tuple(FailedComponent(component=c, reason=r) for c, r in sorted(by_component.items()))
 
 
-def classify(error: CommandError) -> Outcome:
-    text = str(error)
-    if isinstance(error, ConcurrentUpdateError):
-        return "locked"
-    if any(marker in text for marker in _PENDING_MARKERS):
-        return "pending"
-    if isinstance(error, (RuntimeError, CompilationError)):
-        return "broken"
-    return "failed"
-
-
-class _Failures:
-    """Collects the failed resources from the engine's events, grouped by component."""
-
-    def __init__(self) -> None:
-        self.by_component: dict[str, str] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, event: EngineEvent) -> None:
-        urn, reason = None, ""
-        if event.diagnostic_event is not None and event.diagnostic_event.severity == "error":
-            urn, reason = event.diagnostic_event.urn, event.diagnostic_event.message.strip()
-        elif event.res_op_failed_event is not None:
-            urn, reason = event.res_op_failed_event.metadata.urn, "resource operation failed"
-        component = component_of(urn) if urn else None
-        if component is None:
-            return
-        with self._lock:
-            if component not in self.by_component or not self.by_component[component]:
-                self.by_component[component] = reason.splitlines()[0][:300] if reason else ""
-
-    def items(self) -> tuple[FailedComponent, ...]:
-        with self._lock:
-            return tuple(FailedComponent(component=c, reason=r) for c, r in sorted(self.by_component.items()))
+def with_project(urns: list[str], project: str) -> list[str]:
+    """URNs made offline (project ``codex``) as the engine makes them for this Pulumi project."""
+    fixed = []
+    for urn in urns:
+        parts = urn.split("::")
+        if len(parts) >= 4:
+            parts[1] = project
+        fixed.append("::".join(parts))
+    return fixed
 
 
 class UpRunner:
-    """Runs ``up`` on one stack with a policy; time and sleep are injectable so tests stay fast."""
+    """Runs ``up`` on one stack under a policy; time, sleep and jitter are injectable for tests."""
 
     def __init__(
         self,
@@ -128,102 +135,197 @@ class UpRunner:
         workspace: LocalWorkspace,
         command: TrackedPulumiCommand,
         stack: str,
-        project_dir: Path,
+        settings: StackSettings,
         policy: UpPolicy,
         repair_targets: Callable[[], list[str]],
         progress: Callable[[str], None] = lambda _: None,
         output: Callable[[str], None] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         self.workspace = workspace
         self.command = command
         self.name = stack
-        self.project_dir = project_dir
+        self.settings = settings
         self.policy = policy
         self.repair_targets = repair_targets
         self.progress = progress
         self.output = output
         """Each line pulumi prints while it works (its progress), streamed as it comes."""
         self.sleep = sleep
+        """Waits between attempts; by default real time, cut short by a signal."""
         self.clock = clock
+        self.jitter = jitter
+        self.stopping: int | None = None
+        """The signal codexctl got (forwarded to the CLI already): nothing new starts."""
+
+    def on_signal(self, signum: int) -> None:
+        if self.stopping is None:
+            self.progress(f"signal {signum}: passed on to pulumi; waiting for it to end, nothing else starts")
+        self.stopping = signum
 
     def run(self, *, mode: str, fallback_repair: bool) -> UpOutcome:
         stack = select_or_create(self.workspace, self.name)
-        self._touch()
-        attempts = self._run_mode(stack, mode=mode)
+        self._tag(USED_TAG, format_time(now_utc()))
+        end = None if self.policy.deadline is None else self.clock() + self.policy.deadline
+        falls_back = fallback_repair and mode == "normal"
+        first_end = end - self.policy.reserve() if end is not None and falls_back else end
+        attempts = self._run_mode(stack, mode=mode, until=first_end)
+        outcome = self._outcome(mode=mode, attempts=attempts, falls_back=falls_back)
+        if outcome is None:
+            last = attempts[-1]
+            self.progress("full up failed: falling back to the repair set")
+            refresh = last.outcome in ("deadline", "interrupted")
+            repair = self._run_mode(stack, mode="repair", until=end, refresh_first=refresh)
+            failed = list(last.failed) or [FailedComponent(component="stack", reason=last.message)]
+            if self.stopping is not None:
+                result: Result = "interrupted"
+            elif repair[-1].outcome == "succeeded":
+                result = "repaired"
+            else:
+                result = "deadline" if repair[-1].outcome == "deadline" else "failed"
+            outcome = UpOutcome(
+                stack=self.name,
+                mode="repair",
+                result=result,
+                infra_ready=False,
+                attempts=attempts + repair,
+                failed=failed,
+            )
+        self._tag(RESULT_TAG, outcome.result)
+        self._tag(MODE_TAG, outcome.mode)
+        return outcome
+
+    def _outcome(self, *, mode: str, attempts: list[Attempt], falls_back: bool) -> UpOutcome | None:
+        """The outcome of the first mode, or None when the repair fallback is to run."""
         last = attempts[-1]
         if last.outcome == "succeeded":
             return UpOutcome(
                 stack=self.name, mode=mode, result="succeeded", infra_ready=mode == "normal", attempts=attempts
             )
         failed = list(last.failed) or [FailedComponent(component="stack", reason=last.message)]
-        if not (fallback_repair and mode == "normal"):
-            result: Result = "deadline" if last.outcome == "deadline" else "failed"
+        if self.stopping is not None or not falls_back:
+            result: Result = "interrupted" if self.stopping is not None else "failed"
+            if result == "failed" and last.outcome == "deadline":
+                result = "deadline"
             return UpOutcome(
                 stack=self.name, mode=mode, result=result, infra_ready=False, attempts=attempts, failed=failed
             )
-        self.progress("full up failed: falling back to the repair set")
-        repair = self._run_mode(stack, mode="repair")
-        result = "repaired" if repair[-1].outcome == "succeeded" else "failed"
-        return UpOutcome(
-            stack=self.name, mode="repair", result=result, infra_ready=False, attempts=attempts + repair, failed=failed
-        )
+        return None
 
-    def _touch(self) -> None:
-        if slot_number(self.name) is not None:
-            self.workspace.set_tag(self.name, USED_TAG, format_time(now_utc()))
+    def _tag(self, key: str, value: str) -> None:
+        """Slot stacks carry when they were used and how the last up ended (``ci slots`` shows it)."""
+        if slot_number(self.name) is None or self.stopping is not None:
+            return
+        try:
+            self.workspace.set_tag(self.name, key, value)
+        except CommandError as exc:
+            self.progress(f"could not tag {self.name} ({key}): {pulumi_error_line(exc)}")
 
-    def _run_mode(self, stack: Stack, *, mode: str) -> list[Attempt]:
-        """Every attempt of one mode, under one deadline; the mode is always set explicitly."""
+    def _left(self, until: float | None) -> float | None:
+        return None if until is None else until - self.clock()
+
+    def _run_mode(self, stack: Stack, *, mode: str, until: float | None, refresh_first: bool = False) -> list[Attempt]:
+        """Every attempt of one mode until ``until``; the mode is always set explicitly, the project
+        folder only when the command line gave one (else the stack file's stays in force)."""
         stack.set_config("codex:mode", ConfigValue(value=mode))
-        stack.set_config("codex:projectDir", ConfigValue(value=str(self.project_dir)))
+        if self.settings.explicit_project_dir is not None:
+            stack.set_config("codex:projectDir", ConfigValue(value=str(self.settings.explicit_project_dir)))
         targets = self.repair_targets() if mode == "repair" else None
-        deadline_at = None if self.policy.deadline is None else self.clock() + self.policy.deadline
+        # The program registers the repair store again unless told the run passes the repair set's
+        # targets (docs/repair.md); a targeted run needs no store, so a stack never deployed
+        # normally can still be repaired.
+        env = dict(self.workspace.env_vars or {})
+        if targets is not None:
+            env[TARGETED_ENV] = "1"
+        else:
+            env.pop(TARGETED_ENV, None)
+        self.workspace.env_vars = env
         attempts: list[Attempt] = []
-        refresh_first = False
-        for number in range(1, self.policy.retries + 2):
-            if refresh_first:
-                self._refresh(stack)
-            remaining = None if deadline_at is None else deadline_at - self.clock()
-            if remaining is not None and remaining <= 0:
+        needs_refresh = refresh_first
+        number = 0
+        while True:
+            number += 1
+            if self.stopping is not None:
+                attempts.append(Attempt(mode=mode, number=number, outcome="stopped", message="interrupted"))
+                break
+            if needs_refresh:
+                needs_refresh = False
+                if not self._refresh(stack, until=until):
+                    attempts.append(
+                        Attempt(mode=mode, number=number, outcome="deadline", message="deadline reached in refresh")
+                    )
+                    break
+            left = self._left(until)
+            if left is not None and left <= 0:
                 attempts.append(Attempt(mode=mode, number=number, outcome="deadline", message="deadline reached"))
                 break
             self.progress(f"{mode} up of {self.name}: attempt {number}/{self.policy.retries + 1}")
-            attempt = self._attempt(stack=stack, mode=mode, number=number, targets=targets, remaining=remaining)
+            attempt = self._attempt(stack=stack, mode=mode, number=number, targets=targets, until=until)
             attempts.append(attempt)
-            if attempt.outcome in ("succeeded", "deadline", "broken") or number > self.policy.retries:
+            if attempt.outcome not in TRANSIENT or number > self.policy.retries or self.stopping is not None:
                 break
-            refresh_first = attempt.outcome == "pending"
+            if attempt.outcome == "locked":
+                self._clear_stale_locks(attempt.error)
+            needs_refresh = attempt.outcome == "interrupted"
             delay = self.policy.backoff * 2 ** (number - 1)
-            if deadline_at is not None:
-                delay = max(0.0, min(delay, deadline_at - self.clock()))
+            delay = delay / 2 + self.jitter() * delay / 2
+            left = self._left(until)
+            if left is not None:
+                delay = max(0.0, min(delay, left))
             self.progress(f"{attempt.outcome}: {attempt.message}; retrying in {delay:.0f}s")
-            self.sleep(delay)
+            self._pause(delay)
         return attempts
 
-    def _refresh(self, stack: Stack) -> None:
-        """An interrupted run leaves pending operations; a refresh that clears them lets ``up`` go on."""
-        self.progress(f"refreshing {self.name} to clear pending operations")
+    def _pause(self, seconds: float) -> None:
+        """Wait between attempts, waking up for a signal."""
+        if self.sleep is not None:
+            self.sleep(seconds)
+            return
+        end = time.monotonic() + seconds
+        while self.stopping is None and (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, 0.5))
+
+    def _supervise(self, work: Callable[[], None], *, until: float | None) -> str | None:
+        """Run ``work`` (one CLI operation) in a thread; at ``until`` stop the CLI and wait until it
+        is gone. Returns how it was stopped, or None when it ended by itself."""
+        worker = threading.Thread(target=work, name=f"pulumi-{self.name}", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            left = self._left(until)
+            if left is not None and left <= 0 and self.stopping is None:
+                stopped = self.command.stop(grace=self.policy.grace, progress=self.progress)
+                worker.join()
+                if stopped == "killed" and not is_self_managed():
+                    self._cancel_on_service()
+                return stopped
+            worker.join(0.2 if left is None else max(0.01, min(0.2, left)))
+        return None
+
+    def _cancel_on_service(self) -> None:
+        """Pulumi Cloud keeps a killed CLI's update open until it is cancelled there; the process is
+        gone, so ``pulumi cancel`` ends nothing but that record."""
         try:
-            stack.refresh(clear_pending_creates=True, color="never")
+            Stack.select(self.name, self.workspace).cancel()
+            self.progress("the killed update was cancelled on the Pulumi service")
         except CommandError as exc:
-            self.progress(f"refresh failed: {one_line(exc)}")
+            self.progress(f"pulumi cancel: {pulumi_error_line(exc)}")
 
     def _attempt(
-        self, *, stack: Stack, mode: str, number: int, targets: list[str] | None, remaining: float | None
+        self, *, stack: Stack, mode: str, number: int, targets: list[str] | None, until: float | None
     ) -> Attempt:
-        failures = _Failures()
+        events = EngineFailures()
         box: dict[str, BaseException] = {}
 
         def work() -> None:
             try:
-                # continue_on_error: one failing group must not hold back the others (SPEC §4.3);
-                # the CLI then still schedules every resource that does not depend on the failure.
+                # continue_on_error: one failing group must not hold back the others (README);
+                # the CLI then still runs every resource that does not depend on the failure.
                 stack.up(
                     target=targets,
                     color="never",
-                    on_event=failures,
+                    on_event=events,
                     on_output=self.output,
                     on_error=self.output,
                     continue_on_error=True,
@@ -231,33 +333,93 @@ class UpRunner:
             except BaseException as exc:
                 box["error"] = exc
 
-        worker = threading.Thread(target=work, name=f"pulumi-up-{self.name}", daemon=True)
-        worker.start()
-        worker.join(remaining)
-        if worker.is_alive():
-            self._cancel(stack, worker)
+        stopped = self._supervise(work, until=until)
+        if stopped is not None:
             return Attempt(
-                mode=mode, number=number, outcome="deadline", message="soft deadline reached: update cancelled"
+                mode=mode,
+                number=number,
+                outcome="deadline",
+                message=f"deadline reached: pulumi {stopped} (the update was stopped, not cancelled behind its back)",
+                failed=failed_components(events),
             )
         error = box.get("error")
         if error is None:
             return Attempt(mode=mode, number=number, outcome="succeeded")
         if not isinstance(error, CommandError):
             raise error
+        kind: Outcome = "stopped" if self.stopping is not None else classify(error, events)
         return Attempt(
-            mode=mode, number=number, outcome=classify(error), message=one_line(error), failed=failures.items()
+            mode=mode,
+            number=number,
+            outcome=kind,
+            message=pulumi_error_line(error),
+            failed=failed_components(events),
+            error=str(error),
         )
 
-    def _cancel(self, stack: Stack, worker: threading.Thread) -> None:
-        """Soft deadline: interrupt the CLI like Ctrl-C, then ``pulumi cancel`` if it is still busy; never kill."""
-        self.progress(f"deadline reached: interrupting the update of {self.name}")
-        if self.command.interrupt(subcommand="up"):
-            worker.join(self.policy.grace)
-        if not worker.is_alive():
-            return
-        self.progress(f"still running after {self.policy.grace:.0f}s: pulumi cancel")
-        try:
-            stack.cancel()
-        except CommandError as exc:
-            self.progress(f"cancel: {one_line(exc)}")
-        worker.join(self.policy.grace)
+    def _refresh(self, stack: Stack, *, until: float | None) -> bool:
+        """An interrupted run leaves pending operations; a refresh clears them. False at the deadline."""
+        self.progress(f"refreshing {self.name} to clear pending operations")
+        box: dict[str, BaseException] = {}
+
+        def work() -> None:
+            try:
+                stack.refresh(clear_pending_creates=True, color="never", on_output=self.output, on_error=self.output)
+            except BaseException as exc:
+                box["error"] = exc
+
+        if self._supervise(work, until=until) is not None:
+            return False
+        error = box.get("error")
+        if isinstance(error, CommandError):
+            self.progress(f"refresh failed: {pulumi_error_line(error)}")
+        elif error is not None:
+            raise error
+        return True
+
+    def _clear_stale_locks(self, text: str) -> None:
+        clear_stale_locks(
+            text,
+            stack=self.name,
+            workspace=self.workspace,
+            command=self.command,
+            max_age=None if self.policy.deadline is None else self.policy.deadline + self.policy.grace,
+            progress=self.progress,
+        )
+
+
+def clear_stale_locks(
+    text: str,
+    *,
+    stack: str,
+    workspace: LocalWorkspace,
+    command: TrackedPulumiCommand,
+    max_age: float | None,
+    progress: Callable[[str], None],
+) -> bool:
+    """Clear the locks a "locked" error names when every one of them is stale; True if cleared."""
+    found = locks.parse_locks(text)
+    if not found:
+        return False
+    now = datetime.now(UTC)
+    reasons = [locks.stale_reason(lock, now=now, max_age=max_age) for lock in found]
+    if not all(reasons):
+        live = [lock.describe() for lock, reason in zip(found, reasons, strict=True) if reason is None]
+        progress(f"{stack} is locked by a running update ({'; '.join(live)}): waiting for it")
+        return False
+    for lock, reason in zip(found, reasons, strict=True):
+        progress(f"clearing a stale lock of {stack}: {lock.describe()}: {reason}")
+    paths = [locks.file_path(lock) for lock in found]
+    if all(path is not None for path in paths):
+        for path in paths:
+            if path is not None:
+                path.unlink(missing_ok=True)
+        return True
+    if command.running():
+        return False
+    try:
+        Stack.select(stack, workspace).cancel()  # deletes the stack's lock files; every one is stale
+    except CommandError as exc:
+        progress(f"pulumi cancel: {pulumi_error_line(exc)}")
+        return False
+    return True

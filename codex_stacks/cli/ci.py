@@ -1,37 +1,45 @@
-"""``codexctl ci …``: the CI logic every project repository used to copy (SPEC §7).
+"""``codexctl ci …``: the CI logic every project repository used to copy (docs/operations.md).
 
 Each command works the same on a laptop and on a runner: progress on stderr, ``key=value`` to
 ``$GITHUB_OUTPUT`` and a short Markdown summary to ``$GITHUB_STEP_SUMMARY`` when they are set,
-and one clear line plus a non-zero exit on failure. Pulumi is imported only inside commands.
+``--output json`` for a machine-readable result on stdout, and one clear line plus a non-zero
+exit on failure. Pulumi and the Kubernetes client are imported only inside commands.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
 from codex_stacks.cli.output import console, fail, handle_errors
 
 if TYPE_CHECKING:
+    from codex_stacks.ci.claims import ClaimStore
     from codex_stacks.ci.cleanup import Removal
+    from codex_stacks.ci.settings import StackSettings
+    from codex_stacks.ci.slots import Binding, Slot
 
 app = typer.Typer(
     help=(
-        "CI steps on the Pulumi Automation API: ensure-slot and find-slot (slots of issues and PRs), "
-        "up, images, prompt, cleanup and gc.\n\n"
-        "Each writes key=value outputs to $GITHUB_OUTPUT and a summary to $GITHUB_STEP_SUMMARY when set.\n\n"
+        "CI steps on the Pulumi Automation API: ensure-slot, find-slot and slots (the repository's "
+        "slots, claimed in the cluster), up, images, prompt, cleanup and gc.\n\n"
+        "Each writes key=value outputs to $GITHUB_OUTPUT and a summary to $GITHUB_STEP_SUMMARY when set; "
+        "--output json prints the result as JSON on stdout (docs/operations.md).\n\n"
         "\b\n"
         "Exit codes:\n"
         "  0  success\n"
         "  1  the work failed or an outside system did (pulumi up, a destroy, docker or a build, the\n"
-        "     registry, the cluster, the GitHub API, the Pulumi CLI or backend): the same call may work later\n"
+        "     registry, the cluster, the GitHub API, the Pulumi CLI or backend, no free slot): the same\n"
+        "     call may work later\n"
         "  2  bad input or configuration (options, services.yaml, stack name, files): fix it first"
     ),
     no_args_is_help=True,
@@ -52,7 +60,8 @@ ProjectDirOption = Annotated[
         "-p",
         envvar="CODEX_PROJECT_DIR",
         file_okay=False,
-        help="Folder with services.yaml [default: $CODEX_PROJECT_DIR, else the bundled example project].",
+        help="Folder with services.yaml [default: $CODEX_PROJECT_DIR, else codex:projectDir of the stack file, "
+        "else the bundled example project].",
     ),
 ]
 ProgramDirOption = Annotated[
@@ -61,8 +70,20 @@ ProgramDirOption = Annotated[
         "--program-dir",
         envvar="CODEX_PROGRAM_DIR",
         file_okay=False,
-        help="Folder of the codex stacks Pulumi.yaml [default: this installation's].",
+        help="Folder of the Pulumi program (Pulumi.yaml, stacks/) [default: this installation's].",
     ),
+]
+RepositoryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--repository",
+        envvar="GITHUB_REPOSITORY",
+        help="owner/name of the GitHub repository the slots belong to [default: $GITHUB_REPOSITORY].",
+    ),
+]
+OutputOption = Annotated[
+    str,
+    typer.Option("--output", help="text, or json: the result as one JSON document on stdout (docs/operations.md)."),
 ]
 ReportOption = Annotated[
     Path | None,
@@ -70,10 +91,23 @@ ReportOption = Annotated[
 ]
 
 
-def _project_dir(value: Path | None) -> Path:
-    from codex_stacks.cli.app import default_project_dir
+def _check_output(value: str) -> bool:
+    if value not in ("text", "json"):
+        fail(f"--output {value!r}: use text or json")
+    return value == "json"
 
-    return (value or default_project_dir()).resolve()
+
+def _program_dir(value: Path | None) -> Path:
+    from codex_stacks.ci.workspace import program_dir_of
+
+    return program_dir_of(value)
+
+
+def _settings(stack: str, *, program_dir: Path | None, project_dir: Path | None) -> StackSettings:
+    """The stack's settings as the program reads them (stack file, then the command line)."""
+    from codex_stacks.ci.settings import read_settings
+
+    return read_settings(stack, program_dir=_program_dir(program_dir), project_dir=project_dir)
 
 
 def _seconds(text: str | None, *, option: str) -> float | None:
@@ -100,6 +134,10 @@ def _publish(outputs: dict[str, str | int | bool | None], summary: str) -> None:
     except CiError as exc:
         console.print("[bold yellow]warning:[/bold yellow] ", end="", markup=True)
         console.print(str(exc), markup=False)
+
+
+def _json(document: dict[str, Any]) -> None:
+    typer.echo(json.dumps(document, indent=2, sort_keys=True))
 
 
 P = ParamSpec("P")
@@ -150,6 +188,38 @@ def _stream(line: str) -> None:
     console.print(f"  {line}", markup=False)
 
 
+def _claims(
+    repository: str | None, *, program_dir: Path | None, project_dir: Path | None, lenient: bool = False
+) -> tuple[ClaimStore, StackSettings | None, str]:
+    """The repository's slot claims on the slots' cluster (the ``ai`` environment's kubeContext).
+
+    ``lenient``: a services.yaml that cannot be read only costs the kubeContext (the kubeconfig's
+    current context is used, with a warning): finding a slot needs nothing else from it."""
+    from codex_stacks.ci.claims import claim_store
+    from codex_stacks.ci.slots import check_repository
+    from codex_stacks.ci.workspace import program_dir_of, project_name
+    from codex_stacks.errors import CodexError
+
+    repo = check_repository(repository)
+    settings: StackSettings | None = None
+    context = None
+    try:
+        settings = _settings("ai-slot-1", program_dir=program_dir, project_dir=project_dir)
+        context = settings.target(mode="normal").environment.kube_context
+    except CodexError as exc:
+        if not lenient:
+            raise
+        console.print("[bold yellow]warning:[/bold yellow] ", end="", markup=True)
+        console.print(f"{exc.message}: slot claims use the kubeconfig's current context", markup=False)
+    project = project_name(program_dir_of(program_dir))
+    return claim_store(repository=repo, project=project, context=context), settings, repo
+
+
+def _require(settings: StackSettings | None) -> StackSettings:
+    assert settings is not None  # only lenient callers get None
+    return settings
+
+
 @app.command("ensure-slot")
 @handle_errors
 @pulumi_errors
@@ -162,31 +232,39 @@ def ensure_slot_command(
             "--max", min=0, help="Highest slot number; 0 means no limit [default: maxSlots of services.yaml]."
         ),
     ] = None,
+    repository: RepositoryOption = None,
     project_dir: ProjectDirOption = None,
     program_dir: ProgramDirOption = None,
+    output: OutputOption = "text",
 ) -> None:
-    """Pick the slot stack (ai-slot-N) of an issue or PR: its bound slot, else the lowest free one.
+    """Pick the slot stack (ai-slot-N) of an issue or PR: its claimed slot, else the lowest free one.
 
-    Race-free: a slot is claimed by creating its stack, which fails for every other runner.
-    Outputs: stack, slot, reused.
+    Atomic on every backend: a slot is claimed by creating its Lease in the cluster (namespace
+    codex-system), which succeeds for one runner only; the stack is created after the claim, and a
+    claim that fails half-way is rolled back. Outputs: stack, slot, reused.
 
     Example: codexctl ci ensure-slot --issue 42
     """
     from codex_stacks.ci.slots import Binding, ensure_slot
     from codex_stacks.ci.workspace import open_workspace
+    from codex_stacks.plan import load_settings
 
-    binding = Binding.from_options(issue=issue, pr=pr)
+    as_json = _check_output(output)
+    store, found, repo = _claims(repository, program_dir=program_dir, project_dir=project_dir)
+    settings = _require(found)
+    binding = Binding.from_options(repository=repo, issue=issue, pr=pr)
     if max_slots is None:
-        from codex_stacks.plan import PlanRequest, load_settings
-
-        _, settings, _ = load_settings(PlanRequest(stack="ai-slot-1", project_dir=_project_dir(project_dir)))
-        max_slots = settings.max_slots
-    with _progress(f"finding a slot for {binding}"):
-        workspace, _ = open_workspace(program_dir=program_dir)
-        claim = ensure_slot(workspace, binding=binding, max_slots=max_slots)
+        _, services, _ = load_settings(settings.with_mode("normal").request)
+        max_slots = services.max_slots
+    with _progress(f"finding a slot for {binding}") as progress:
+        workspace, _ = open_workspace(program_dir=settings.program_dir)
+        claim = ensure_slot(store, workspace, binding=binding, max_slots=max_slots, progress=progress)
     verb = "reused" if claim.reused else "claimed"
     console.print(f"{verb} {claim.stack} for {binding}")
-    typer.echo(claim.stack)
+    if as_json:
+        _json({"stack": claim.stack, "slot": claim.slot, "reused": claim.reused, "binding": str(binding)})
+    else:
+        typer.echo(claim.stack)
     _publish(
         {"stack": claim.stack, "slot": claim.slot, "reused": claim.reused},
         f"### Slot\n`{claim.stack}` {verb} for {binding}.",
@@ -196,22 +274,52 @@ def ensure_slot_command(
 @app.command("find-slot")
 @handle_errors
 @pulumi_errors
-def find_slot_command(issue: IssueOption = None, pr: PrOption = None, program_dir: ProgramDirOption = None) -> None:
-    """Print the slot stack bound to an issue or PR, claiming nothing (empty when there is none).
+def find_slot_command(
+    issue: IssueOption = None,
+    pr: PrOption = None,
+    repository: RepositoryOption = None,
+    project_dir: ProjectDirOption = None,
+    program_dir: ProgramDirOption = None,
+    output: OutputOption = "text",
+) -> None:
+    """Print the slot stack claimed for an issue or PR, claiming nothing (empty when there is none).
 
     Outputs: stack, slot.
 
     Example: codexctl ci find-slot --pr 12
     """
-    from codex_stacks.ci.slots import Binding, find_bound
-    from codex_stacks.ci.workspace import open_workspace
+    from codex_stacks.ci.slots import Binding, find_bound, slot_stack
 
-    binding = Binding.from_options(issue=issue, pr=pr)
-    workspace, _ = open_workspace(program_dir=program_dir)
-    bound = find_bound(workspace, binding)
-    typer.echo(bound.stack if bound else "")
-    text = f"`{bound.stack}` is bound to {binding}." if bound else f"no slot is bound to {binding}."
-    _publish({"stack": bound.stack if bound else "", "slot": bound.slot if bound else ""}, f"### Slot\n{text}")
+    as_json = _check_output(output)
+    store, _, repo = _claims(repository, program_dir=program_dir, project_dir=project_dir, lenient=True)
+    binding = Binding.from_options(repository=repo, issue=issue, pr=pr)
+    bound = find_bound(store, binding)
+    stack = slot_stack(bound.slot) if bound is not None and bound.slot is not None else ""
+    slot = bound.slot if bound is not None else None
+    if as_json:
+        _json({"stack": stack or None, "slot": slot, "binding": str(binding)})
+    else:
+        typer.echo(stack)
+    text = f"`{stack}` is bound to {binding}." if stack else f"no slot is bound to {binding}."
+    _publish({"stack": stack, "slot": slot if slot is not None else ""}, f"### Slot\n{text}")
+
+
+def _mode_for(settings: StackSettings, mode: str | None) -> str:
+    """--mode, else the mode the stack's environment is fixed to, else normal; a --mode the
+    environment refuses is named as the cause (not the stack file, which may be right)."""
+    from codex_stacks.plan import MODES
+
+    if mode is not None and mode not in MODES:
+        fail(f"unknown mode {mode!r}: use normal or repair")
+    fixed = settings.fixed_mode()
+    if mode is None:
+        return fixed or "normal"
+    if fixed is not None and fixed != mode:
+        fail(
+            f"--mode {mode}: stack {settings.stack}'s environment runs only in {fixed} mode "
+            f"(services.yaml environments.*.mode)\n  hint: leave --mode out, or pass --mode {fixed}"
+        )
+    return mode
 
 
 @app.command("up")
@@ -219,15 +327,37 @@ def find_slot_command(issue: IssueOption = None, pr: PrOption = None, program_di
 @pulumi_errors
 def up_command(
     stack: StackOption,
-    mode: Annotated[str, typer.Option("--mode", "-m", help="normal, or repair (only the repair set).")] = "normal",
-    retries: Annotated[int, typer.Option("--retries", min=0, help="Attempts after the first.")] = 3,
-    backoff: Annotated[str, typer.Option("--backoff", help="First wait between attempts; doubles each time.")] = "10s",
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            "--mode",
+            "-m",
+            help="normal, or repair (only the repair set) [default: the environment's fixed mode, else normal].",
+        ),
+    ] = None,
+    retries: Annotated[
+        int, typer.Option("--retries", min=0, help="Attempts after the first, for transient failures only.")
+    ] = 3,
+    backoff: Annotated[
+        str, typer.Option("--backoff", help="First wait between attempts; doubles each time, with jitter.")
+    ] = "10s",
     deadline: Annotated[
-        str | None, typer.Option("--deadline", help="Soft deadline per mode; then the update is cancelled, not killed.")
+        str | None,
+        typer.Option(
+            "--deadline",
+            help="One deadline for the whole run (refresh, retries and the fallback); then pulumi is "
+            "interrupted (SIGINT, a second SIGINT, SIGKILL as a last resort).",
+        ),
     ] = None,
     cancel_grace: Annotated[
-        str, typer.Option("--cancel-grace", help="How long to let a cancelled update finish cleanly.")
+        str, typer.Option("--cancel-grace", help="How long pulumi may take to stop after the first SIGINT.")
     ] = "5m",
+    fallback_reserve: Annotated[
+        str | None,
+        typer.Option(
+            "--fallback-reserve", help="Part of --deadline kept for the repair fallback [default: a quarter]."
+        ),
+    ] = None,
     fallback_repair: Annotated[
         bool,
         typer.Option(
@@ -237,12 +367,16 @@ def up_command(
     project_dir: ProjectDirOption = None,
     program_dir: ProgramDirOption = None,
     report: ReportOption = None,
+    output: OutputOption = "text",
 ) -> None:
-    """pulumi up with uniform retries, backoff, a soft deadline and an optional repair fallback.
+    """pulumi up with one update at a time, one deadline, retries of transient failures only and
+    an optional repair fallback.
 
-    Always sets codex:mode. Lock conflicts and transient failures are retried with exponential
-    backoff; an interrupted run is refreshed (pending operations cleared) before the retry.
-    Outputs: stack, mode, result, infra_ready, attempts, failed_components, report.
+    Always sets codex:mode. Lock conflicts, network errors and API 5xx/429 are retried with
+    backoff; a resource that failed goes to the repair fallback at once; an interrupted run is
+    refreshed first; stale locks of dead runs are cleared. SIGINT/SIGTERM to codexctl are passed
+    on to pulumi, and nothing else starts. Outputs: stack, mode, result, infra_ready, attempts,
+    failed_components, report.
 
 
     \b
@@ -250,45 +384,64 @@ def up_command(
       codexctl ci up --stack ai-staging --retries 3 --backoff 30s --deadline 40m
       codexctl ci up --stack ai-slot-3 --fallback-repair
     """
-    from codex_stacks.ci.report import default_report_path, write_report
-    from codex_stacks.ci.up import UpPolicy, UpRunner
-    from codex_stacks.ci.workspace import open_workspace
-    from codex_stacks.plan import MODES
+    import warnings
 
-    if mode not in MODES:
-        fail(f"unknown mode {mode!r}: use normal or repair")
-    project = _project_dir(project_dir)
-    _check_stack(stack, project=project, program_dir=program_dir, mode=mode)
+    from codex_stacks.ci.report import default_report_path, write_report
+    from codex_stacks.ci.up import UpPolicy, UpRunner, with_project
+    from codex_stacks.ci.workspace import forwarding_signals, open_workspace, project_name
+    from codex_stacks.plan import resolve_stack
+
+    # a CLI stopped at the deadline breaks its event stream; the SDK warns, ci up says what happened
+    warnings.filterwarnings("ignore", message="Error in event stream", category=UserWarning)
+    as_json = _check_output(output)
+    settings = _settings(stack, program_dir=program_dir, project_dir=project_dir)
+    chosen = _mode_for(settings, mode)
+    resolve_stack(settings.with_mode(chosen).request)  # a typo (prod-typo) fails here, before any backend
     policy = UpPolicy(
         retries=retries,
         backoff=_seconds(backoff, option="--backoff") or 0.0,
         deadline=_seconds(deadline, option="--deadline"),
         grace=_seconds(cancel_grace, option="--cancel-grace") or 0.0,
+        fallback_reserve=_seconds(fallback_reserve, option="--fallback-reserve"),
     )
+    project = project_name(settings.program_dir)
 
     def targets() -> list[str]:
         from codex_stacks.offline.targets import repair_targets
 
-        return repair_targets(stack, project_dir=project)
+        return with_project(repair_targets(stack, extra_config=settings.config(mode="repair")), project)
 
-    with _progress(f"pulumi up {stack} ({mode})") as progress:
-        workspace, command = open_workspace(program_dir=program_dir)
+    with _progress(f"pulumi up {stack} ({chosen})") as progress:
+        workspace, command = open_workspace(program_dir=settings.program_dir)
         runner = UpRunner(
             workspace=workspace,
             command=command,
             stack=stack,
-            project_dir=project,
+            settings=settings,
             policy=policy,
             repair_targets=targets,
             progress=progress,
             output=_stream,
         )
-        outcome = runner.run(mode=mode, fallback_repair=fallback_repair)
+        with forwarding_signals(command, runner.on_signal):
+            outcome = runner.run(mode=chosen, fallback_repair=fallback_repair)
     report_path = report or default_report_path(stack)
     infra = outcome.report()
     write_report(infra, path=report_path)
     failed_names = ",".join(f.component for f in outcome.failed)
     rows = "\n".join(f"| {a.mode} | {a.number} | {a.outcome} | {a.message} |" for a in outcome.attempts)
+    if as_json:
+        _json(
+            {
+                "stack": stack,
+                "mode": outcome.mode,
+                "result": outcome.result,
+                "infra_ready": outcome.infra_ready,
+                "attempts": [a.as_json() for a in outcome.attempts],
+                "failed": [{"component": f.component, "reason": f.reason} for f in outcome.failed],
+                "report": str(report_path),
+            }
+        )
     _publish(
         {
             "stack": stack,
@@ -306,15 +459,6 @@ def up_command(
         console.print(f"{stack}: {infra.summary}")
         return
     fail(infra.summary, code=EXIT_FAILED)
-
-
-def _check_stack(stack: str, *, project: Path, program_dir: Path | None, mode: str) -> None:
-    """The stack resolved against services.yaml and its config file, as the program will: a typo
-    (``prod-typo``) fails here with exit 2, before any stack is created or config is set."""
-    from codex_stacks.plan import resolve_stack
-    from codex_stacks.stackconfig import stack_request
-
-    resolve_stack(stack_request(stack, project_dir=project, program_dir=program_dir, mode=mode))
 
 
 @app.command("images")
@@ -335,6 +479,8 @@ def images_command(
     backoff: Annotated[str, typer.Option("--backoff", help="First wait between attempts; doubles each time.")] = "5s",
     force: Annotated[bool, typer.Option("--force", help="Build or mirror even when the image is present.")] = False,
     project_dir: ProjectDirOption = None,
+    program_dir: ProgramDirOption = None,
+    output: OutputOption = "text",
 ) -> None:
     """Mirror the external images and build the images with a Dockerfile (images: of services.yaml),
     skipping those the registry already has.
@@ -348,8 +494,13 @@ def images_command(
     """
     from codex_stacks.ci.images import ImageResult, ImageRunner, plan_images
 
-    project = _project_dir(project_dir)
-    jobs = plan_images(stack=stack, project_dir=project, only=only or [])
+    as_json = _check_output(output)
+    jobs = plan_images(
+        stack=stack,
+        project_dir=project_dir.resolve() if project_dir else None,
+        only=only or [],
+        program_dir=_program_dir(program_dir),
+    )
     runner = ImageRunner(
         builder=builder,
         retries=retries,
@@ -362,6 +513,8 @@ def images_command(
         lines = "\n".join(f"- `{r.ref}`: {r.status}" for r in results)
         if failed:
             lines += f"\n\n**failed:** {failed}"
+        if as_json:
+            _json({"stack": stack, **done, "failed": failed or None})
         _publish({key: ",".join(value) for key, value in done.items()}, f"### Images of `{stack}`\n{lines}")
         return done
 
@@ -390,6 +543,7 @@ def prompt_command(
     lang: Annotated[str | None, typer.Option("--lang", help="en or ru [default: promptLang].")] = None,
     kube_context: Annotated[str | None, typer.Option("--kube-context", help="Kubernetes context to use.")] = None,
     project_dir: ProjectDirOption = None,
+    program_dir: ProgramDirOption = None,
     report: ReportOption = None,
 ) -> None:
     """Render the prompt and run the agent in the slot (the codex Deployment of the stack).
@@ -416,10 +570,11 @@ def prompt_command(
         console.print(f"infrastructure is not ready ({infra.summary}): running {chosen} instead of {kind}")
     from codex_stacks.prompts.runner import run_prompt
 
+    settings = _settings(stack, program_dir=program_dir, project_dir=project_dir)
     code = run_prompt(
         stack=stack,
         kind=chosen,
-        project_dir=_project_dir(project_dir),
+        project_dir=settings.project_dir,
         issue=issue,
         pr=pr,
         lang=lang,
@@ -438,6 +593,10 @@ KeepNamespaceOption = Annotated[
     bool,
     typer.Option("--keep-namespace", help="Leave the slot's namespace (its PVCs and secrets) in the cluster."),
 ]
+RetriesOption = Annotated[
+    int, typer.Option("--retries", min=0, help="Destroy attempts after the first, for locks and network errors.")
+]
+BackoffOption = Annotated[str, typer.Option("--backoff", help="First wait between destroy attempts; doubles.")]
 
 
 def _removed_text(removal: Removal) -> str:
@@ -446,8 +605,21 @@ def _removed_text(removal: Removal) -> str:
         parts.append(removal.namespace.describe())
     if removal.data_dir is not None:
         parts.append(f"data dir {removal.data_dir}")
+    if removal.released is not None:
+        parts.append(f"claim {removal.released} released")
     text = "; ".join(parts)
     return f"{text} ({removal.note})" if removal.note else text
+
+
+def _removal_json(removal: Removal) -> dict[str, Any]:
+    return {
+        "stack": removal.stack,
+        "namespace": removal.namespace.namespace if removal.namespace else None,
+        "namespace_state": removal.namespace.state if removal.namespace else None,
+        "data_dir": str(removal.data_dir) if removal.data_dir else None,
+        "claim": removal.released,
+        "note": removal.note or None,
+    }
 
 
 @app.command("cleanup")
@@ -460,12 +632,17 @@ def cleanup_command(
     keep_data: Annotated[bool, typer.Option("--keep-data", help="Leave the slot's host data dir.")] = False,
     keep_namespace: KeepNamespaceOption = False,
     namespace_timeout: NamespaceTimeoutOption = "5m",
+    retries: RetriesOption = 3,
+    backoff: BackoffOption = "10s",
+    repository: RepositoryOption = None,
     project_dir: ProjectDirOption = None,
     program_dir: ProgramDirOption = None,
+    output: OutputOption = "text",
 ) -> None:
-    """Destroy a stack and remove it; for a slot stack also delete its namespace (through the
-    Kubernetes API, $KUBECONFIG and the environment's kubeContext) and its data dir (only inside
-    dataPaths.root). Other stacks (staging, dev, prod) keep their namespace and data.
+    """Remove a slot in the safe order: delete its namespace and wait until it is gone (through
+    the Kubernetes API), destroy and remove the stack, delete its data dir (only inside
+    dataPaths.root), then release its claim. Other stacks (staging, dev) are destroyed and
+    removed and keep their namespace and data.
 
     Outputs: stack, removed, namespace.
 
@@ -475,40 +652,59 @@ def cleanup_command(
       codexctl ci cleanup --issue 42
       codexctl ci cleanup --stack ai-slot-3 --keep-data --keep-namespace
     """
-    from codex_stacks.ci.cleanup import remove_stack
-    from codex_stacks.ci.slots import Binding, find_bound
-    from codex_stacks.ci.workspace import open_workspace
+    from codex_stacks.ci.cleanup import DestroyPolicy, remove_slot
+    from codex_stacks.ci.slots import Binding, find_bound, slot_number, slot_stack
+    from codex_stacks.ci.workspace import forwarding_signals, open_workspace
 
+    as_json = _check_output(output)
     if (stack is None) == (issue is None and pr is None) or (issue is not None and pr is not None):
         fail("give exactly one of --issue N, --pr N or --stack S")
     wait = _seconds(namespace_timeout, option="--namespace-timeout") or 0.0
-    with _progress("cleanup") as progress:
-        workspace, _ = open_workspace(program_dir=program_dir)
+    policy = DestroyPolicy(retries=retries, backoff=_seconds(backoff, option="--backoff") or 0.0)
+    claim = store = None
+    if stack is None or slot_number(stack) is not None:
+        store, _, repo = _claims(repository, program_dir=program_dir, project_dir=project_dir)
         if stack is None:
-            binding = Binding.from_options(issue=issue, pr=pr)
-            bound = find_bound(workspace, binding)
-            if bound is None:
+            binding = Binding.from_options(repository=repo, issue=issue, pr=pr)
+            claim = find_bound(store, binding)
+            if claim is None or claim.slot is None:
                 console.print(f"no slot is bound to {binding}: nothing to clean up")
+                if as_json:
+                    _json({"stack": None, "removed": False})
                 _publish({"stack": "", "removed": False, "namespace": ""}, f"### Cleanup\nno slot bound to {binding}.")
                 return
-            stack = bound.stack
-        progress(f"destroying {stack}")
-        removal = remove_stack(
-            workspace,
-            stack=stack,
-            project_dir=_project_dir(project_dir),
-            keep_data=keep_data,
-            keep_namespace=keep_namespace,
-            namespace_timeout=wait,
-        )
+            stack = slot_stack(claim.slot)
+        else:
+            number = slot_number(stack)
+            claim = next((c for c in store.slots() if c.slot == number), None)
+    settings = _settings(stack, program_dir=program_dir, project_dir=project_dir)
+    signals: list[int] = []
+    with _progress("cleanup") as progress:
+        workspace, command = open_workspace(program_dir=settings.program_dir)
+        with forwarding_signals(command, signals.append):
+            removal = remove_slot(
+                workspace,
+                settings=settings,
+                claim=claim,
+                store=store,
+                command=command,
+                keep_data=keep_data,
+                keep_namespace=keep_namespace,
+                namespace_timeout=wait,
+                policy=policy,
+                progress=progress,
+                interrupted=lambda: bool(signals),
+            )
     text = _removed_text(removal)
     console.print(text)
+    if as_json:
+        _json({"removed": True, **_removal_json(removal)})
     namespace = removal.namespace.namespace if removal.namespace else ""
     _publish({"stack": stack, "removed": True, "namespace": namespace}, f"### Cleanup\n{text}.")
 
 
-def _gc_age(text: str | None) -> float | None:
-    """``--older-than``: unset → no age criterion; ``0`` → every slot with a last-used time."""
+def _gc_age(text: str | None, *, option: str) -> float | None:
+    """A duration option: unset → no criterion; ``0`` → every candidate."""
     from codex_stacks.ci.durations import parse_duration
     from codex_stacks.ci.errors import CiError
 
@@ -517,7 +713,19 @@ def _gc_age(text: str | None) -> float | None:
     try:
         return parse_duration(text)
     except CiError as exc:
-        fail(f"--older-than: {exc}")
+        fail(f"{option}: {exc}")
+
+
+def _issue_checker(*, api_url: str, token: str | None) -> Callable[[Binding], str]:
+    """``open`` or ``closed`` of a binding's issue or PR, from the GitHub API."""
+    from codex_stacks.ci.github import IssueStates
+
+    states = IssueStates(api_url=api_url, token=token, progress=lambda line: console.print(f"· {line}", markup=False))
+
+    def state(binding: Binding) -> str:
+        return states(repository=binding.repository, number=binding.number)
+
+    return state
 
 
 @app.command("gc")
@@ -526,25 +734,36 @@ def _gc_age(text: str | None) -> float | None:
 def gc_command(
     older_than: Annotated[
         str | None,
-        typer.Option("--older-than", help="Remove slot stacks idle longer than this (e.g. 7d; 0: every idle slot)."),
+        typer.Option("--older-than", help="Remove slots idle longer than this (e.g. 7d; 0: every idle slot)."),
     ] = None,
     closed: Annotated[
         bool,
-        typer.Option("--closed", help="Remove slot stacks bound to closed issues/PRs (GitHub API, $GITHUB_TOKEN)."),
+        typer.Option("--closed", help="Remove slots bound to closed issues/PRs (GitHub API, $GITHUB_TOKEN)."),
     ] = False,
-    repository: Annotated[
-        str | None, typer.Option("--repository", envvar="GITHUB_REPOSITORY", help="owner/name for --closed.")
-    ] = None,
+    orphan_age: Annotated[
+        str,
+        typer.Option(
+            "--orphan-age",
+            help="Claims without a stack, and this repository's slot stacks without a claim, older than this "
+            "are removed too.",
+        ),
+    ] = "2h",
+    repository: RepositoryOption = None,
     api_url: Annotated[str, typer.Option("--api-url", envvar="GITHUB_API_URL", help="GitHub REST API root.")] = (
         "https://api.github.com"
     ),
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be removed.")] = False,
     keep_namespace: KeepNamespaceOption = False,
     namespace_timeout: NamespaceTimeoutOption = "5m",
+    retries: RetriesOption = 3,
+    backoff: BackoffOption = "10s",
     project_dir: ProjectDirOption = None,
     program_dir: ProgramDirOption = None,
+    output: OutputOption = "text",
 ) -> None:
-    """Remove slot stacks that are idle too long or bound to closed issues/PRs, as cleanup does.
+    """Remove the repository's slots that are idle too long or bound to closed issues/PRs, as
+    cleanup does, and what failed runs left: claims without a stack, slot stacks without a claim,
+    abandoned claiming locks (older than --orphan-age).
 
     Needs --older-than D, --closed, or both. A failed lookup or removal does not stop the others:
     every failure is reported at the end, and the step then exits non-zero.
@@ -552,66 +771,107 @@ def gc_command(
 
     Example: codexctl ci gc --closed --older-than 7d
     """
-    from codex_stacks.ci.cleanup import GcProblem, gc_candidates, remove_stack
+    from codex_stacks.ci.cleanup import DestroyPolicy, GcProblem, gc_candidates, remove_slot, stale_claiming_locks
     from codex_stacks.ci.errors import CiError
-    from codex_stacks.ci.github import issue_state
-    from codex_stacks.ci.slots import Binding, now_utc
-    from codex_stacks.ci.workspace import open_workspace
+    from codex_stacks.ci.slots import list_slots, now_utc
+    from codex_stacks.ci.workspace import forwarding_signals, open_workspace
 
-    age = _gc_age(older_than)
+    as_json = _check_output(output)
+    age = _gc_age(older_than, option="--older-than")
+    orphans = _gc_age(orphan_age, option="--orphan-age")
     if age is None and not closed:
         fail("give --older-than D, --closed, or both (e.g. codexctl ci gc --closed --older-than 7d)")
-    if closed and not repository:
-        fail("--closed needs the repository: --repository owner/name or $GITHUB_REPOSITORY")
     wait = _seconds(namespace_timeout, option="--namespace-timeout") or 0.0
+    policy = DestroyPolicy(retries=retries, backoff=_seconds(backoff, option="--backoff") or 0.0)
     token = os.environ.get("GITHUB_TOKEN")
+    store, found, repo = _claims(repository, program_dir=program_dir, project_dir=project_dir)
+    base = _require(found)
     if closed and not token:
         console.print(
             "[bold yellow]warning:[/bold yellow] --closed without $GITHUB_TOKEN: private repositories answer 404 "
             "and the API allows 60 requests an hour",
             markup=True,
         )
+    state = _issue_checker(api_url=api_url, token=token)
 
     def is_closed(binding: Binding) -> bool:
-        return issue_state(repository=repository or "", number=binding.number, token=token, api_url=api_url) == "closed"
+        return state(binding) == "closed"
 
     removed: list[str] = []
     notes: dict[str, str] = {}
-    with _progress("gc of slot stacks") as progress:
-        workspace, _ = open_workspace(program_dir=program_dir)
+    signals: list[int] = []
+    with _progress("gc of slots") as progress, contextlib.ExitStack() as scope:
+        workspace, command = open_workspace(program_dir=base.program_dir)
+        scope.enter_context(forwarding_signals(command, signals.append))
+        now = now_utc()
+        slots = list_slots(store, workspace)
         picked, problems = gc_candidates(
-            workspace, now=now_utc(), older_than=age, is_closed=is_closed if closed else None
+            slots,
+            repository=repo,
+            now=now,
+            older_than=age,
+            orphan_age=orphans if orphans is not None else 7200.0,
+            is_closed=is_closed if closed else None,
         )
         for problem in problems:
             progress(f"{problem.stack}: {problem.error.message}")
+        stale_locks = stale_claiming_locks(store.claims(), now=now)
+        for lock in stale_locks:
+            progress(f"{lock.name}: an abandoned claiming lock")
+            if not dry_run:
+                store.release(lock)
         for candidate in picked:
             name = candidate.slot.stack
+            if signals:
+                progress(f"{name}: left alone, gc was interrupted")
+                continue
             progress(f"{name}: {candidate.reason}")
             if dry_run:
                 removed.append(name)
                 continue
             try:
-                removal = remove_stack(
-                    workspace,
-                    stack=name,
-                    project_dir=_project_dir(project_dir),
-                    keep_namespace=keep_namespace,
-                    namespace_timeout=wait,
-                )
+                if candidate.kind == "claim":
+                    assert candidate.slot.claim is not None
+                    store.release(candidate.slot.claim)
+                    notes[name] = f"released the claim {candidate.slot.claim.name} (no stack)"
+                else:
+                    settings = _settings(name, program_dir=program_dir, project_dir=project_dir)
+                    removal = remove_slot(
+                        workspace,
+                        settings=settings,
+                        claim=candidate.slot.claim,
+                        store=store,
+                        command=command,
+                        keep_namespace=keep_namespace,
+                        namespace_timeout=wait,
+                        policy=policy,
+                        progress=progress,
+                        interrupted=lambda: bool(signals),
+                    )
+                    notes[name] = _removed_text(removal)
             except CiError as exc:
                 problems.append(GcProblem(stack=name, error=exc))
                 progress(f"{name}: {exc.message}")
                 continue
             removed.append(name)
-            notes[name] = _removed_text(removal)
     failed = [problem.stack for problem in problems]
-    lines = [f"- `{c.slot.stack}`: {c.reason}" for c in picked if c.slot.stack in removed]
+    reasons = {c.slot.stack: c.reason for c in picked}
+    lines = [f"- `{name}`: {reasons[name]}" for name in removed]
     lines += [f"- `{p.stack}`: **failed**: {p.error.message}" for p in problems]
     verb = "would remove" if dry_run else "removed"
     console.print(f"{verb}: {', '.join(removed) or 'nothing'}")
     for name in removed:
         if name in notes:
             console.print(f"  {notes[name]}", markup=False)
+    if as_json:
+        _json(
+            {
+                "dry_run": dry_run,
+                "removed": [{"stack": name, "reason": reasons[name]} for name in removed],
+                "failed": [{"stack": p.stack, "error": p.error.message} for p in problems],
+                "released_locks": [lock.name for lock in stale_locks],
+            }
+        )
     _publish(
         {"removed": ",".join(removed), "failed": ",".join(failed)},
         f"### gc ({verb})\n" + ("\n".join(lines) or "nothing to remove"),
@@ -619,7 +879,101 @@ def gc_command(
     if problems:
         details = "".join(f"\n  {p.stack}: {str(p.error).replace(chr(10), chr(10) + '  ')}" for p in problems)
         code = max(getattr(p.error, "exit_code", 2) for p in problems)
-        fail(f"gc: {len(problems)} slot stack(s) failed, the others were handled:{details}", code=code)
+        fail(f"gc: {len(problems)} slot(s) failed, the others were handled:{details}", code=code)
+
+
+def _slot_row(slot: Slot, *, outputs: dict[str, Any], state: str | None) -> dict[str, Any]:
+    from codex_stacks.ci.slots import MODE_TAG, RESULT_TAG, format_time
+
+    binding = slot.binding
+    return {
+        "slot": slot.slot,
+        "stack": slot.stack,
+        "binding": str(binding) if binding else None,
+        "issue": binding.number if binding and binding.kind == "issue" else None,
+        "pr": binding.number if binding and binding.kind == "pr" else None,
+        "state": state,
+        "claimed": slot.claim is not None,
+        "claimed_at": format_time(slot.claimed_at) if slot.claimed_at else None,
+        "last_used": format_time(slot.last_used) if slot.last_used else None,
+        "last_result": slot.tags.get(RESULT_TAG),
+        "mode": outputs.get("mode") or slot.tags.get(MODE_TAG),
+        "namespace": outputs.get("namespace"),
+        "links": [link.get("url") for link in outputs.get("links") or [] if isinstance(link, dict)],
+        "stack_exists": slot.exists,
+    }
+
+
+@app.command("slots")
+@handle_errors
+@pulumi_errors
+def slots_command(
+    repository: RepositoryOption = None,
+    states: Annotated[
+        bool,
+        typer.Option("--states/--no-states", help="Ask the GitHub API whether each issue/PR is open ($GITHUB_TOKEN)."),
+    ] = True,
+    api_url: Annotated[str, typer.Option("--api-url", envvar="GITHUB_API_URL", help="GitHub REST API root.")] = (
+        "https://api.github.com"
+    ),
+    project_dir: ProjectDirOption = None,
+    program_dir: ProgramDirOption = None,
+    output: OutputOption = "text",
+) -> None:
+    """List every slot of the repository: stack, issue/PR and its state, claimed and last-used
+    times, the last up's result, mode, namespace and links (also to $GITHUB_STEP_SUMMARY).
+
+    Example: codexctl ci slots --output json
+    """
+    from pulumi.automation import Stack
+    from pulumi.automation.errors import CommandError
+
+    from codex_stacks.ci.errors import CiError
+    from codex_stacks.ci.slots import list_slots
+    from codex_stacks.ci.workspace import open_workspace
+
+    as_json = _check_output(output)
+    store, _, repo = _claims(repository, program_dir=program_dir, project_dir=project_dir, lenient=True)
+    token = os.environ.get("GITHUB_TOKEN")
+    state = _issue_checker(api_url=api_url, token=token)
+    rows = []
+    with _progress(f"slots of {repo}") as progress:
+        workspace, _ = open_workspace(program_dir=program_dir)
+        for slot in list_slots(store, workspace):
+            outputs: dict[str, Any] = {}
+            if slot.exists:
+                try:
+                    outputs = {k: v.value for k, v in Stack.select(slot.stack, workspace).outputs().items()}
+                except CommandError as exc:
+                    progress(f"{slot.stack}: outputs unreadable ({str(exc).strip().splitlines()[-1][:200]})")
+            found: str | None = None
+            if states and slot.binding is not None and slot.binding.repository == repo:
+                try:
+                    found = state(slot.binding)
+                except CiError as exc:
+                    progress(f"{slot.stack}: {exc.message}")
+                    found = "unknown"
+            rows.append(_slot_row(slot, outputs=outputs, state=found))
+    if as_json:
+        _json({"repository": repo, "slots": rows})
+    else:
+        for row in rows:
+            typer.echo(
+                f"{row['stack']:<12} {row['binding'] or '(no binding)':<28} {row['state'] or '-':<7} "
+                f"{row['last_result'] or '-':<11} {row['mode'] or '-':<7} {row['namespace'] or '-'}"
+            )
+        if not rows:
+            typer.echo(f"no slots of {repo}")
+    header = "| slot | issue/PR | state | claimed | last used | last up | mode | namespace | links |"
+    table = [header, "|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        links = " ".join(f"[link]({url})" for url in row["links"] if url)
+        table.append(
+            f"| `{row['stack']}` | {row['binding'] or '—'} | {row['state'] or '—'} | {row['claimed_at'] or '—'} "
+            f"| {row['last_used'] or '—'} | {row['last_result'] or '—'} | {row['mode'] or '—'} "
+            f"| {row['namespace'] or '—'} | {links or '—'} |"
+        )
+    _publish({"slots": len(rows)}, f"### Slots of {repo}\n" + ("\n".join(table) if rows else "no slots"))
 
 
 app.command("changes")(__import__("codex_stacks.cli.ci_changes", fromlist=["changes_command"]).changes_command)

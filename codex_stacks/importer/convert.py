@@ -892,6 +892,8 @@ def _assigned_in_loops(template: go.Template, file_vars: Sequence[str]) -> set[i
         for node in nodes:
             if isinstance(node, go.Action):
                 pipe(node.pipe, depth)
+            elif isinstance(node, go.Guard | go.Pin):
+                walk(node.body, depth)
             elif isinstance(node, go.If):
                 scopes.append({})
                 for branch in node.branches:
@@ -975,6 +977,11 @@ class _TextWriter:
             self.out.append("{% if " + node.condition + " %}")
             self.nodes(node.body)
             self.out.append("{% endif %}")
+        elif isinstance(node, go.Pin):
+            for level in node.levels:
+                self.out.append("{% with " + ", ".join(f"{name} = {expr}" for name, expr in level) + " %}")
+            self.nodes(node.body)
+            self.out.append("{% endwith %}" * len(node.levels))
         if not isinstance(node, go.Text):
             self.line_prefix += "x"
 

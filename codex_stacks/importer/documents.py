@@ -85,6 +85,9 @@ class Document:
     start: int
     end: int
     line: int
+    scope: tuple[go.Action, ...] = ()
+    """The declarations and assignments Go runs before it in the node lists that hold it (what a
+    copy of the document elsewhere needs to see the same variables)."""
 
     @property
     def nodes(self) -> list[go.Node]:
@@ -93,31 +96,24 @@ class Document:
     @property
     def text(self) -> str:
         """The document's own text, actions written as their source (nested blocks skipped)."""
-        parts: list[str] = []
-        for node in self.nodes:
-            if isinstance(node, go.Text):
-                parts.append(node.text)
-            elif isinstance(node, go.Action):
-                parts.append(node.source if not node.pipe.decl else "")
-            else:
-                parts.append("\x00")
-        return "".join(parts)
+        return _text(self.nodes)
 
     def field(self, pattern: str) -> str | None:
+        """A field's literal text (up to a structure the text cannot show, written as NUL)."""
         match = re.search(pattern, self.text, re.MULTILINE)
         return match.group(1).strip().strip("\"'") if match else None
 
     @property
     def kind(self) -> str | None:
-        return self.field(r"^kind:[ \t]*([^\n#]+)")
+        return self.field(r"^kind:[ \t]*([^\n#\x00]+)")
 
     @property
     def name(self) -> str | None:
-        return self.field(r"^metadata:[ \t]*\n(?:[ \t]+[^\n]*\n)*?[ \t]+name:[ \t]*([^\n#]+)")
+        return self.field(r"^metadata:[ \t]*\n(?:[ \t]+[^\n]*\n)*?[ \t]+name:[ \t]*([^\n#\x00]+)")
 
     @property
     def namespace(self) -> str | None:
-        return self.field(r"^metadata:[ \t]*\n(?:[ \t]+[^\n]*\n)*?[ \t]+namespace:[ \t]*([^\n#]+)")
+        return self.field(r"^metadata:[ \t]*\n(?:[ \t]+[^\n]*\n)*?[ \t]+namespace:[ \t]*([^\n#\x00]+)")
 
     @property
     def normalized(self) -> str:
@@ -127,6 +123,20 @@ class Document:
 
     def actions(self) -> Iterator[go.Action]:
         yield from _actions(self.nodes)
+
+
+def _text(nodes: list[go.Node]) -> str:
+    parts: list[str] = []
+    for node in nodes:
+        if isinstance(node, go.Text):
+            parts.append(node.text)
+        elif isinstance(node, go.Action):
+            parts.append(node.source if not node.pipe.decl else "")
+        elif isinstance(node, go.Guard | go.Pin):  # the importer's wrappers hold whole documents
+            parts.append(_text(node.body))
+        else:
+            parts.append("\x00")
+    return "".join(parts)
 
 
 def _source(node: go.Node) -> str:
@@ -150,25 +160,46 @@ def _actions(nodes: list[go.Node]) -> Iterator[go.Action]:
             yield from _actions(node.body)
 
 
-def documents(nodes: list[go.Node]) -> list[Document]:
-    """The leaf documents of a node list (after :func:`split_separators`)."""
+def _declarations(nodes: list[go.Node]) -> list[go.Action]:
+    return [node for node in nodes if isinstance(node, go.Action) and node.pipe.decl]
+
+
+def _content(node: go.Node) -> bool:
+    """Whether a node can print something: not blank text, a comment or a declaration."""
+    if isinstance(node, go.Text):
+        return bool(node.text.strip())
+    if isinstance(node, go.Action):
+        return not node.pipe.decl
+    return not isinstance(node, go.Comment)
+
+
+def documents(nodes: list[go.Node], scope: tuple[go.Action, ...] = ()) -> list[Document]:
+    """The leaf documents of a node list (after :func:`split_separators`), each with the
+    declarations before it (``scope``: those of the node lists around this one).
+
+    An ``if`` that holds ``---`` lines holds documents of its own (found in its branches); the
+    text around it, up to the separators outside it, is a document too (typically the one an
+    ``{{- if … }}`` at its end continues with another)."""
     found: list[Document] = []
     start = 0
     for index in range(len(nodes) + 1):
         if index < len(nodes) and not _is_separator(nodes[index]):
             continue
-        segment = nodes[start:index]
-        nested = [node for node in segment if isinstance(node, go.If) and _has_separator([node])]
-        if nested:
-            for node in nested:
-                assert isinstance(node, go.If)
+        run = start
+        for position in range(start, index + 1):
+            node = nodes[position] if position < index else None
+            if position < index and not (isinstance(node, go.If) and _has_separator([node])):
+                continue
+            if any(_content(item) for item in nodes[run:position]):
+                line = next((item.line for item in nodes[run:position] if getattr(item, "line", 0)), 1)
+                found.append(Document(nodes, run, position, line, (*scope, *_declarations(nodes[:run]))))
+            if isinstance(node, go.If):
+                inner = (*scope, *_declarations(nodes[:position]))
                 for branch in node.branches:
-                    found.extend(documents(branch.body))
+                    found.extend(documents(branch.body, inner))
                 if node.otherwise is not None:
-                    found.extend(documents(node.otherwise))
-        elif any(not (isinstance(node, go.Text) and not node.text.strip()) for node in segment):
-            line = next((node.line for node in segment if getattr(node, "line", 0)), 1)
-            found.append(Document(nodes, start, index, line))
+                    found.extend(documents(node.otherwise, inner))
+            run = position + 1
         start = index + 1
     return found
 
@@ -188,3 +219,20 @@ def remove(document: Document) -> None:
     elif document.start > 0 and _is_separator(container[document.start - 1]):
         document.start -= 1
     del container[document.start : end]
+
+
+def prune(nodes: list[go.Node]) -> None:
+    """Drop every ``if`` left with nothing but blank text in each branch (after :func:`remove`
+    took the documents out of it), in place."""
+    for node in nodes:
+        if isinstance(node, go.If):
+            for branch in node.branches:
+                prune(branch.body)
+            if node.otherwise is not None:
+                prune(node.otherwise)
+    nodes[:] = [node for node in nodes if not (isinstance(node, go.If) and _blank(node))]
+
+
+def _blank(node: go.If) -> bool:
+    bodies = [branch.body for branch in node.branches] + ([node.otherwise] if node.otherwise is not None else [])
+    return all(isinstance(item, go.Text) and not item.text.strip() for body in bodies for item in body)

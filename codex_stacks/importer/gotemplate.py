@@ -181,7 +181,18 @@ class Guard:
     line: int
 
 
-Node = Text | Comment | Action | If | Range | TemplateCall | LoopControl | Guard
+@dataclass(slots=True)
+class Pin:
+    """Nodes rendered with some of the stack's names bound to other values (Jinja ``with``, one
+    level per list, each level seeing the one before): added by the importer, never parsed from Go."""
+
+    levels: list[list[tuple[str, str]]]
+    """``(name, Jinja expression)`` pairs per level."""
+    body: list[Node]
+    line: int
+
+
+Node = Text | Comment | Action | If | Range | TemplateCall | LoopControl | Guard | Pin
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from codex_stacks.errors import Location
+from codex_stacks.importer import cluster
 from codex_stacks.importer import documents as docs
 from codex_stacks.importer import gotemplate as go
 from codex_stacks.importer.convert import BASE_DOMAINS_VAR, NOW_VARIABLE, literal, to_text, to_value
@@ -106,14 +107,36 @@ def import_project(source: Path, out: Path) -> tuple[Report, dict[str, str]]:
             docs.split_separators(tree.nodes)
             trees[path] = tree
     hooks = _documents(importer, items, trees, report)
+    for item, params in hooks.items():
+        hooks_out = item.out.setdefault("hooks", {})
+        step: dict[str, Any] = {"name": "ensure-codex-secrets", "use": "codex.ensure-codex-secrets"}
+        if params:
+            step["with"] = params
+        hooks_out["afterApply"] = [step, *hooks_out.get("afterApply", [])]
+    outcome = cluster.separate(
+        importer=importer,
+        document=document,
+        items=items,
+        trees=trees,
+        report=report,
+        services_text=lambda trial: _services_text(importer, trial, Report(source="", out="")),
+        taken=lambda path: path in broken or (source / path).exists() or (out / path).exists(),
+    )
+    by_path = {path: docs.documents(tree.nodes) for path, tree in trees.items()}
+    _namespaces([item for item in items if item.name not in outcome.groups], by_path, set(), report)
     files: dict[str, str] = {}
+    seen: set[tuple[str, int, str]] = set()
     for path, tree in trees.items():
         converted, converter = to_text(tree, forbidden_env=_forbidden)
+        origin = outcome.sources.get(path, path)  # a cluster file's nodes keep their upstream lines
         for issue in converter.issues:
+            if (origin, issue.line, issue.message) in seen:
+                continue  # a document copied for several environments says it once
+            seen.add((origin, issue.line, issue.message))
             if issue.manual:
-                report.manual(path, issue.line, issue.message)
+                report.manual(origin, issue.line, issue.message)
             else:
-                report.change(path, issue.line, issue.message)
+                report.change(origin, issue.line, issue.message)
         importer._merge(converter.usage, path, 1)
         files[path] = converted
     for path, original in broken.items():
@@ -124,13 +147,7 @@ def import_project(source: Path, out: Path) -> tuple[Report, dict[str, str]]:
                 + body
                 + "\n-#}\n"
             )
-    for item, params in hooks.items():
-        hooks_out = item.out.setdefault("hooks", {})
-        step: dict[str, Any] = {"name": "ensure-codex-secrets", "use": "codex.ensure-codex-secrets"}
-        if params:
-            step["with"] = params
-        hooks_out["afterApply"] = [step, *hooks_out.get("afterApply", [])]
-    files["services.yaml"] = _services_text(importer, document)
+    files["services.yaml"] = _services_text(importer, document, report)
     report.written = sorted(files)
     return report, files
 
@@ -279,7 +296,6 @@ def _documents(
                         )
                     spelled.append(match)
                 overlay["dropKinds"] = spelled
-    _namespaces(items, by_path, removed, report)
     for found_docs in by_path.values():
         for document in sorted(found_docs, key=lambda d: d.start, reverse=True):
             if id(document) in removed:
@@ -363,7 +379,7 @@ def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _text)
 
 
-def _services_text(importer: Importer, document: dict[str, Any]) -> str:
+def _services_text(importer: Importer, document: dict[str, Any], report: Report) -> str:
     out: dict[str, Any] = {"project": document.pop("project")}
     env_vars: dict[str, Any] = {}
     marked: list[str] = []
@@ -379,7 +395,7 @@ def _services_text(importer: Importer, document: dict[str, Any]) -> str:
         env_vars[NOW_VARIABLE] = {
             "description": "The time upstream's now gave: UTC, as 2006-01-02T15:04:05.000000000Z."
         }
-        importer.report.manual(
+        report.manual(
             "services.yaml",
             None,
             f"templates used now: set {NOW_VARIABLE} in the runner (e.g. `date -u +%Y-%m-%dT%H:%M:%S.%NZ`); a "
@@ -387,7 +403,7 @@ def _services_text(importer: Importer, document: dict[str, Any]) -> str:
             key=f"envVars.{NOW_VARIABLE}",
         )
     if marked:
-        importer.report.change(
+        report.change(
             "services.yaml",
             None,
             f"declared secret by their names (masked in previews and state): {', '.join(marked)}",
@@ -411,7 +427,7 @@ def _services_text(importer: Importer, document: dict[str, Any]) -> str:
                 reference = "{{ " + f"{BASE_DOMAINS_VAR}[{literal(env)}]" + " }}"
                 rewritten[env] = ("dev-{{ slot }}." + reference) if env == "ai" else reference
             document["baseDomain"] = rewritten
-        importer.report.change(
+        report.change(
             "services.yaml", None, f"upstream's .BaseDomain (every environment's) → vars.{BASE_DOMAINS_VAR}", key="vars"
         )
     if variables:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from codex_stacks.config.hooks import parse_duration
 from codex_stacks.errors import CodexError
-from codex_stacks.kubeclient import api_client, api_status, network_reason
+from codex_stacks.kubeclient import ClusterError, api_client, api_status, network_reason
 from codex_stacks.plan import Plan, build_plan
 from codex_stacks.plan.target import fixed_mode
 from codex_stacks.prompts.codex_config import render_codex_config
@@ -75,16 +75,17 @@ def mode_for(*, kind: str, stack: str, project_dir: Path) -> str:
 
 
 def _api_error(exc: Exception, *, doing: str, server: str | None = None) -> CodexError:
+    """The cluster's failure: an outside one (exit 1), not bad input."""
     status = api_status(exc)
     if status is not None:
-        return CodexError(f"{doing}: {status}")
+        return ClusterError(f"{doing}: {status}")
     reason = network_reason(exc)
     if reason is not None:
-        return CodexError(
+        return ClusterError(
             f"cannot reach the Kubernetes API server at {server or 'the kubeconfig server'} ({reason}) while {doing}",
             hint="check that the cluster runs and that KUBECONFIG (or --kube-context) points at it",
         )
-    return CodexError(f"{doing}: {type(exc).__name__}: {exc}")
+    return ClusterError(f"{doing}: {type(exc).__name__}: {exc}")
 
 
 def _rolled_out(deployment: V1Deployment) -> bool:
@@ -143,6 +144,7 @@ def wait_for_agent(api: ApiClient, *, name: str, namespace: str, deploy_wait: fl
     available_by: float | None = None
     next_report = started + PROGRESS_INTERVAL
     last: V1Deployment | None = None
+    reached = False
     while True:
         try:
             last = apps.read_namespaced_deployment(name, namespace, _request_timeout=READ_TIMEOUT)
@@ -151,7 +153,13 @@ def wait_for_agent(api: ApiClient, *, name: str, namespace: str, deploy_wait: fl
                 raise _api_error(exc, doing=doing, server=server) from None
             last = None
         except Exception as exc:
-            raise _api_error(exc, doing=doing, server=server) from None
+            # the API server gone for a moment during the wait is asked again, within the wait's
+            # own bound; one that never answered fails at once (exit 1)
+            if not reached or network_reason(exc) is None or time.monotonic() >= (available_by or appear_by):
+                raise _api_error(exc, doing=doing, server=server) from None
+            time.sleep(POLL_INTERVAL)
+            continue
+        reached = True
         now = time.monotonic()
         if last is not None and available_by is None:
             available_by = now + rollout

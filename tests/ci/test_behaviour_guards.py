@@ -2,8 +2,8 @@
 
 Guards for issue #19's mutation audit: cleanup never deletes a namespace that belongs to the
 cluster, ``ci up`` marks its slot used (so ``gc --older-than`` leaves a slot in use alone), and
-one issue never ends up with two slots, even when another runner claims a lower slot for it in
-the middle of a claim.
+one issue never ends up with two slots, even when another runner is in the middle of claiming
+one for it.
 """
 
 from __future__ import annotations
@@ -19,19 +19,22 @@ import pytest
 from typer.testing import CliRunner
 
 from codex_stacks.cli.app import app
-from tests.ci.conftest import REPO_ROOT, PulumiDouble, deleted_namespaces, read_outputs
+from codex_stacks.plan.cluster import SYSTEM_NAMESPACE
+from tests.ci.conftest import REPO_ROOT, REPOSITORY, PulumiDouble, admin_client, deleted_namespaces, read_outputs
+from tests.ci.test_ensure_slot import leases, plant_claim, slot_leases
 from tests.support.kube_double import KubeDouble
 
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("namespace", ["default", "kube-system", "kube-public", "kube-node-lease"])
+@pytest.mark.parametrize("namespace", ["default", "kube-system", "kube-public", "kube-node-lease", SYSTEM_NAMESPACE])
 def test_cleanup_never_deletes_a_namespace_of_the_cluster(
     pulumi_double: PulumiDouble, kube_api: KubeDouble, tmp_path: Path, namespace: str
 ) -> None:
     """A services.yaml (a stranger's pull request) may name a cluster namespace as the slot's:
     cleanup refuses before it asks the API, and says why. kube-node-lease is not protected by the
-    API server itself (only default, kube-system and kube-public are), so the refusal is codexctl's."""
+    API server itself (only default, kube-system and kube-public are), so the refusal is codexctl's;
+    nor is codex-system, where every repository's slot claims live."""
     project = tmp_path / "project"
     shutil.copytree(REPO_ROOT / "examples" / "project-example", project)
     services = project / "services.yaml"
@@ -52,39 +55,50 @@ def test_ci_up_marks_the_slot_used_so_gc_leaves_it_alone(
     """A slot last used long ago and deployed now is in use: ``gc --older-than 7d`` keeps it."""
     monkeypatch.setenv("DATA_ROOT", str(tmp_path / "data"))
     old = "2020-01-01T00:00:00Z"
-    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7", "codex:last-used": old}, resources=3)
-    pulumi_double.make_stack("ai-slot-4", tags={"codex:binding": "issue-8", "codex:last-used": old}, resources=3)
+    for number, issue in ((3, 7), (4, 8)):
+        holder = f"{REPOSITORY}#issue-{issue}"
+        plant_claim(kube_api, slot=number, holder=holder, age=3 * 365 * 86400)
+        pulumi_double.make_stack(
+            f"ai-slot-{number}", tags={"codex:binding": holder, "codex:last-used": old}, resources=3
+        )
     before = datetime.now(UTC).replace(microsecond=0)
     up = runner.invoke(app, ["ci", "up", "--stack", "ai-slot-3", "--report", str(tmp_path / "report.json")])
     assert up.exit_code == 0, up.output
-    used = datetime.strptime(pulumi_double.read("ai-slot-3", "tags")["codex:last-used"], "%Y-%m-%dT%H:%M:%SZ")
+    used = datetime.strptime(pulumi_double.tags("ai-slot-3")["codex:last-used"], "%Y-%m-%dT%H:%M:%SZ")
     assert used.replace(tzinfo=UTC) >= before
     gc = runner.invoke(app, ["ci", "gc", "--older-than", "7d"])
     assert gc.exit_code == 0, gc.output
     assert pulumi_double.stacks() == ["ai-slot-3"]  # ai-slot-4, idle since 2020, is gone
+    assert slot_leases(kube_api) == {3: f"{REPOSITORY}#issue-7"}
 
 
-def test_one_issue_never_gets_two_slots_when_another_runner_claims_a_lower_one(
-    pulumi_double: PulumiDouble, github_files: tuple[Path, Path]
+def test_one_issue_never_gets_two_slots_while_another_runner_is_claiming_for_it(
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, github_files: tuple[Path, Path]
 ) -> None:
-    """Runner A has created ai-slot-1 for issue 5 and not yet tagged it when runner B (this one)
-    lists the slots; B claims ai-slot-2 and looks at the lower slots again, and only then A's tag
-    lands. B must give its slot back and use A's."""
-    pulumi_double.make_stack("ai-slot-1")  # A: created, binding not written yet
+    """Runner A holds issue 5's claiming lock: it has claimed slot 1 and not yet created the stack
+    when runner B (this one) starts for the same issue. B must wait for A, then use A's slot."""
+    from codex_stacks.ci.claims import ClaimStore
+    from codex_stacks.ci.slots import Binding
+
+    store = ClaimStore(client=admin_client(kube_api), repository=REPOSITORY, project="codex")
+    binding = Binding(repository=REPOSITORY, kind="issue", number=5)
+    lock = store.lock_binding(binding, now=datetime.now(UTC))
+    assert lock is not None
+    assert store.claim_slot(1, binding, now=datetime.now(UTC)) is not None
     stop = threading.Event()
 
-    def b_looked_at_slot_1_after_claiming() -> bool:
-        calls = pulumi_double.calls()
-        claimed = next((i for i, call in enumerate(calls) if call[:3] == ["stack", "init", "ai-slot-2"]), None)
-        return claimed is not None and any(
-            call[:3] == ["stack", "tag", "ls"] and "ai-slot-1" in call for call in calls[claimed:]
+    def b_found_the_lock_taken() -> bool:
+        return any(
+            request.method == "POST" and request.status == 409 and request.user == "ci-runner"
+            for request in kube_api.calls("POST")
         )
 
     def runner_a() -> None:
         while not stop.is_set():
-            if b_looked_at_slot_1_after_claiming():
-                tags = pulumi_double.state / "stacks" / "ai-slot-1" / "tags.json"
-                tags.write_text('{"codex:binding": "issue-5"}', encoding="utf-8")
+            if b_found_the_lock_taken():
+                pulumi_double.make_stack("ai-slot-1", tags={"codex:binding": str(binding)})
+                assert lock is not None
+                store.release(lock)
                 return
             time.sleep(0.01)
 
@@ -96,5 +110,7 @@ def test_one_issue_never_gets_two_slots_when_another_runner_claims_a_lower_one(
         stop.set()
         other.join(timeout=5)
     assert result.exit_code == 0, result.output
-    assert read_outputs(github_files[0])["stack"] == "ai-slot-1"
+    assert read_outputs(github_files[0]) == {"stack": "ai-slot-1", "slot": "1", "reused": "true"}
     assert pulumi_double.stacks() == ["ai-slot-1"]
+    assert slot_leases(kube_api) == {1: str(binding)}
+    assert [name for name in leases(kube_api) if name.endswith("-issue-5")] == []

@@ -1,6 +1,4 @@
-"""``codexctl ci`` against the doubles' harsher answers that the current code does not handle yet.
-
-Not collected yet (tests/ci/conftest.py, ``collect_ignore``); enabled with the fix in codex_stacks/ci.
+"""``codexctl ci`` against the doubles' harsher answers.
 
 - A second DELETE of a namespace that is still Terminating is 409 Conflict ("The system is
   ensuring all content is removed from this namespace", pkg/registry/core/namespace/storage/storage.go):
@@ -18,7 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from codex_stacks.cli.app import app
-from tests.ci.conftest import PulumiDouble
+from tests.ci.conftest import REPOSITORY, PulumiDouble
+from tests.ci.test_ensure_slot import plant_claim
 from tests.support.github_double import GithubDouble
 from tests.support.kube_double import KubeDouble
 
@@ -39,9 +38,12 @@ def test_a_cleanup_rerun_while_the_namespace_still_terminates_is_not_a_failure(
     assert "namespace project-example-dev-3 still terminating" in again.output
 
 
-def test_gc_names_a_spent_github_rate_limit(pulumi_double: PulumiDouble, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gc_names_a_spent_github_rate_limit(
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
-    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": "issue-7"})
+    plant_claim(kube_api, slot=3, holder=f"{REPOSITORY}#issue-7")  # gc asks only about claimed slots
+    pulumi_double.make_stack("ai-slot-3", tags={"codex:binding": f"{REPOSITORY}#issue-7"})
     with GithubDouble(repos={"acme/shop": 11}) as github:
         github.add_issue("acme/shop", 7, state="closed")
         github.exhaust(reset_in=600)

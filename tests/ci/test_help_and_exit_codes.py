@@ -17,7 +17,7 @@ def test_ci_help_lists_every_step_and_the_exit_codes() -> None:
     result = runner.invoke(app, ["ci", "--help"])
     assert result.exit_code == 0
     text = " ".join(result.output.split())
-    for step in ("ensure-slot", "find-slot", "up", "images", "prompt", "cleanup", "gc"):
+    for step in ("ensure-slot", "find-slot", "slots", "up", "images", "prompt", "cleanup", "gc"):
         assert step in text
     assert "Exit codes:" in result.output
     assert "1 the work failed or an outside system did" in text
@@ -34,7 +34,7 @@ def test_images_help_wording() -> None:
 
 def test_failed_destroy_exits_1(pulumi_double: PulumiDouble, kube_api: KubeDouble, tmp_path: Path) -> None:
     pulumi_double.make_stack("ai-staging", resources=3)
-    pulumi_double.script(destroy=["fail"])
+    pulumi_double.script(destroy=["fail:item-0"])
     result = runner.invoke(app, ["ci", "cleanup", "--stack", "ai-staging"])
     assert result.exit_code == 1
     assert "destroy of ai-staging failed: update failed" in result.output

@@ -2,7 +2,10 @@
 
 ``CODEX_REFERENCE_DIR`` names the folder (``project-example/``, ``project-example-20e555d/``,
 ``golden/``); by default it is ``../shared/reference`` next to the repository. Without it the
-tests that need it are skipped with the reason, unless ``CI`` is set: there they fail.
+tests that need it are skipped with the reason, unless ``CI`` is set: there they fail, so a CI
+machine that should have the folder cannot pass without it. A CI that cannot have it (this
+repository's GitHub Actions runners) says so explicitly with ``CODEX_REFERENCE_OPTIONAL=1``: the
+tests are then skipped there too, with the reason. When the folder is present they always run.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SETTING = "CODEX_REFERENCE_DIR"
+OPTIONAL = "CODEX_REFERENCE_OPTIONAL"
 
 
 def reference_dir() -> Path:
@@ -26,8 +30,8 @@ def require_reference() -> Path:
     if (folder / "golden").is_dir() and (folder / "project-example").is_dir():
         return folder
     reason = f"the upstream reference folder {folder} is missing (set {SETTING} to where it is)"
-    if os.environ.get("CI"):
-        pytest.fail(reason)
+    if os.environ.get("CI") and os.environ.get(OPTIONAL) != "1":
+        pytest.fail(f"{reason}; a CI without it sets {OPTIONAL}=1")
     pytest.skip(reason)
 
 

@@ -5,28 +5,17 @@ render and preview agree."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from codex_stacks.cli.preview import reveal
-from codex_stacks.offline.runner import run_program
+from tests.importer.stacks import codexctl, previewed, rendered
 
 FIXTURE = Path(__file__).parent / "fixtures" / "shop"
-CODEXCTL = str(Path(sys.executable).parent / "codexctl")
 STACKS = ("dev", "staging", "ai-slot-2")
-
-
-def codexctl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [CODEXCTL, *args], capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}, check=False
-    )
 
 
 @pytest.fixture(scope="module")
@@ -103,48 +92,15 @@ def test_the_import_validates(imported: tuple[Path, dict[str, Any]], stack: str)
     assert done.stdout.startswith("ok:")
 
 
-def _without_nulls(value: Any) -> Any:
-    """Pulumi never sends a field whose value is null: compare what reaches the cluster."""
-    if isinstance(value, dict):
-        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
-    if isinstance(value, list):
-        return [_without_nulls(item) for item in value]
-    return value
-
-
-def _render(out: Path, stack: str) -> dict[tuple[str, str], Any]:
-    done = codexctl("render", "--stack", stack, "--project-dir", str(out), "--show-secrets")
-    assert done.returncode == 0, done.stderr
-    documents = [_without_nulls(doc) for doc in yaml.safe_load_all(done.stdout) if doc]
-    return {(doc["kind"], doc["metadata"]["name"]): doc for doc in documents}
-
-
-def _preview(out: Path, stack: str) -> dict[tuple[str, str], Any]:
-    run = run_program(stack, {"codex:projectDir": str(out), "codex:mode": "normal"})
-    objects = {}
-    for registration in run.registrations:
-        if registration.type.startswith("kubernetes:") and registration.custom:
-            manifest = reveal(dict(registration.inputs), show_secrets=True)
-            metadata = manifest["metadata"]
-            annotations = {
-                k: v for k, v in (metadata.get("annotations") or {}).items() if not k.startswith("pulumi.com/")
-            }
-            metadata.pop("annotations", None)
-            if annotations:
-                metadata["annotations"] = annotations
-            objects[(manifest["kind"], metadata["name"])] = _without_nulls(manifest)
-    return objects
-
-
 @pytest.mark.parametrize("stack", STACKS)
 def test_render_equals_preview(imported: tuple[Path, dict[str, Any]], stack: str) -> None:
     out, _ = imported
-    assert _render(out, stack) == _preview(out, stack)
+    assert rendered(out, stack) == previewed(out, stack)
 
 
 def test_the_imported_slot_deploys_what_upstream_did(imported: tuple[Path, dict[str, Any]]) -> None:
     out, _ = imported
-    objects = _render(out, "ai-slot-2")
+    objects = {(kind, name): obj for (kind, _, name), obj in rendered(out, "ai-slot-2").items()}
     api = objects[("Deployment", "api")]["spec"]["template"]["spec"]
     assert api["containers"][0]["image"] == "localhost:32000/shop/api:staging-1.4.0"
     assert api["securityContext"] == {"fsGroup": 1000}  # YAML typed it upstream: a number

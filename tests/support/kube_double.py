@@ -330,6 +330,8 @@ class Request:
     body: Any
     user: str | None = None
     status: int = 0
+    at: float = field(default_factory=time.time)
+    """When it arrived (wall clock), to order it against what other doubles recorded."""
 
     @property
     def authorization(self) -> str | None:
