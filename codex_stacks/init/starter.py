@@ -48,7 +48,7 @@ class FoundImage:
 
 
 def find_dockerfiles(root: Path, *, project: str) -> list[FoundImage]:
-    """Dockerfiles under ``root`` (bounded), each with a unique service name, in path order."""
+    """Dockerfiles under ``root`` (bounded), each with a unique service name (taken in path order), by name."""
     found: list[tuple[str, str, str]] = []
     seen = 0
     for current, folders, files in os.walk(root, followlinks=False):
@@ -85,7 +85,7 @@ def find_dockerfiles(root: Path, *, project: str) -> list[FoundImage]:
         images.append(FoundImage(service=candidate, dockerfile=relative, context=context or "."))
         if len(images) >= MAX_SERVICES:
             break
-    return images
+    return sorted(images, key=lambda image: image.service)
 
 
 def _quote(text: str) -> str:
