@@ -914,15 +914,13 @@ class Cancellation:
 # ---------------------------------------------------------------------------------------------
 # The program: run as the engine would run it, under the SDK's mocks (codex_stacks.offline),
 # with the config the engine hands it. URNs are made with the project of Pulumi.yaml
-# (resource.NewURN(stack, project, …)), whatever project name the runner assumes.
+# (resource.NewURN(stack, project, …)).
 
 
 def run_program(project: Project, ref: Ref, config: dict[str, str], *, latest: dict[str, Any]) -> Any:
     load_site()
     from codex_stacks.offline import runner
 
-    marker = f"::{runner.PROJECT}::"
-    runner.PROJECT = project.name  # the engine starts the language host with --project <Pulumi.yaml name>
     # The program's process inherits the CLI's environment (CODEX_REPAIR_TARGETED among it), and a
     # StackReference to its own stack reads the outputs of the last update's checkpoint
     # (stack_reference.go: the root Stack resource's outputs), {} for a stack never deployed.
@@ -933,38 +931,27 @@ def run_program(project: Project, ref: Ref, config: dict[str, str], *, latest: d
         program=project.folder / "__main__.py",
         targeted=os.environ.get("CODEX_REPAIR_TARGETED") == "1",
         previous_outputs=dict(root.get("outputs") or {}) if root else {},
+        project=project.name,  # the engine starts the language host with --project <Pulumi.yaml name>
     )
-
-    def fix(urn: str) -> str:
-        return urn.replace(marker, f"::{project.name}::", 1) if urn else urn
-
-    def fix_all(value: Any) -> Any:
-        if isinstance(value, str) and value.startswith("urn:pulumi:"):
-            return fix(value)
-        if isinstance(value, dict):
-            return {k: fix_all(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [fix_all(v) for v in value]
-        return value
 
     resources = []
     for reg in run.registrations:
         resources.append(
             {
-                "urn": fix(reg.urn),
+                "urn": reg.urn,
                 "type": reg.type,
                 "custom": reg.custom,
-                "parent": fix(reg.parent),
-                "provider": fix(reg.provider.rsplit("::", 1)[0]) if reg.provider else "",
-                "dependencies": [fix(d) for d in reg.dependencies],
-                "propertyDependencies": {k: [fix(d) for d in v] for k, v in reg.property_dependencies.items()},
+                "parent": reg.parent,
+                "provider": reg.provider.rsplit("::", 1)[0] if reg.provider else "",
+                "dependencies": list(reg.dependencies),
+                "propertyDependencies": {k: list(v) for k, v in reg.property_dependencies.items()},
                 "inputs": plain(reg.inputs),
                 "raw": reg.raw_inputs,
                 "retainOnDelete": reg.retain_on_delete,
                 "name": reg.name,
             }
         )
-    return resources, {key: fix_all(value) for key, value in run.outputs.items()}
+    return resources, dict(run.outputs)
 
 
 def plain(value: Any, *, show_secrets: bool = True) -> Any:
