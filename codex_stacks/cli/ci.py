@@ -545,6 +545,7 @@ def prompt_command(
     project_dir: ProjectDirOption = None,
     program_dir: ProgramDirOption = None,
     report: ReportOption = None,
+    output: OutputOption = "text",
 ) -> None:
     """Render the prompt and run the agent in the slot (the codex Deployment of the stack).
 
@@ -557,6 +558,7 @@ def prompt_command(
     from codex_stacks.ci.report import default_report_path, read_report
     from codex_stacks.prompts.context import check_numbers
 
+    as_json = _check_output(output)
     check_numbers(kind=kind, issue=issue, pr=pr)  # the kind asked for, before any repair substitution
     if report is not None and not report.is_file():
         fail(
@@ -580,8 +582,11 @@ def prompt_command(
         lang=lang,
         infra_report=infra,
         kube_context=kube_context,
+        out=sys.stderr if as_json else None,  # with --output json, stdout is the document alone
     )
     _publish({"kind": chosen, "exit_code": code}, f"### Agent run `{chosen}` in `{stack}`\nexit code {code}")
+    if as_json:
+        _json({"stack": stack, "kind": chosen, "requested_kind": kind, "exit_code": code})
     if code != 0:
         fail(f"the agent run ({chosen}) exited with {code}", code=EXIT_FAILED)
 
