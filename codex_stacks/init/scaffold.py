@@ -31,7 +31,14 @@ from codex_stacks.init.starter import AGENT, dns_label, find_dockerfiles, servic
 
 DEFAULT_REPOSITORY = "codex-stacks/codex-stacks"
 """Where codex stacks lives on GitHub (the reusable workflows and the git URL of requirements.txt)."""
-WORKFLOWS = ("ai_issue.yml", "ai_review.yml", "ai_repair.yml", "ai_cleanup.yml", "staging_deploy_main.yml")
+WORKFLOWS = (
+    "ai_issue.yml",
+    "ai_review.yml",
+    "ai_repair.yml",
+    "ai_cleanup.yml",
+    "ai_gc.yml",
+    "staging_deploy_main.yml",
+)
 STACK_FILES = ("Pulumi.dev.yaml", "Pulumi.ai-staging.yaml", "Pulumi.cluster.yaml")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _REF = re.compile(r"^[A-Za-z0-9._/-]{1,200}$")

@@ -21,6 +21,7 @@ REUSABLE = {
     "ai_review.yml": "codex-ai-review.yml",
     "ai_repair.yml": "codex-ai-repair.yml",
     "ai_cleanup.yml": "codex-cleanup.yml",
+    "ai_gc.yml": "codex-gc.yml",
     "staging_deploy_main.yml": "codex-staging-deploy.yml",
 }
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
