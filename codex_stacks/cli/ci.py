@@ -60,8 +60,8 @@ ProjectDirOption = Annotated[
         "-p",
         envvar="CODEX_PROJECT_DIR",
         file_okay=False,
-        help="Folder with services.yaml [default: $CODEX_PROJECT_DIR, else codex:projectDir of the stack file, "
-        "else the bundled example project].",
+        help="Folder with services.yaml [default: $CODEX_PROJECT_DIR, else codex:projectDir of the stack, "
+        "else the program folder].",
     ),
 ]
 ProgramDirOption = Annotated[
@@ -70,7 +70,8 @@ ProgramDirOption = Annotated[
         "--program-dir",
         envvar="CODEX_PROGRAM_DIR",
         file_okay=False,
-        help="Folder of the Pulumi program (Pulumi.yaml, stacks/) [default: this installation's].",
+        help="Folder of the Pulumi program (Pulumi.yaml, stacks/) [default: the nearest folder with a Pulumi.yaml "
+        "from the current one upwards].",
     ),
 ]
 RepositoryOption = Annotated[
