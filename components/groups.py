@@ -46,7 +46,7 @@ def resource_name(component: str, obj: KubeObject, namespace: str) -> str:
 class PlanComponent(pulumi.ComponentResource):
     """A component of the plan: its objects as children, each apply tier waiting for the previous.
 
-    Hook steps are children too, placed by dependency edges (SPEC §6). Pulumi creates a resource
+    Hook steps are children too, placed by dependency edges. Pulumi creates a resource
     after what it depends on and deletes it *before* that, so one graph serves both directions:
 
     - beforeApply → the first tier depends on it: it runs before any object is created;

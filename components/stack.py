@@ -1,4 +1,4 @@
-"""The whole stack: provider, namespace, components and their dependencies (SPEC §4.3, §4.4)."""
+"""The whole stack: provider, namespace, components and their dependencies."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def deploy(plan: Plan) -> DeployedStack:
 
 
 def outputs(plan: Plan) -> dict[str, object]:
-    """Stack outputs (SPEC §2): where the stack is, what it deployed, where to look."""
+    """Stack outputs: where the stack is, what it deployed, where to look."""
     return {
         "env": plan.target.env,
         "slot": plan.target.slot,

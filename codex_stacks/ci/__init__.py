@@ -1,1 +1,1 @@
-"""CI steps on the Pulumi Automation API (SPEC §7); pure logic, never imports ``components``."""
+"""CI steps on the Pulumi Automation API; pure logic, never imports ``components``."""

@@ -85,7 +85,7 @@ class UpOutcome:
         if self.infra_ready:
             return InfraReport(healthy=True, summary=f"{self.stack}: up succeeded in {self.mode} mode")
         last = next((a.message for a in reversed(self.attempts) if a.message), "")
-        names = ", ".join(f.component for f in self.failed) or "unknown components"
+        names = ", ".join(f.title for f in self.failed) or "unknown components"
         summary = {
             "repaired": f"{self.stack}: the full up failed ({names}); only the repair set was deployed",
             "failed": f"{self.stack}: up failed in {self.mode} mode ({names})",
@@ -96,23 +96,42 @@ class UpOutcome:
         return InfraReport(healthy=False, failed=list(self.failed), summary=f"{summary}. {last}".strip())
 
 
-def component_of(urn: str) -> str | None:
-    """The services.yaml item a URN belongs to: components are named after it, children ``<item>/…``."""
+def failure_of(urn: str, reason: str) -> FailedComponent | None:
+    """What a failed resource's URN names: a provider (``pulumi:providers:<pkg>``), a stack-level
+    hook step (``hook/<stage>/<step>``), a hook step of an item (``<item>/hook/<stage>/<step>``)
+    or an item's object (``<item>/…``); None for the Stack itself."""
     parts = urn.split("::")
-    if len(parts) < 4 or parts[2].split("$")[-1] == _STACK_TYPE:
+    if len(parts) < 4:
         return None
-    return parts[-1].split("/", 1)[0] or None
+    kind, name = parts[2].split("$")[-1], parts[-1]
+    if kind == _STACK_TYPE or not name:
+        return None
+    if kind.startswith("pulumi:providers:"):
+        return FailedComponent(component=name, reason=reason, kind="provider")
+    if name.startswith("hook/"):
+        return FailedComponent(component=name.removeprefix("hook/"), reason=reason, kind="stack hook")
+    item, _, rest = name.partition("/")
+    step = rest.removeprefix("hook/") if rest.startswith("hook/") else ""
+    return FailedComponent(component=item, reason=reason, step=step)
 
 
 def failed_components(events: EngineFailures) -> tuple[FailedComponent, ...]:
-    by_component: dict[str, str] = {}
+    found: dict[tuple[str, str], FailedComponent] = {}
     for failure in events.failures():
-        component = component_of(failure.urn)
-        if component is not None and not by_component.get(component):
-            by_component[component] = failure.message.splitlines()[0][:300] if failure.message else ""
-    if not by_component and events.program:
-        by_component["stack"] = events.program[0].splitlines()[0][:300]
-    return tuple(FailedComponent(component=c, reason=r) for c, r in sorted(by_component.items()))
+        reason = failure.message.splitlines()[0][:300] if failure.message else ""
+        failed = failure_of(failure.urn, reason)
+        if failed is None:
+            continue
+        key = (failed.kind, failed.component)
+        known = found.get(key)
+        # an item's own hook step names the cause better than its objects that failed after it
+        if known is None or (not known.reason and reason) or (failed.step and not known.step):
+            found[key] = failed
+    if not found and events.program:
+        found[("program", "stack")] = FailedComponent(
+            component="stack", reason=events.program[0].splitlines()[0][:300], kind="program"
+        )
+    return tuple(found[key] for key in sorted(found, key=lambda k: (k[1], k[0])))
 
 
 def with_project(urns: list[str], project: str) -> list[str]:

@@ -429,7 +429,7 @@ def up_command(
     report_path = report or default_report_path(stack)
     infra = outcome.report()
     write_report(infra, path=report_path)
-    failed_names = ",".join(f.component for f in outcome.failed)
+    failed_names = ",".join(f.title for f in outcome.failed)
     rows = "\n".join(f"| {a.mode} | {a.number} | {a.outcome} | {a.message} |" for a in outcome.attempts)
     if as_json:
         _json(
@@ -439,7 +439,7 @@ def up_command(
                 "result": outcome.result,
                 "infra_ready": outcome.infra_ready,
                 "attempts": [a.as_json() for a in outcome.attempts],
-                "failed": [{"component": f.component, "reason": f.reason} for f in outcome.failed],
+                "failed": [f.model_dump() for f in outcome.failed],
                 "report": str(report_path),
             }
         )

@@ -1,4 +1,4 @@
-"""``codexctl prompt …``: agent prompts and the agent run (SPEC §8)."""
+"""``codexctl prompt …``: agent prompts and the agent run."""
 
 from __future__ import annotations
 
@@ -16,9 +16,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-StackOption = Annotated[
-    str, typer.Option("--stack", "-s", help="Stack name: dev, ai-staging, ai-slot-<N>, … (SPEC §2).")
-]
+StackOption = Annotated[str, typer.Option("--stack", "-s", help="Stack name: dev, ai-staging, ai-slot-<N>, ….")]
 KindOption = Annotated[
     str,
     typer.Option(

@@ -1,4 +1,4 @@
-"""Hook steps of services.yaml (SPEC §6) and the typed ``with:`` parameters of each built-in."""
+"""Hook steps of services.yaml and the typed ``with:`` parameters of each built-in."""
 
 from __future__ import annotations
 

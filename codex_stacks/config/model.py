@@ -397,7 +397,7 @@ class SecuritySettings(Model):
 
 
 class RepairSettings(Model):
-    """What repair mode deploys (SPEC §5)."""
+    """What repair mode deploys."""
 
     infrastructure: list[str] | None = Field(
         default=None, description="Default: the group that holds the Namespace object."

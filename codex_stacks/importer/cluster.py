@@ -55,7 +55,7 @@ CLUSTER_ENVIRONMENT = "cluster"
 DEFAULT_MAX_SLOTS = 10
 """maxSlots written where upstream had none (no limit): the cluster stack lists every slot."""
 MAX_RENDERS = 20_000
-"""Manifest renders (stacks × files) the import makes to find the objects outside the namespace;
+"""Manifest renders (stacks x files) the import makes to find the objects outside the namespace;
 beyond, it reads their text instead."""
 _SLOTS = (1, 2)
 """The slots of ``ai`` rendered: two, to tell an object that reads the slot."""
@@ -248,7 +248,9 @@ def analyse(
     by_name = {(item.section, item.name): item for item in items}
     stacks = list(_stacks(document))
     if len(stacks) * len(trees) > MAX_RENDERS:
-        why = f"{len(stacks)} stacks × {len(trees)} manifests are more than the {MAX_RENDERS:,} renders the import makes"
+        why = (
+            f"{len(stacks)} stacks x {len(trees)} manifests are more than the {MAX_RENDERS:,} renders the import makes"
+        )
         analysis.failed = dict.fromkeys(trees, why)
         importer.report.manual(_FILE, None, f"{why}: objects outside the namespace were sorted by their text alone")
         stacks = []

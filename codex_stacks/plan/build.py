@@ -1,4 +1,4 @@
-"""From a stack request to a Plan: selected components and their ordered objects (SPEC §4.1)."""
+"""From a stack request to a Plan: selected components and their ordered objects."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Hook steps planned for one stack (SPEC §6): what each step does, with every default filled.
+"""Hook steps planned for one stack: what each step does, with every default filled.
 
 Pure Python: the Pulumi layer turns each :class:`PlannedHook` into one dynamic resource and
 only wires dependencies; everything a step needs to know is decided here, so it is tested
-without Pulumi and a bad step fails before the first resource registers (SPEC §9).
+without Pulumi and a bad step fails before the first resource registers.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Agent prompts, the codex config.toml and the agent run (SPEC §8); no Pulumi imports."""
+"""Agent prompts, the codex config.toml and the agent run; no Pulumi imports."""
 
 from codex_stacks.prompts.codex_config import render_codex_config
 from codex_stacks.prompts.context import KINDS, FailedComponent, InfraReport, PromptContext, build_context

@@ -34,11 +34,38 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+FailureKind = Literal["component", "stack hook", "provider", "program"]
+
+
 class FailedComponent(_Frozen):
-    """One part of the stack that did not come up, and why (as the caller saw it)."""
+    """One part of the stack that did not come up, and why (as the caller saw it).
+
+    ``kind`` says what ``component`` names: a services.yaml item (``component``; ``step`` is set
+    when one of its hook steps failed, e.g. ``beforeApply/ensure-codex-secrets``), a stack-level
+    hook step (``stack hook``: ``beforeAll/preflight``), a resource provider (``provider``:
+    ``kubernetes``) or the program itself before any resource (``program``)."""
 
     component: str = Field(min_length=1)
     reason: str = ""
+    kind: FailureKind = "component"
+    step: str = ""
+
+    @property
+    def title(self) -> str:
+        """How a person names it: ``stack hook beforeAll/preflight``, ``codex (hook beforeApply/x)``."""
+        if self.kind == "component":
+            return f"{self.component} (hook {self.step})" if self.step else self.component
+        return f"{self.kind} {self.component}"
+
+
+class BrokenConfig(_Frozen):
+    """services.yaml itself could not be read: the agent's first job is to fix it."""
+
+    file: str = Field(min_length=1)
+    line: int | None = None
+    message: str = Field(min_length=1)
+    commit: str = ""
+    """The commit whose services.yaml the repair set came from instead (empty: none was found)."""
 
 
 class InfraReport(_Frozen):
@@ -47,6 +74,7 @@ class InfraReport(_Frozen):
     healthy: bool
     failed: list[FailedComponent] = Field(default_factory=list)
     summary: str = ""
+    services_yaml: BrokenConfig | None = None
 
     @classmethod
     def from_file(cls, path: Path) -> InfraReport:
@@ -76,7 +104,8 @@ class InfraReport(_Frozen):
             raise CodexError(
                 f"the infrastructure report is not valid: {first['msg']}",
                 location=Location(file=path, path=where),
-                hint='expected {"healthy": bool, "failed": [{"component": str, "reason": str}], "summary": str}',
+                hint='expected {"healthy": bool, "failed": [{"component": str, "reason": str, "kind": str}], '
+                '"summary": str, "services_yaml": {"file": str, "line": int, "message": str} | null}',
             ) from None
 
 

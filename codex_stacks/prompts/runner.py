@@ -67,7 +67,7 @@ def _log(message: str) -> None:
 
 
 def mode_for(*, kind: str, stack: str, project_dir: Path) -> str:
-    """An environment fixed to one mode keeps it; else repair kinds get repair mode (SPEC §5)."""
+    """An environment fixed to one mode keeps it; else repair kinds get repair mode."""
     fixed = fixed_mode(stack_request(stack, project_dir=project_dir))
     if fixed is not None:
         return fixed
@@ -368,7 +368,7 @@ def run_prompt(
     kube_context: str | None = None,
     out: TextIO | None = None,
 ) -> int:
-    """Run the agent in its slot and return its exit status (SPEC §8)."""
+    """Run the agent in its slot and return its exit status."""
     from kubernetes.client import CoreV1Api
 
     out = out if out is not None else sys.stdout

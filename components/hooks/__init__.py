@@ -1,4 +1,4 @@
-"""Hook steps as Pulumi dynamic resources (SPEC §6): one resource per step, one type per action.
+"""Hook steps as Pulumi dynamic resources: one resource per step, one type per action.
 
 Type tokens are ``pulumi-python:dynamic/codex-hooks:<Action>``: the engine routes a dynamic
 resource to the Python provider host by its ``pulumi-python`` package, so the ``codex:hooks``

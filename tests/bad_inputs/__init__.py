@@ -1,1 +1,1 @@
-"""The bad input corpus (SPEC §9): malformed projects and stack settings, one clear error each."""
+"""The bad input corpus: malformed projects and stack settings, one clear error each."""

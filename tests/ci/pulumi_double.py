@@ -1121,9 +1121,15 @@ class Engine:
 
     def failure_of(self, resource: dict[str, Any]) -> str | None:
         wanted = self.step_plan.get("fail") or []
-        if not wanted or not resource.get("custom") or resource["type"].startswith("pulumi:providers:"):
+        if not wanted or not resource.get("custom"):
             return None
-        component = component_of(resource)
+        if resource["type"].startswith("pulumi:providers:"):
+            # A provider whose Configure/CheckConfig fails (e.g. a kubeconfig that names no cluster)
+            # fails its own step: the engine's diagnostic and resOpFailed carry the provider's URN
+            # (pkg/resource/deploy/step_executor.go). Scripted as ``provider:<name>``.
+            component = "provider:" + resource["urn"].rsplit("::", 1)[-1]
+        else:
+            component = component_of(resource)
         if component in wanted and component not in self.failed_components:
             self.failed_components.add(component)
             return self.step_plan.get("message") or f"{component} failed to become ready"

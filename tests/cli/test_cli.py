@@ -313,8 +313,9 @@ def test_mode_option_overrides_the_stack_file_and_the_hint_names_both_ways(tmp_p
 
 
 def test_help_has_no_spec_references_or_markup() -> None:
-    for command in ("preview", "validate", "repair-targets"):
-        result = codexctl(command, "--help")
+    commands = ("preview", "validate", "repair-targets", "prompt render", "prompt run", "ci up", "ci prompt")
+    for command in commands:
+        result = codexctl(*command.split(), "--help")
         assert result.returncode == 0
         assert "SPEC" not in result.stdout
         assert "``" not in result.stdout

@@ -234,7 +234,7 @@ def test_a_secret_that_names_a_moved_object_never_reaches_the_report(
 def test_past_the_render_limit_objects_are_sorted_by_their_text(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cluster, "MAX_RENDERS", 2)  # 4 stacks × 3 files here
+    monkeypatch.setattr(cluster, "MAX_RENDERS", 2)  # 4 stacks x 3 files here
     out, report = _import(tmp_path, SERVICES, FILES)
     assert ("services.yaml", None) in _manual(report, "sorted by their text alone")
     assert "p-dns" in (out / "dns.yaml").read_text(encoding="utf-8")  # its literal namespace says kube-system

@@ -1,4 +1,4 @@
-"""Service overlays (SPEC §4.2): each rule on its own."""
+"""Service overlays: each rule on its own."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stack name and config → environment, slot, namespace, mode (SPEC §2)."""
+"""Stack name and config → environment, slot, namespace, mode."""
 
 from __future__ import annotations
 

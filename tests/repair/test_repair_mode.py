@@ -1,4 +1,4 @@
-"""Repair mode (SPEC §5): the agent starts even when the rest of the stack cannot be rendered."""
+"""Repair mode: the agent starts even when the rest of the stack cannot be rendered."""
 
 from __future__ import annotations
 

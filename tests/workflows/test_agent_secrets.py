@@ -1,5 +1,5 @@
 """The agent's credentials end to end in the examples: every credential Secret the codex
-Deployment refers to is written by ``codex.ensure-codex-secrets`` before the Deployment (SPEC §6),
+Deployment refers to is written by ``codex.ensure-codex-secrets`` before the Deployment,
 from the variables the workflows' ``ci up`` steps map from secrets."""
 
 from __future__ import annotations

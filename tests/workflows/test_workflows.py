@@ -101,7 +101,7 @@ def test_agent_credentials_are_the_variables_the_secrets_hook_reads() -> None:
 
 @pytest.mark.parametrize("name", ALL_REUSABLE)
 def test_every_ci_up_step_gets_the_agent_credentials_from_secrets(name: str) -> None:
-    """`ci up` runs codex.ensure-codex-secrets, which reads these variables on the runner (SPEC §6)."""
+    """`ci up` runs codex.ensure-codex-secrets, which reads these variables on the runner."""
     workflow = load(REUSABLE / name)
     ups = 0
     for job in workflow["jobs"].values():
