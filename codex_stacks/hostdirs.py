@@ -75,9 +75,9 @@ def is_inside(path: str, parent: str) -> bool:
     return path != parent and path.startswith(parent.rstrip("/") + "/")
 
 
-def allowed_folders(environ: Mapping[str, str] | None = None) -> list[str]:
-    """The operator's ``CODEX_DATA_ROOT_ALLOWED``, normalised; empty when unset."""
-    value = (os.environ if environ is None else environ).get(ALLOWED_ENV, "")
+def allowed_folders(environ: Mapping[str, str] | None = None, *, allowed_env: str = ALLOWED_ENV) -> list[str]:
+    """The operator's ``CODEX_DATA_ROOT_ALLOWED`` (or ``allowed_env``), normalised; empty when unset."""
+    value = (os.environ if environ is None else environ).get(allowed_env, "")
     return [posixpath.normpath(item) for item in value.split(":") if item.strip()]
 
 
@@ -91,22 +91,40 @@ def protected_problem(path: str) -> str | None:
     return None
 
 
-def root_problem(root: str, *, environ: Mapping[str, str] | None = None) -> str | None:
-    """Why ``root`` may not be a data root, judged on its text alone; None when it may."""
+def root_problem(
+    root: str, *, environ: Mapping[str, str] | None = None, allowed_env: str = ALLOWED_ENV, word: str = "data"
+) -> str | None:
+    """Why ``root`` may not be a data root (``word`` root), judged on its text alone; None when it may."""
     normal = posixpath.normpath(root)
     if not posixpath.isabs(normal) or normal == "/":
-        return f"data root {root!r} must be an absolute folder other than /"
-    allowed = allowed_folders(environ)
+        return f"{word} root {root!r} must be an absolute folder other than /"
+    allowed = allowed_folders(environ, allowed_env=allowed_env)
     if allowed:
         if any(normal == folder or is_inside(normal, folder) for folder in allowed):
             return None
-        return f"data root {normal!r} is not inside {ALLOWED_ENV} ({':'.join(allowed)})"
+        return f"{word} root {normal!r} is not inside {allowed_env} ({':'.join(allowed)})"
     problem = protected_problem(normal)
     if problem is not None:
-        return f"data root {normal!r} is not allowed: {problem} (set {ALLOWED_ENV} on the runner)"
+        return f"{word} root {normal!r} is not allowed: {problem} (set {allowed_env} on the runner)"
     if normal.count("/") < 2:
-        return f"data root {normal!r} is directly under /: allow it explicitly with {ALLOWED_ENV} on the runner"
+        return f"{word} root {normal!r} is directly under /: allow it explicitly with {allowed_env} on the runner"
     return None
+
+
+@contextmanager
+def opened_folder(root: str, path: str, *, create: bool, allowed_env: str, word: str) -> Iterator[int]:
+    """``path`` (strictly inside ``root``) as an open folder, walked from the allowed folder without
+    following a link, under the rules of a data root; the caller must not close the fd."""
+    parts = _parts_below(root, path)
+    with _opened_root(root, create=create, allowed_env=allowed_env, word=word) as (root_fd, real_root):
+        if root_fd < 0:
+            raise FileNotFoundError(path)
+        _check_resolved(posixpath.join(real_root, *parts), shown=path, allowed_env=allowed_env)
+        fd = _walk(root_fd, parts, create=create, shown=path, created=[], base=root)
+        try:
+            yield fd
+        finally:
+            os.close(fd)
 
 
 def ensure_dirs(*, root: str, folders: Sequence[str], mode: int) -> Prepared:
@@ -200,7 +218,9 @@ def _parts_below(root: str, path: str) -> list[str]:
 
 
 @contextmanager
-def _opened_root(root: str, *, create: bool) -> Iterator[tuple[int, str]]:
+def _opened_root(
+    root: str, *, create: bool, allowed_env: str = ALLOWED_ENV, word: str = "data"
+) -> Iterator[tuple[int, str]]:
     """The root as an open folder and its real path; ``(-1, "")`` when it is missing and not created.
 
     The trusted start is the allowed folder holding the root, else the root's deepest existing
@@ -208,10 +228,10 @@ def _opened_root(root: str, *, create: bool) -> Iterator[tuple[int, str]]:
     following links.
     """
     root = posixpath.normpath(root)
-    problem = root_problem(root)
+    problem = root_problem(root, allowed_env=allowed_env, word=word)
     if problem is not None:
         raise HostDirError(f"refusing {problem}")
-    allowed = allowed_folders()
+    allowed = allowed_folders(allowed_env=allowed_env)
     if allowed:
         start = max((folder for folder in allowed if root == folder or is_inside(root, folder)), key=len)
     else:
@@ -230,7 +250,7 @@ def _opened_root(root: str, *, create: bool) -> Iterator[tuple[int, str]]:
     try:
         real_start = _real_path(start_fd, start)
         rest = [] if start == root else _parts_below(start, root)
-        _check_resolved(posixpath.join(real_start, *rest), shown=root, root=True)
+        _check_resolved(posixpath.join(real_start, *rest), shown=root, root=True, allowed_env=allowed_env)
         try:
             root_fd = _walk(start_fd, rest, create=create, shown=root, created=[], base=start)
         except FileNotFoundError:
@@ -302,9 +322,9 @@ def _real_path(fd: int, fallback: str) -> str:
         return posixpath.realpath(fallback)
 
 
-def _check_resolved(path: str, *, shown: str, root: bool = False) -> None:
+def _check_resolved(path: str, *, shown: str, root: bool = False, allowed_env: str = ALLOWED_ENV) -> None:
     """Without an allowed folder, the real place of a root or data folder may not be a system folder."""
-    if allowed_folders():
+    if allowed_folders(allowed_env=allowed_env):
         return
     problem = protected_problem(path)
     if problem is not None:

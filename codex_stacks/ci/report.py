@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codex_stacks.prompts.context import FailedComponent, InfraReport
+from codex_stacks.prompts.context import BrokenConfig, FailedComponent, InfraReport
 
 REPORT_NAME = "infra-report.json"
 
-__all__ = ["REPORT_NAME", "FailedComponent", "InfraReport", "default_report_path", "read_report", "write_report"]
+__all__ = [
+    "REPORT_NAME",
+    "BrokenConfig",
+    "FailedComponent",
+    "InfraReport",
+    "default_report_path",
+    "read_report",
+    "write_report",
+]
 
 
 def default_report_path(stack: str) -> Path:

@@ -28,7 +28,8 @@ from pulumi.automation.errors import CommandError
 from codex_stacks.ci import locks
 from codex_stacks.ci.errors import pulumi_error_line
 from codex_stacks.ci.failures import TRANSIENT, EngineFailures, Kind, classify
-from codex_stacks.ci.report import FailedComponent, InfraReport
+from codex_stacks.ci.lastgood import LAST_GOOD_TAG, is_commit
+from codex_stacks.ci.report import BrokenConfig, FailedComponent, InfraReport
 from codex_stacks.ci.settings import StackSettings
 from codex_stacks.ci.slots import MODE_TAG, RESULT_TAG, USED_TAG, format_time, now_utc, slot_number
 from codex_stacks.ci.workspace import TrackedPulumiCommand, is_self_managed, select_or_create
@@ -80,8 +81,19 @@ class UpOutcome:
     infra_ready: bool
     attempts: list[Attempt] = field(default_factory=list)
     failed: list[FailedComponent] = field(default_factory=list)
+    broken: BrokenConfig | None = None
+    """services.yaml did not load: the repair set came from ``broken.commit`` (if any)."""
 
     def report(self) -> InfraReport:
+        if self.broken is not None:
+            where = f"{self.broken.file}:{self.broken.line}" if self.broken.line else self.broken.file
+            done = (
+                f"the repair set was deployed from commit {self.broken.commit[:12]}"
+                if self.result == "repaired"
+                else f"the repair set could not be deployed ({self.result})"
+            )
+            summary = f"{self.stack}: services.yaml is broken ({where}: {self.broken.message}); {done}"
+            return InfraReport(healthy=False, failed=list(self.failed), summary=summary, services_yaml=self.broken)
         if self.infra_ready:
             return InfraReport(healthy=True, summary=f"{self.stack}: up succeeded in {self.mode} mode")
         last = next((a.message for a in reversed(self.attempts) if a.message), "")
@@ -162,8 +174,11 @@ class UpRunner:
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
+        commit: str | None = None,
     ) -> None:
         self.workspace = workspace
+        self.commit = commit
+        """The project folder's commit: recorded as the last good one after a successful normal up."""
         self.command = command
         self.name = stack
         self.settings = settings
@@ -214,7 +229,20 @@ class UpRunner:
             )
         self._tag(RESULT_TAG, outcome.result)
         self._tag(MODE_TAG, outcome.mode)
+        if outcome.mode == "normal" and outcome.result == "succeeded" and self.commit and self.stopping is None:
+            try:  # every stack, not only slots: a broken services.yaml is repaired from here
+                self.workspace.set_tag(self.name, LAST_GOOD_TAG, self.commit)
+            except CommandError as exc:
+                self.progress(f"could not record the last good commit of {self.name}: {pulumi_error_line(exc)}")
         return outcome
+
+    def last_good(self) -> str | None:
+        """The commit of this stack's last successful normal up, if one was recorded."""
+        try:
+            value = self.workspace.get_tag(self.name, LAST_GOOD_TAG)
+        except CommandError:
+            return None  # no such stack or no such tag
+        return value if isinstance(value, str) and is_commit(value.strip()) else None
 
     def _outcome(self, *, mode: str, attempts: list[Attempt], falls_back: bool) -> UpOutcome | None:
         """The outcome of the first mode, or None when the repair fallback is to run."""

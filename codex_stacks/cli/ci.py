@@ -20,13 +20,17 @@ from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
+from codex_stacks.ci.errors import CiError, pulumi_error_line
 from codex_stacks.cli.output import console, fail, handle_errors
+from codex_stacks.errors import CodexError
+from codex_stacks.prompts.context import BrokenConfig, FailedComponent
 
 if TYPE_CHECKING:
     from codex_stacks.ci.claims import ClaimStore
     from codex_stacks.ci.cleanup import Removal
     from codex_stacks.ci.settings import StackSettings
     from codex_stacks.ci.slots import Binding, Slot
+    from codex_stacks.ci.up import UpOutcome, UpRunner
 
 app = typer.Typer(
     help=(
@@ -236,26 +240,36 @@ def ensure_slot_command(
     repository: RepositoryOption = None,
     project_dir: ProjectDirOption = None,
     program_dir: ProgramDirOption = None,
+    api_url: Annotated[str, typer.Option("--api-url", envvar="GITHUB_API_URL", help="GitHub REST API root.")] = (
+        "https://api.github.com"
+    ),
     output: OutputOption = "text",
 ) -> None:
     """Pick the slot stack (ai-slot-N) of an issue or PR: its claimed slot, else the lowest free one.
 
     Atomic on every backend: a slot is claimed by creating its Lease in the cluster (namespace
     codex-system), which succeeds for one runner only; the stack is created after the claim, and a
-    claim that fails half-way is rolled back. Outputs: stack, slot, reused.
+    claim that fails half-way is rolled back. A pull request that works on an issue with a slot
+    (its codex/issue-N branch, or "Closes #N" in its body; read with $GITHUB_TOKEN) reuses that
+    slot; one with no linked issue gets its own. Outputs: stack, slot, reused.
 
-    Example: codexctl ci ensure-slot --issue 42
+    \b
+    Examples:
+      codexctl ci ensure-slot --issue 42
+      codexctl ci ensure-slot --pr 57
     """
-    from codex_stacks.ci.slots import Binding, ensure_slot
+    from codex_stacks.ci.slots import Binding, ensure_slot, find_bound
     from codex_stacks.ci.workspace import open_workspace
+    from codex_stacks.cli.ci_agent import pr_binding
     from codex_stacks.plan import load_settings
 
     as_json = _check_output(output)
     store, found, repo = _claims(repository, program_dir=program_dir, project_dir=project_dir)
     settings = _require(found)
     binding = Binding.from_options(repository=repo, issue=issue, pr=pr)
+    _, services, _ = load_settings(settings.with_mode("normal").request)
+    binding = pr_binding(binding, codex=services.codex, api_url=api_url, bound=lambda b: find_bound(store, b))
     if max_slots is None:
-        _, services, _ = load_settings(settings.with_mode("normal").request)
         max_slots = services.max_slots
     with _progress(f"finding a slot for {binding}") as progress:
         workspace, _ = open_workspace(program_dir=settings.program_dir)
@@ -323,6 +337,101 @@ def _mode_for(settings: StackSettings, mode: str | None) -> str:
     return mode
 
 
+def _broken_services(error: CodexError, settings: StackSettings) -> BrokenConfig | None:
+    """The error as a broken services.yaml, or None when it is about something else."""
+    where = error.location
+    services = settings.request.services_path
+    try:
+        same = where.file is not None and Path(where.file).resolve() == services.resolve()
+    except OSError:
+        same = False
+    if not same:
+        return None
+    return BrokenConfig(file=settings.request.services_file, line=where.line, message=error.message[:500])
+
+
+def _checkout_of(project_dir: Path) -> Path | None:
+    """The git working copy the project folder is in (the sources to sync), if any."""
+    from codex_stacks.ci.gitrepo import toplevel
+
+    try:
+        return toplevel(project_dir)
+    except (CodexError, typer.Exit):
+        return None
+
+
+def _commit_of(project_dir: Path) -> str | None:
+    from codex_stacks.ci.lastgood import current_commit
+
+    try:
+        return current_commit(project_dir)
+    except CiError:
+        return None
+
+
+def _up_from_last_good(
+    runner_for: Callable[..., UpRunner],
+    *,
+    settings: StackSettings,
+    broken: BrokenConfig,
+    folder: Path,
+    progress: Callable[[str], None],
+    sync: Callable[[StackSettings], object] | None = None,
+) -> UpOutcome:
+    """services.yaml does not load: deploy the repair set planned from the project folder of the
+    stack's last successful normal up (else the default branch), and say so in the report."""
+    from codex_stacks.ci.lastgood import old_project
+    from codex_stacks.ci.up import UpOutcome
+    from codex_stacks.ci.workspace import forwarding_signals
+    from codex_stacks.stackconfig import program_config
+
+    where = f"{broken.file}:{broken.line}" if broken.line else broken.file
+    progress(f"services.yaml is broken ({where}): looking for the last commit that deployed {settings.stack}")
+    runner = runner_for(settings)
+    old = old_project(settings.project_dir, last_good=runner.last_good(), dest=folder)
+    if old is None:
+        reason = "no earlier commit of the project could be read (not a git checkout, or no remote)"
+        return UpOutcome(
+            stack=settings.stack,
+            mode="repair",
+            result="failed",
+            infra_ready=False,
+            failed=[FailedComponent(component="services.yaml", kind="program", reason=reason)],
+            broken=broken,
+        )
+    progress(f"planning the repair set from commit {old.commit[:12]} ({old.source})")
+    old_settings = _settings(settings.stack, program_dir=settings.program_dir, project_dir=old.project_dir)
+    if sync is not None:
+        sync(old_settings)
+    runner = runner_for(old_settings)
+    # the repair run sets codex:projectDir to the old folder; the stack keeps its own afterwards
+    kept = settings.explicit_project_dir or program_config(settings.stack, program_dir=settings.program_dir).get(
+        "codex:projectDir"
+    )
+    try:
+        with forwarding_signals(runner.command, runner.on_signal):
+            outcome = runner.run(mode="repair", fallback_repair=False)
+    finally:
+        _restore_project_dir(runner, kept)
+    if outcome.result == "succeeded":
+        outcome.result = "repaired"
+    outcome.broken = broken.model_copy(update={"commit": old.commit, "project_dir": str(old.project_dir)})
+    return outcome
+
+
+def _restore_project_dir(runner: UpRunner, kept: str | Path | None) -> None:
+    from pulumi.automation import ConfigValue
+    from pulumi.automation.errors import CommandError
+
+    try:
+        if kept is None:
+            runner.workspace.remove_config(runner.name, "codex:projectDir")
+        else:
+            runner.workspace.set_config(runner.name, "codex:projectDir", ConfigValue(value=str(kept)))
+    except CommandError as exc:
+        runner.progress(f"could not restore codex:projectDir of {runner.name}: {pulumi_error_line(exc)}")
+
+
 @app.command("up")
 @handle_errors
 @pulumi_errors
@@ -362,13 +471,34 @@ def up_command(
     fallback_repair: Annotated[
         bool,
         typer.Option(
-            "--fallback-repair", help="When the full up fails, deploy the repair set and report infra_ready=false."
+            "--fallback-repair",
+            help="When the full up fails, deploy the repair set and report infra_ready=false; when "
+            "services.yaml itself does not load, the repair set of the last good up's commit (docs/repair.md).",
         ),
     ] = False,
     project_dir: ProjectDirOption = None,
     program_dir: ProgramDirOption = None,
     report: ReportOption = None,
     output: OutputOption = "text",
+    issue: Annotated[
+        int | None,
+        typer.Option("--issue", min=1, help="The slot's issue: sync its sources first, comment its links after."),
+    ] = None,
+    pr: Annotated[
+        int | None,
+        typer.Option("--pr", min=1, help="The slot's pull request: sync its sources first, comment its links after."),
+    ] = None,
+    no_sync: Annotated[
+        bool, typer.Option("--no-sync", help="With --issue/--pr: do not sync the sources (codex.workspace) first.")
+    ] = False,
+    source: Annotated[
+        Path | None,
+        typer.Option("--source", envvar="CODEX_SOURCE_DIR", file_okay=False, help="The runner's checkout to sync."),
+    ] = None,
+    repository: RepositoryOption = None,
+    api_url: Annotated[str, typer.Option("--api-url", envvar="GITHUB_API_URL", help="GitHub REST API root.")] = (
+        "https://api.github.com"
+    ),
 ) -> None:
     """pulumi up with one update at a time, one deadline, retries of transient failures only and
     an optional repair fallback.
@@ -381,9 +511,15 @@ def up_command(
 
 
     \b
+    With --issue N or --pr N (a slot's issue or pull request): the sources are synced into the
+    slot's workspace first when services.yaml's codex.workspace asks (ci sync-sources; --no-sync
+    skips it), and after a successful up one comment there lists the slot's namespace and links,
+    edited in place on later runs ($GITHUB_TOKEN).
+
+    \b
     Examples:
       codexctl ci up --stack ai-staging --retries 3 --backoff 30s --deadline 40m
-      codexctl ci up --stack ai-slot-3 --fallback-repair
+      codexctl ci up --stack ai-slot-3 --fallback-repair --issue 42
     """
     import warnings
 
@@ -396,8 +532,35 @@ def up_command(
     warnings.filterwarnings("ignore", message="Error in event stream", category=UserWarning)
     as_json = _check_output(output)
     settings = _settings(stack, program_dir=program_dir, project_dir=project_dir)
-    chosen = _mode_for(settings, mode)
-    resolve_stack(settings.with_mode(chosen).request)  # a typo (prod-typo) fails here, before any backend
+    broken: BrokenConfig | None = None
+    try:
+        chosen = _mode_for(settings, mode)
+        resolve_stack(settings.with_mode(chosen).request)  # a typo (prod-typo) fails here, before any backend
+    except CodexError as error:
+        broken = _broken_services(error, settings)
+        if broken is None or not (fallback_repair or mode == "repair"):
+            raise
+        chosen = "repair"
+    binding = None
+    sync: Callable[[StackSettings], object] | None = None
+    if issue is not None or pr is not None:
+        from codex_stacks.ci.slots import Binding, check_repository
+        from codex_stacks.cli.ci_agent import run_sync
+
+        binding = Binding.from_options(repository=check_repository(repository), issue=issue, pr=pr)
+        if not no_sync:
+            # the checkout is the source even when services.yaml is broken: the agent fixes it there;
+            # codex.workspace is then read from the commit the repair set comes from
+            checkout = source if source is not None else _checkout_of(settings.project_dir)
+
+            def sync(chosen_settings: StackSettings, bound: Binding = binding) -> object:
+                return run_sync(
+                    stack=stack, settings=chosen_settings, binding=bound, source=checkout, force=False, api_url=api_url
+                )
+
+            if broken is None:
+                sync(settings)
+                sync = None
     policy = UpPolicy(
         retries=retries,
         backoff=_seconds(backoff, option="--backoff") or 0.0,
@@ -407,26 +570,42 @@ def up_command(
     )
     project = project_name(settings.program_dir)
 
-    def targets() -> list[str]:
-        from codex_stacks.offline.targets import repair_targets
-
-        return with_project(repair_targets(stack, extra_config=settings.config(mode="repair")), project)
-
+    report_path = report or default_report_path(stack)
     with _progress(f"pulumi up {stack} ({chosen})") as progress:
         workspace, command = open_workspace(program_dir=settings.program_dir)
-        runner = UpRunner(
-            workspace=workspace,
-            command=command,
-            stack=stack,
-            settings=settings,
-            policy=policy,
-            repair_targets=targets,
-            progress=progress,
-            output=_stream,
-        )
-        with forwarding_signals(command, runner.on_signal):
-            outcome = runner.run(mode=chosen, fallback_repair=fallback_repair)
-    report_path = report or default_report_path(stack)
+
+        def runner_for(chosen_settings: StackSettings, *, commit: str | None = None) -> UpRunner:
+            def targets() -> list[str]:
+                from codex_stacks.offline.targets import repair_targets
+
+                config = chosen_settings.config(mode="repair")
+                return with_project(repair_targets(stack, extra_config=config), project)
+
+            return UpRunner(
+                workspace=workspace,
+                command=command,
+                stack=stack,
+                settings=chosen_settings,
+                policy=policy,
+                repair_targets=targets,
+                progress=progress,
+                output=_stream,
+                commit=commit,
+            )
+
+        if broken is not None:
+            outcome = _up_from_last_good(
+                runner_for,
+                settings=settings,
+                broken=broken,
+                folder=report_path.parent / "last-good",
+                progress=progress,
+                sync=sync,
+            )
+        else:
+            runner = runner_for(settings, commit=_commit_of(settings.project_dir) if chosen == "normal" else None)
+            with forwarding_signals(command, runner.on_signal):
+                outcome = runner.run(mode=chosen, fallback_repair=fallback_repair)
     infra = outcome.report()
     write_report(infra, path=report_path)
     failed_names = ",".join(f.title for f in outcome.failed)
@@ -458,6 +637,17 @@ def up_command(
     )
     if outcome.result in ("succeeded", "repaired"):
         console.print(f"{stack}: {infra.summary}")
+        if binding is not None:
+            from codex_stacks.cli.ci_agent import links_after_up
+
+            links_after_up(
+                stack=stack,
+                settings=settings,
+                binding=binding,
+                mode=outcome.mode,
+                result=outcome.result,
+                api_url=api_url,
+            )
         return
     fail(infra.summary, code=EXIT_FAILED)
 
@@ -547,6 +737,14 @@ def prompt_command(
     program_dir: ProgramDirOption = None,
     report: ReportOption = None,
     output: OutputOption = "text",
+    labels: Annotated[
+        str | None,
+        typer.Option(
+            "--labels",
+            help="The issue's/PR's labels as a JSON list of names: [ai-model-<name>] (one of codex.models) and "
+            "[ai-reasoning-<level>] choose this run's model and effort; an unknown one is exit 2.",
+        ),
+    ] = None,
 ) -> None:
     """Render the prompt and run the agent in the slot (the codex Deployment of the stack).
 
@@ -554,13 +752,15 @@ def prompt_command(
     used instead (repair_issue; repair_plan for plan kinds) with what failed.
     Outputs: kind, exit_code.
 
-    Example: codexctl ci prompt --stack ai-slot-3 --kind dev_issue --issue 42
+    Example: codexctl ci prompt --stack ai-slot-3 --kind dev_issue --issue 42 --labels '["[ai-dev]"]'
     """
     from codex_stacks.ci.report import default_report_path, read_report
     from codex_stacks.prompts.context import check_numbers
+    from codex_stacks.prompts.labels import parse_labels
 
     as_json = _check_output(output)
     check_numbers(kind=kind, issue=issue, pr=pr)  # the kind asked for, before any repair substitution
+    names = parse_labels(labels) if labels is not None else []
     if report is not None and not report.is_file():
         fail(
             f"--report {report}: no such file\n  hint: leave --report out to use the report ci up wrote "
@@ -573,6 +773,12 @@ def prompt_command(
         console.print(f"infrastructure is not ready ({infra.summary}): running {chosen} instead of {kind}")
     from codex_stacks.prompts.runner import run_prompt
 
+    if project_dir is None and infra is not None and infra.services_yaml and infra.services_yaml.project_dir:
+        # services.yaml is broken: the agent is planned from the commit ci up deployed it from
+        old = Path(infra.services_yaml.project_dir)
+        if old.is_dir():
+            console.print(f"services.yaml is broken: the agent comes from commit {infra.services_yaml.commit[:12]}")
+            project_dir = old
     settings = _settings(stack, program_dir=program_dir, project_dir=project_dir)
     code = run_prompt(
         stack=stack,
@@ -584,6 +790,7 @@ def prompt_command(
         infra_report=infra,
         kube_context=kube_context,
         out=sys.stderr if as_json else None,  # with --output json, stdout is the document alone
+        labels=names,
     )
     _publish({"kind": chosen, "exit_code": code}, f"### Agent run `{chosen}` in `{stack}`\nexit code {code}")
     if as_json:
@@ -983,3 +1190,7 @@ def slots_command(
 
 
 app.command("changes")(__import__("codex_stacks.cli.ci_changes", fromlist=["changes_command"]).changes_command)
+app.command("repair-stack")(
+    __import__("codex_stacks.cli.ci_repair", fromlist=["repair_stack_command"]).repair_stack_command
+)
+__import__("codex_stacks.cli.ci_agent", fromlist=["register"]).register(app)

@@ -38,6 +38,15 @@ InfraReportOption = Annotated[
         help='JSON file: {"healthy": false, "failed": [{"component": …, "reason": …}], "summary": …}.',
     ),
 ]
+LabelsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--labels",
+        help="The issue's or pull request's labels, a JSON list of names: [ai-model-<name>] picks a model of "
+        "codex.models, [ai-reasoning-<level>] an effort (minimal, low, medium, high); other labels are ignored, "
+        "an unknown model or level is an error (exit 2).",
+    ),
+]
 ProjectDirOption = Annotated[
     Path | None,
     typer.Option(
@@ -118,22 +127,31 @@ def render(
 def config(
     stack: StackOption,
     project_dir: ProjectDirOption = None,
+    labels: LabelsOption = None,
 ) -> None:
     """Print the agent's config.toml (model, reasoning effort, MCP servers, extra blocks),
     rendered from codex in services.yaml and checked by parsing it back. Secrets appear only
-    as the names of the variables that hold them.
+    as the names of the variables that hold them. --labels shows the model and effort a run
+    with those labels gets.
 
-    Example: codexctl prompt config --stack ai-slot-3
+
+    \b
+    Examples:
+    codexctl prompt config --stack ai-slot-3
+    codexctl prompt config --stack ai-slot-3 --labels '["[ai-dev]", "[ai-reasoning-high]"]'
     """
     from codex_stacks.plan import load_settings
     from codex_stacks.prompts import render_codex_config
+    from codex_stacks.prompts.labels import apply_run_labels, parse_labels
     from codex_stacks.prompts.runner import mode_for
     from codex_stacks.stackconfig import stack_request
 
+    names = parse_labels(labels) if labels is not None else []
     folder = _project_dir(project_dir, stack)
     mode = mode_for(kind="dev_issue", stack=stack, project_dir=folder)
     target, settings, _ = load_settings(stack_request(stack, project_dir=folder, mode=mode))
-    typer.echo(render_codex_config(settings.codex, namespace=target.namespace), nl=False)
+    codex = apply_run_labels(settings.codex, names)
+    typer.echo(render_codex_config(codex, namespace=target.namespace), nl=False)
 
 
 @app.command()
@@ -152,6 +170,7 @@ def run(
             "--kube-context", help="kubeconfig context [default: environments.<env>.kubeContext, then current]."
         ),
     ] = None,
+    labels: LabelsOption = None,
 ) -> None:
     """Run the agent in its slot: wait for deployment/codex only (codex.timeouts.deployWait for it
     to exist, then codex.timeouts.rollout for it to become available, with a progress line now and
@@ -160,12 +179,15 @@ def run(
 
     Repair kinds use the stack's repair-mode plan. Needs a kubeconfig (KUBECONFIG or ~/.kube/config).
 
-    Example: codexctl prompt run --stack ai-slot-3 --kind dev_issue --issue 42
+    Example: codexctl prompt run --stack ai-slot-3 --kind dev_issue --issue 42 --labels '["[ai-model-gpt-5]"]'
     """
     from codex_stacks.prompts import InfraReport
+    from codex_stacks.prompts.labels import parse_labels
     from codex_stacks.prompts.runner import run_prompt
 
+    names = parse_labels(labels) if labels is not None else []
     code = run_prompt(
+        labels=names,
         stack=stack,
         kind=kind,
         project_dir=_project_dir(project_dir, stack),

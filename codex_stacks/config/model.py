@@ -4,6 +4,8 @@ reference (docs/services-yaml-reference.md); each field's docstring is its descr
 from __future__ import annotations
 
 import ipaddress
+import posixpath
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, NonNegativeInt, ValidationInfo, model_validator
@@ -140,13 +142,135 @@ def _blocks_apart(blocks: list[str]) -> list[str]:
 ConfigBlock = Annotated[str, AfterValidator(_toml_block)]
 
 
+ReasoningEffort = Literal["minimal", "low", "medium", "high"]
+"""The reasoning efforts codex's config.toml accepts (``model_reasoning_effort``)."""
+
+
+_BRANCH_CHARS = re.compile(r"^[A-Za-z0-9._/-]+$")
+
+
+def _branch_pattern(pattern: str) -> str:
+    """A branch name once ``{issue}`` is a number: the rules of git check-ref-format that a
+    pattern can break, so a bad pattern fails when services.yaml loads, not at the first push."""
+    if pattern.count("{issue}") != 1:
+        raise ValueError("the branch pattern must hold {issue} exactly once, e.g. codex/issue-{issue}")
+    name = pattern.replace("{issue}", "1")
+    problems = (
+        not _BRANCH_CHARS.match(name),
+        name.startswith(("/", "-", ".")),
+        name.endswith(("/", ".", ".lock")),
+        ".." in name or "//" in name or "/." in name,
+        len(name) > 200,
+    )
+    if any(problems):
+        raise ValueError(
+            f"{pattern!r} is not a usable branch name: letters, digits, '.', '_', '-' and '/' only, "
+            "no '..', '//', leading '/', '-' or '.', nor a trailing '/', '.' or '.lock'"
+        )
+    return pattern
+
+
+class Delivery(Model):
+    """How ``codexctl ci deliver`` publishes the agent's work (docs/operations.md, "Delivery")."""
+
+    branch: Annotated[str, AfterValidator(_branch_pattern)] = Field(
+        default="codex/issue-{issue}",
+        description="The one branch per issue the agent's work is pushed to; {issue} is the issue number.",
+    )
+
+    def branch_for(self, issue: int) -> str:
+        return self.branch.replace("{issue}", str(issue))
+
+
+_QUANTITY = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$"
+_SECRET_KEY = r"^[-._a-zA-Z0-9]+$"
+
+
+class SecretKeyRef(Model):
+    """A key of a Secret in the slot's namespace; its value reaches a pod only as a secretKeyRef."""
+
+    name: Name
+    """The Secret's name."""
+    key: str = Field(pattern=_SECRET_KEY, max_length=253)
+    """The key inside it."""
+
+
+def _https_repository(url: str) -> str:
+    if not url.startswith("https://") or "@" in url or any(c.isspace() for c in url) or len(url) > 500:
+        raise ValueError("the repository URL must be https://host/owner/name(.git), without credentials")
+    return url
+
+
+class PvcWorkspace(Model):
+    """The workspace on a PersistentVolumeClaim: an init container clones the repository into it."""
+
+    claim_name: Name = Field(default="codex-workspace", description="The PersistentVolumeClaim of the workspace.")
+    size: str = Field(default="10Gi", pattern=_QUANTITY, description="Its requested storage.")
+    storage_class: Name | None = Field(default=None, description="Its storageClassName; unset: the default class.")
+    repository_url: Annotated[str, AfterValidator(_https_repository)] = Field(
+        description="https URL the init container clones (no credentials in it)."
+    )
+    token: SecretKeyRef | None = Field(
+        default=None,
+        description="Secret key with a token that may read the repository (a secretKeyRef; unset: a public one).",
+    )
+    image: str | None = Field(
+        default=None, description="Image of the clone init container (needs git and sh); default: the agent's."
+    )
+
+
+def _absolute_root(path: str | None) -> str | None:
+    if path is None:
+        return None
+    normal = posixpath.normpath(path)
+    if not posixpath.isabs(path) or normal == "/":
+        raise ValueError(f"codeRoot {path!r} must be an absolute folder other than /")
+    return normal
+
+
+class Workspace(Model):
+    """Where the agent's /workspace comes from (docs/services-yaml.md, "The agent's workspace")."""
+
+    source: Literal["none", "hostPath", "pvc"] = Field(
+        default="none",
+        description="none: nothing is synced; hostPath: the runner copies the checkout to <codeRoot>/<slot>/src "
+        "on a node folder the agent mounts; pvc: an init container clones the repository into a PVC.",
+    )
+    code_root: Annotated[str | None, AfterValidator(_absolute_root)] = Field(
+        default=None,
+        description="hostPath: the host folder whose <slot>/src is each slot's working copy; it must lie inside "
+        "the runner's CODEX_CODE_ROOT_ALLOWED (or away from system folders).",
+    )
+    mount_path: str = Field(
+        default="/workspace", pattern=r"^/[A-Za-z0-9._/-]*$", description="Where the agent sees it."
+    )
+    pvc: PvcWorkspace | None = None
+    """source pvc: the claim and the repository its init container clones."""
+
+    @model_validator(mode="after")
+    def _by_source(self) -> Workspace:
+        if self.source == "hostPath" and self.code_root is None:
+            raise ValueError("source hostPath needs codeRoot")
+        if self.source == "pvc" and self.pvc is None:
+            raise ValueError("source pvc needs pvc: {repositoryUrl: …}")
+        return self
+
+
 class CodexSettings(Model):
-    """The agent: model, prompt language, what it is told about the project, MCP servers."""
+    """The agent: model, prompt language, what it is told about the project, MCP servers.
+
+    ``model`` is the default model; ``models`` lists every model a run may choose with an
+    ``[ai-model-<name>]`` label (``model`` among them; empty: ``model`` only). The effort of a run
+    is ``modelReasoningEffort`` unless an ``[ai-reasoning-<level>]`` label picks another level."""
 
     model: str = "gpt-5-codex"
     """The model the agent runs (config.toml's model)."""
-    model_reasoning_effort: Literal["minimal", "low", "medium", "high"] = "medium"
-    """The model's reasoning effort."""
+    models: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list,
+        description="The models an [ai-model-<name>] label may choose; must include model. Empty: model only.",
+    )
+    model_reasoning_effort: ReasoningEffort = "medium"
+    """The model's reasoning effort (an [ai-reasoning-<level>] label picks another for a run)."""
     prompt_lang: Literal["en", "ru"] = "en"
     """Language of the agent's prompts; --lang overrides it, a missing translation falls back to en."""
     extra_tools: list[str] = Field(default_factory=list)
@@ -173,6 +297,16 @@ class CodexSettings(Model):
         description="builtin: codex stacks makes the agent's ServiceAccount codex-sa, Role and RoleBinding; none: "
         "the project ships its own (in the repair set, within the same limits: docs/security.md).",
     )
+    workspace: Workspace = Field(default_factory=Workspace)
+    """Where the agent's /workspace comes from (none, a host folder the runner syncs, or a PVC)."""
+    delivery: Delivery = Field(default_factory=Delivery)
+    """How `codexctl ci deliver` publishes the agent's work: branch, commit and pull request."""
+
+    @model_validator(mode="after")
+    def _default_model_allowed(self) -> CodexSettings:
+        if self.models and self.model not in self.models:
+            raise ValueError(f"model {self.model!r} must be one of models ({', '.join(self.models)})")
+        return self
 
 
 class NamespaceSettings(Model):

@@ -19,6 +19,7 @@ from codex_stacks.plan.kube_rules import check_objects
 from codex_stacks.plan.objects import KubeObject, manifest_path, render_manifest
 from codex_stacks.plan.overlays import apply_service_overlay, check_image_target, dropped, set_default_namespace
 from codex_stacks.plan.target import PlanRequest, Target, resolve
+from codex_stacks.plan.workspace import workspace_objects
 
 ComponentKind = Literal["InfrastructureGroup", "ServiceComponent", "CodexAgent", "CodexSystem"]
 AGENT_SERVICE = "codex"
@@ -367,14 +368,14 @@ def _plan(request: PlanRequest) -> Plan:
         depends_on = tuple(dep for dep in service.depends_on if dep in selected)
         if service.name == agent_service:
             depends_on = (AGENT_COMPONENT, *depends_on)
+        shaped = _service_objects(service, objects, target, settings.document.location([*chosen.ref.path, "image"]))
+        if service.name == agent_service:
+            shaped = workspace_objects(settings.codex.workspace, shaped, deployment=service.workload or service.name)
         components.append(
             ComponentPlan(
                 kind="ServiceComponent",
                 name=service.name,
-                objects=_finish(
-                    _service_objects(service, objects, target, settings.document.location([*chosen.ref.path, "image"])),
-                    target.namespace,
-                ),
+                objects=_finish(shaped, target.namespace),
                 depends_on=depends_on,
             )
         )

@@ -14,6 +14,9 @@ from codex_stacks.errors import CodexError, ConfigError, Location
 from codex_stacks.plan import Plan
 
 Kind = Literal["dev_issue", "dev_review", "plan_issue", "plan_review", "repair_issue", "repair_plan"]
+PR_DESCRIPTION_FILE = ".git/codex/pr.md"
+"""Where the agent writes the pull request's title and body, relative to its workspace; ``ci deliver``
+reads it (inside ``.git``, so it is never committed). First line the title, a blank line, the body."""
 KINDS: tuple[Kind, ...] = ("dev_issue", "dev_review", "plan_issue", "plan_review", "repair_issue", "repair_plan")
 REPAIR_KINDS: frozenset[str] = frozenset({"repair_issue", "repair_plan"})
 _NEEDS: dict[str, tuple[str, ...]] = {
@@ -66,6 +69,8 @@ class BrokenConfig(_Frozen):
     message: str = Field(min_length=1)
     commit: str = ""
     """The commit whose services.yaml the repair set came from instead (empty: none was found)."""
+    project_dir: str = ""
+    """That commit's project folder as ``ci up`` wrote it out (``ci prompt`` plans the agent from it)."""
 
 
 class InfraReport(_Frozen):
@@ -144,6 +149,8 @@ class PromptContext(_Frozen):
     mcp_servers: list[McpServerInfo]
     components: list[str]
     infra: InfraReport | None = None
+    pr_file: str = PR_DESCRIPTION_FILE
+    """The pull request description file the prompts tell the agent to write (``ci deliver`` reads it)."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property

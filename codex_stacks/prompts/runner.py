@@ -23,6 +23,7 @@ from codex_stacks.plan import Plan, build_plan
 from codex_stacks.plan.target import fixed_mode
 from codex_stacks.prompts.codex_config import render_codex_config
 from codex_stacks.prompts.context import REPAIR_KINDS, InfraReport, build_context, check_numbers
+from codex_stacks.prompts.labels import apply_run_labels
 from codex_stacks.prompts.render import RenderedPrompt, choose_lang, render_prompt
 from codex_stacks.stackconfig import stack_request
 
@@ -338,12 +339,16 @@ def prepare(
     pr: int | None,
     lang: str | None,
     infra_report: InfraReport | None,
+    labels: Sequence[str] = (),
 ) -> tuple[Plan, RenderedPrompt, str]:
-    """Plan, prompt and config, all before touching the cluster: bad input fails fast."""
+    """Plan, prompt and config, all before touching the cluster: bad input fails fast.
+
+    ``labels`` are the issue's or pull request's: ``[ai-model-…]``/``[ai-reasoning-…]`` choose the
+    model and effort of this run (:mod:`codex_stacks.prompts.labels`)."""
     check_numbers(kind=kind, issue=issue, pr=pr)
     mode = mode_for(kind=kind, stack=stack, project_dir=project_dir)
     plan = build_plan(stack_request(stack, project_dir=project_dir, mode=mode))
-    codex = plan.settings.codex
+    codex = apply_run_labels(plan.settings.codex, labels)
     context = build_context(
         plan=plan,
         kind=kind,
@@ -367,13 +372,21 @@ def run_prompt(
     infra_report: InfraReport | None = None,
     kube_context: str | None = None,
     out: TextIO | None = None,
+    labels: Sequence[str] = (),
 ) -> int:
     """Run the agent in its slot and return its exit status."""
     from kubernetes.client import CoreV1Api
 
     out = out if out is not None else sys.stdout
     plan, prompt, config_text = prepare(
-        stack=stack, kind=kind, project_dir=project_dir, issue=issue, pr=pr, lang=lang, infra_report=infra_report
+        stack=stack,
+        kind=kind,
+        project_dir=project_dir,
+        issue=issue,
+        pr=pr,
+        lang=lang,
+        infra_report=infra_report,
+        labels=labels,
     )
     for warning in prompt.warnings:
         _log(f"warning: {warning}")

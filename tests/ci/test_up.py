@@ -254,8 +254,13 @@ def test_fallback_repair_keeps_independent_groups_and_targets_the_repair_set(
     assert outputs["failed_components"] == "data-services,web-frontend"
     report = json.loads((tmp_path / "report" / "infra-report.json").read_text())
     assert report["failed"] == [
-        {"component": "data-services", "reason": "data-services failed to become ready"},
-        {"component": "web-frontend", "reason": "web-frontend failed to become ready"},
+        {
+            "component": "data-services",
+            "reason": "data-services failed to become ready",
+            "kind": "component",
+            "step": "",
+        },
+        {"component": "web-frontend", "reason": "web-frontend failed to become ready", "kind": "component", "step": ""},
     ]
     # --continue-on-error: groups that do not depend on the failed ones came up in the normal run
     names = {r["urn"].rsplit("::", 1)[-1].split("/", 1)[0] for r in pulumi_double.resources("ai-slot-3")}
@@ -436,7 +441,9 @@ def test_json_output(pulumi_double: PulumiDouble, tmp_path: Path) -> None:
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert document["result"] == "failed"
-    assert document["failed"] == [{"component": "chat-backend", "reason": "chat-backend failed to become ready"}]
+    assert document["failed"] == [
+        {"component": "chat-backend", "reason": "chat-backend failed to become ready", "kind": "component", "step": ""}
+    ]
     assert document["attempts"] == [{"mode": "normal", "number": 1, "outcome": "resource", "message": "update failed"}]
 
 

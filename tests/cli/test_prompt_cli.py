@@ -82,7 +82,7 @@ def test_plan_review_answers_a_pull_request_review_as_the_review_workflow_calls_
         result = codexctl("prompt", "render", "-s", "ai-slot-3", "-k", "plan_review", "--pr", "5", "--lang", lang)
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith(head)
-        assert "gh pr comment 5 --body-file plan.md" in result.stdout
+        assert "gh pr comment 5 --body-file /tmp/plan.md" in result.stdout
         assert "issue #" not in result.stdout.lower()
         assert "задаче #" not in result.stdout
     # with only an issue, it revises the plan posted on the issue
@@ -105,7 +105,7 @@ def test_config_prints_toml_and_rejects_a_broken_block(tmp_path: Path) -> None:
     )
     assert_one_line_error(
         codexctl("prompt", "config", "--stack", "ai-slot-3", "--project-dir", str(project)),
-        "services.yaml:56: codex.configBlocks[0]: 'model' is set by codex.model, not by a block",
+        "services.yaml:58: codex.configBlocks[0]: 'model' is set by codex.model, not by a block",
     )
 
 

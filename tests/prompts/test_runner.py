@@ -63,13 +63,17 @@ def test_waits_only_for_the_agent_writes_prompt_and_config_and_runs_codex(double
     # the other Deployments never become ready, and nobody asked about them
     assert cluster.reads == ["deployment/codex"] * 3 + ["pods"]
     # config, then prompt, then the agent: all in the newest ready pod's codex container
-    assert [pod for pod, _, _ in cluster.execs] == ["codex-new"] * 3
+    # (the prompt is longer than one WRITE_CHUNK: truncated by its first chunk, appended to by the rest)
+    assert {pod for pod, _, _ in cluster.execs} == {"codex-new"}
     assert {container for _, container, _ in cluster.execs} == {"codex"}
-    writes, (_, _, agent) = cluster.execs[:2], cluster.execs[2]
-    assert [command[:2] + command[3:5] for _, _, command in writes] == [
-        ["sh", "-c", "codexctl-write", "config"],
-        ["sh", "-c", "codexctl-write", "prompt"],
+    writes, (_, _, agent) = cluster.execs[:-1], cluster.execs[-1]
+    assert [command[:2] + command[3:6] for _, _, command in writes[:2]] == [
+        ["sh", "-c", "codexctl-write", "config", "truncate"],
+        ["sh", "-c", "codexctl-write", "prompt", "truncate"],
     ]
+    assert [command[3:6] for _, _, command in writes[2:]] == [["codexctl-write", "prompt", "append"]] * (
+        len(writes) - 2
+    )
     assert agent[:2] + agent[3:5] == ["sh", "-c", "codexctl-run", "/tmp/codexctl/prompt.md"]
     assert 3500 <= int(agent[5]) <= 3600  # the in-pod bound: what is left of codex.timeouts.exec (60m)
     _, prompt, config = prepare(

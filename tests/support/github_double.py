@@ -38,7 +38,13 @@ changed. It is unkind the way api.github.com is; each behaviour names where it i
   ``Validation Failed`` (docs.github.com/rest/issues/comments).
 * **Issues and pull requests** — ``GET /repos/{o}/{r}/issues/{n}`` answers pull requests too,
   with a ``pull_request`` key (docs.github.com/rest/issues/issues#get-an-issue);
-  ``/pulls/{n}`` answers only pull requests; ``/pulls`` lists them (``state`` filter, paged).
+  ``/pulls/{n}`` answers only pull requests; ``/pulls`` lists them (``state`` filter, ``head``
+  filter ``owner:branch``, paged). ``POST /pulls`` (docs.github.com/rest/pulls/pulls#create-a-pull-request)
+  takes ``title``/``head``/``base``/``body``, numbers the pull request after the repository's
+  issues (one sequence for both) and answers 201; a second open pull request for the same head
+  and base is 422 ``A pull request already exists for owner:branch.``; a missing title, head or
+  base is 422. ``PATCH /pulls/{n}`` changes ``title``/``body``/``state``. A pull request's ``head``
+  is ``{ref, label, repo: {full_name}}`` (a fork's head names the fork).
 """
 
 from __future__ import annotations
@@ -100,6 +106,10 @@ class Issue:
     state: str = "open"
     pull: bool = False
     title: str = ""
+    body: str = ""
+    head: str = ""
+    head_repo: str = ""
+    base: str = "main"
 
 
 @dataclass
@@ -189,10 +199,25 @@ class GithubDouble:
 
     # ------------------------------------------------------------------ state, for tests
 
-    def add_issue(self, repo: str, number: int, *, state: str = "open", pull: bool = False, title: str = "") -> None:
+    def add_issue(
+        self,
+        repo: str,
+        number: int,
+        *,
+        state: str = "open",
+        pull: bool = False,
+        title: str = "",
+        body: str = "",
+        head: str = "",
+        head_repo: str | None = None,
+    ) -> None:
         with self.lock:
             self.repos.setdefault(repo, 100 + len(self.repos))
-            self.issues[(repo, number)] = Issue(number, state, pull, title)
+            self.issues[(repo, number)] = Issue(number, state, pull, title, body, head, head_repo or repo)
+
+    def pulls(self, repo: str) -> list[Issue]:
+        with self.lock:
+            return [i for (r, _), i in sorted(self.issues.items()) if r == repo and i.pull]
 
     def add_comments(self, repo: str, number: int, bodies: Iterable[str], *, user: str = "someone") -> list[int]:
         """Comments already on the thread (visible in lists at once), in order; their ids."""
@@ -281,11 +306,51 @@ class GithubDouble:
             "number": issue.number,
             "state": issue.state,
             "title": issue.title,
+            "body": issue.body or None,
             "html_url": f"https://github.com/{repo}/{'pull' if issue.pull else 'issues'}/{issue.number}",
         }
         if issue.pull:
             body["pull_request"] = {"url": f"{self.url}/repos/{repo}/pulls/{issue.number}"}
         return body
+
+    def _pull_json(self, repo: str, issue: Issue) -> dict[str, Any]:
+        owner = issue.head_repo.split("/", 1)[0]
+        return {
+            **self._issue_json(repo, issue),
+            "head": {"ref": issue.head, "label": f"{owner}:{issue.head}", "repo": {"full_name": issue.head_repo}},
+            "base": {"ref": issue.base, "repo": {"full_name": repo}},
+        }
+
+    def _create_pull(self, repo: str, payload: Any) -> dict[str, Any]:
+        data = payload if isinstance(payload, dict) else {}
+        missing = [key for key in ("title", "head", "base") if not isinstance(data.get(key), str) or not data[key]]
+        if missing:
+            raise GithubError(
+                422,
+                "Validation Failed",
+                errors=[{"resource": "PullRequest", "code": "missing_field", "field": missing[0]}],
+            )
+        head = str(data["head"]).split(":", 1)[-1]
+        for (r, _), other in self.issues.items():
+            if r == repo and other.pull and other.state == "open" and other.head == head and other.base == data["base"]:
+                owner = repo.split("/", 1)[0]
+                raise GithubError(
+                    422,
+                    "Validation Failed",
+                    errors=[
+                        {
+                            "resource": "PullRequest",
+                            "code": "custom",
+                            "message": f"A pull request already exists for {owner}:{head}.",
+                        }
+                    ],
+                )
+        number = max([n for (r, n) in self.issues if r == repo] + [0]) + 1
+        issue = Issue(
+            number, "open", True, str(data["title"]), str(data.get("body") or ""), head, repo, str(data["base"])
+        )
+        self.issues[(repo, number)] = issue
+        return self._pull_json(repo, issue)
 
     def _caller(self, request: Request) -> str | None:
         auth = request.authorization or ""
@@ -431,18 +496,33 @@ class GithubDouble:
                     )
                     return 201, self._comment_json(comment), {"Location": self._comment_json(comment)["url"]}
         # /pulls[/{n}]
+        if rest[:1] == ["pulls"] and len(rest) == 1 and method == "POST":
+            return 201, self._create_pull(repo, request.body), {}
+        if rest[:1] == ["pulls"] and len(rest) == 2 and rest[1].isdigit() and method == "PATCH":
+            issue = self.issues.get((repo, int(rest[1])))
+            if issue is None or not issue.pull:
+                raise GithubError(404, "Not Found")
+            data = request.body if isinstance(request.body, dict) else {}
+            issue.title = str(data.get("title", issue.title))
+            issue.body = str(data.get("body", issue.body) or "")
+            issue.state = str(data.get("state", issue.state))
+            return 200, self._pull_json(repo, issue), {}
         if rest[:1] == ["pulls"] and method == "GET":
             if len(rest) == 2 and rest[1].isdigit():
                 issue = self.issues.get((repo, int(rest[1])))
                 if issue is None or not issue.pull:
                     raise GithubError(404, "Not Found")
-                return 200, self._issue_json(repo, issue), {}
+                return 200, self._pull_json(repo, issue), {}
             if len(rest) == 1:
                 wanted = request.query.get("state", ["open"])[0]
+                head = request.query.get("head", [""])[0]
                 pulls = [
-                    self._issue_json(repo, i)
+                    self._pull_json(repo, i)
                     for (r, _), i in sorted(self.issues.items(), key=lambda kv: -kv[0][1])
-                    if r == repo and i.pull and wanted in ("all", i.state)
+                    if r == repo
+                    and i.pull
+                    and wanted in ("all", i.state)
+                    and (not head or head == f"{i.head_repo.split('/', 1)[0]}:{i.head}")
                 ]
                 chunk, headers = self._page(request, pulls, f"/repositories/{repo_id}/pulls")
                 return 200, chunk, headers

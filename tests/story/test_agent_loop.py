@@ -1,0 +1,201 @@
+"""The agent's loop, end to end and offline: issue → slot → sources → up → the agent's edit →
+deliver → pull request → a review on the same slot → a foreign commit stops deliver → cleanup.
+
+Real things where they exist here: git (a bare remote in a temporary folder, the runner's
+checkout cloned from it), the host folders of the slot; doubles for the rest, each faithful to
+what it stands for: the Pulumi CLI (tests/ci/pulumi_double.py, running the real program under
+the SDK's mocks), the Kubernetes API (tests/support/kube_double.py: slot claims as Leases,
+namespaces) and the GitHub REST API (tests/support/github_double.py: issues, comments, pull
+requests). The agent is a stand-in that edits files in its workspace, as ``codex exec`` would
+inside the pod that mounts the slot's folder (the agent run itself, ``ci prompt``, has its own
+tests in tests/ci/test_prompt_*.py).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from codex_stacks.cli.app import app
+from tests.ci.conftest import PROJECT, REPOSITORY, PulumiDouble
+from tests.support.github_double import GithubDouble
+from tests.support.kube_double import KubeDouble
+
+runner = CliRunner()
+FAST = ["--backoff", "0.01", "--cancel-grace", "1"]
+CANARY = "sk-canary-0b5e7f29d4c1a8"
+"""The agent's OpenAI key as the workflow passes it: it must never reach a commit or a comment."""
+GH_TOKEN = "ghs-canary-token-7d1c0a"
+
+
+def git(folder: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, check=True, timeout=60)
+    return done.stdout
+
+
+@dataclass
+class Story:
+    remote: Path
+    checkout: Path
+    code_root: Path
+    github: GithubDouble
+    pulumi: PulumiDouble
+    kube: KubeDouble
+    tmp: Path
+
+    @property
+    def project(self) -> Path:
+        return self.checkout / "project"
+
+    @property
+    def workspace(self) -> Path:
+        return self.code_root / "1" / "src"
+
+    def ci(self, *args: str) -> tuple[int, str]:
+        result = runner.invoke(app, ["ci", *args])
+        return result.exit_code, result.output
+
+    def remote_tree(self, branch: str) -> dict[str, bytes]:
+        names = git(self.remote, "ls-tree", "-r", "--name-only", "-z", branch).split("\0")
+        return {name: git_bytes(self.remote, "show", f"{branch}:{name}") for name in names if name}
+
+
+def git_bytes(folder: Path, *args: str) -> bytes:
+    return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, check=True, timeout=60).stdout
+
+
+def every_blob(remote: Path) -> bytes:
+    """The content of every object of the remote (all branches, all history)."""
+    listing = git(remote, "cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)")
+    blobs = [line.split()[0] for line in listing.splitlines() if line.endswith(" blob")]
+    return b"\n".join(git_bytes(remote, "cat-file", "blob", sha) for sha in blobs)
+
+
+@pytest.fixture
+def story(
+    tmp_path: Path, pulumi_double: PulumiDouble, kube_api: KubeDouble, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Story]:
+    seed = tmp_path / "seed"
+    shutil.copytree(PROJECT, seed / "project", ignore=shutil.ignore_patterns(".data", ".github"))
+    code_root = tmp_path / "code"
+    services = seed / "project" / "services.yaml"
+    text = services.read_text()
+    services.write_text(
+        text.replace("\ncodex:\n", f'\ncodex:\n  workspace: {{source: hostPath, codeRoot: "{code_root}"}}\n', 1)
+    )
+    (seed / "app.txt").write_text("hello\n")
+    (seed / ".gitignore").write_text("*.log\n")
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(remote)], check=True)
+    subprocess.run(["git", "init", "--quiet", "-b", "main", str(seed)], check=True)
+    git(seed, "add", "-A")
+    git(seed, "-c", "user.name=dev", "-c", "user.email=dev@example.org", "commit", "--quiet", "-m", "base")
+    git(seed, "push", "--quiet", str(remote), "main")
+    checkout = tmp_path / "checkout"
+    subprocess.run(["git", "clone", "--quiet", str(remote), str(checkout)], check=True)
+    monkeypatch.setenv("CODEX_CODE_ROOT_ALLOWED", str(tmp_path))
+    monkeypatch.setenv("OPENAI_API_KEY", CANARY)
+    monkeypatch.setenv("GITHUB_TOKEN", GH_TOKEN)
+    monkeypatch.setenv("CODEX_PROJECT_DIR", str(checkout / "project"))
+    monkeypatch.setenv("CODEX_SOURCE_DIR", str(checkout))
+    with GithubDouble(repos={REPOSITORY: 42}) as github:
+        monkeypatch.setenv("GITHUB_API_URL", github.url)
+        github.add_issue(REPOSITORY, 5, title="The greeting is rude")
+        yield Story(remote, checkout, code_root, github, pulumi_double, kube_api, tmp_path)
+
+
+def agent_edits(workspace: Path, *, greeting: str, title: str) -> None:
+    """What ``codex exec`` does in /workspace: edit a file, leave a log behind, write the PR text."""
+    (workspace / "app.txt").write_text(f"{greeting}\n")
+    (workspace / "debug.log").write_text(f"agent log, key {CANARY}\n")  # ignored by .gitignore
+    (workspace / ".git" / "codex").mkdir(parents=True, exist_ok=True)
+    (workspace / ".git" / "codex" / "pr.md").write_text(f"{title}\n\nThe greeting is kinder now.\n")
+
+
+def test_the_agent_loop_from_issue_to_cleanup(story: Story) -> None:
+    base = story.remote_tree("main")
+
+    # issue labelled → slot claimed
+    code, output = story.ci("ensure-slot", "--issue", "5")
+    assert code == 0, output
+    assert "ai-slot-1" in output
+
+    # sources synced → up → the links comment
+    code, output = story.ci("up", "--stack", "ai-slot-1", "--issue", "5", *FAST)
+    assert code == 0, output
+    assert (story.workspace / "app.txt").read_text() == "hello\n"
+    assert git(story.workspace, "rev-parse", "--abbrev-ref", "HEAD").strip() == "codex/issue-5"
+    comments = story.github.comments_of(REPOSITORY, 5)
+    assert len(comments) == 1
+    assert "project-example-dev-1" in comments[0].body
+
+    # the agent edits → deliver → the branch and the pull request
+    agent_edits(story.workspace, greeting="good morning", title="Make the greeting kind")
+    code, output = story.ci("deliver", "--stack", "ai-slot-1", "--issue", "5")
+    assert code == 0, output
+    tree = story.remote_tree("codex/issue-5")
+    assert tree == {**base, "app.txt": b"good morning\n"}
+    assert CANARY.encode() not in every_blob(story.remote)
+    [pull] = story.github.pulls(REPOSITORY)
+    assert (pull.title, pull.head, pull.base) == ("Make the greeting kind", "codex/issue-5", "main")
+    assert "Closes #5" in pull.body
+    assert story.github.count("POST", "/pulls") == 1
+
+    # a re-run: the same comment edited, the same pull request updated
+    story.github.settle()
+    code, output = story.ci("up", "--stack", "ai-slot-1", "--issue", "5", *FAST)
+    assert code == 0, output
+    assert len(story.github.comments_of(REPOSITORY, 5)) == 1
+    assert story.github.count("PATCH", "/issues/comments/") == 1
+    agent_edits(story.workspace, greeting="good morning, friend", title="Make the greeting kinder")
+    code, output = story.ci("deliver", "--stack", "ai-slot-1", "--issue", "5")
+    assert code == 0, output
+    assert story.remote_tree("codex/issue-5")["app.txt"] == b"good morning, friend\n"
+    assert story.github.count("POST", "/pulls") == 1
+    assert story.github.count("PATCH", f"/pulls/{pull.number}") == 1
+    assert story.github.pulls(REPOSITORY)[0].title == "Make the greeting kinder"
+
+    # a review on the pull request reuses the issue's slot
+    code, output = story.ci("ensure-slot", "--pr", str(pull.number), "--output", "json")
+    assert code == 0, output
+    assert json.loads(output[output.index("{") :])["stack"] == "ai-slot-1"
+
+    # a secret in the agent's work: nothing is pushed, the file is named, the value never shown
+    tip = git(story.remote, "rev-parse", "codex/issue-5").strip()
+    (story.workspace / "config.txt").write_text(f"key={CANARY}\n")
+    code, output = story.ci("deliver", "--stack", "ai-slot-1", "--issue", "5")
+    assert code == 1
+    assert "config.txt" in output
+    assert "OPENAI_API_KEY" in output
+    assert CANARY not in output
+    assert git(story.remote, "rev-parse", "codex/issue-5").strip() == tip
+    assert all(CANARY not in c.body for c in story.github.comments_of(REPOSITORY, 5))
+    (story.workspace / "config.txt").unlink()
+
+    # a foreign commit on the branch: deliver stops with a comment, the commit stays
+    other = story.tmp / "someone"
+    subprocess.run(["git", "clone", "--quiet", "-b", "codex/issue-5", str(story.remote), str(other)], check=True)
+    (other / "app.txt").write_text("hi from a maintainer\n")
+    git(other, "-c", "user.name=m", "-c", "user.email=m@example.org", "commit", "--quiet", "-am", "maintainer fix")
+    git(other, "push", "--quiet", "origin", "codex/issue-5")
+    foreign = git(other, "rev-parse", "HEAD").strip()
+    (story.workspace / "app.txt").write_text("agent again\n")
+    code, output = story.ci("deliver", "--stack", "ai-slot-1", "--issue", "5")
+    assert code == 1
+    assert "delivery stopped" in output
+    assert git(story.remote, "rev-parse", "codex/issue-5").strip() == foreign
+    assert any("delivery stopped" in c.body for c in story.github.comments_of(REPOSITORY, 5))
+
+    # the issue is closed → cleanup
+    code, output = story.ci("cleanup", "--issue", "5", "--namespace-timeout", "5s")
+    assert code == 0, output
+    code, output = story.ci("find-slot", "--issue", "5")
+    assert code == 0
+    assert output.strip() == ""
