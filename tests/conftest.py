@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from collections.abc import Callable
@@ -15,6 +16,9 @@ from codex_stacks.offline.runner import ProgramRun, RecordingMonitor
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO_ROOT / "examples" / "project-example"
+os.environ["CODEX_PROGRAM_DIR"] = str(REPO_ROOT)
+"""The program folder of every test and every codexctl the tests start, wherever they run: this
+repository's (its Pulumi.yaml points at the example). Tests of finding it unset this."""
 
 MakeProject = Callable[..., Path]
 

@@ -1,4 +1,4 @@
-"""Secrets audit (SPEC §9; issue 7, item 2): canary values for every secret input never show.
+"""Secrets audit: canary values for every secret input never show.
 
 Canaries go into every secret input — the environment variables the example's manifests put into
 Secrets, the agent's credentials in secret stack config (and their environment fallbacks), and

@@ -71,8 +71,9 @@ class PodTree:
     deployment: str
     mount_path: str
     kube_context: str | None
-    deploy_wait: float = 60.0
     rollout: float = 300.0
+    """A pod that restarted after the agent's run gets this long to be ready again; a Deployment
+    that is not there is not waited for (the agent ran in it: it is gone, not coming)."""
 
     @classmethod
     def for_stack(cls, *, stack: str, settings: object) -> PodTree:
@@ -91,15 +92,45 @@ class PodTree:
         )
 
     def _read(self) -> tuple[bytes, bytes]:
-        from kubernetes.client import CoreV1Api
+        """The archive and pr.md; every failure of the cluster or the pod is one line (exit 1)."""
+        from codex_stacks.errors import CodexError
+
+        try:
+            return self._exec_reads()
+        except ExternalError:
+            raise
+        except CodexError as exc:
+            raise ExternalError(
+                f"the agent's workspace cannot be read from its pod (deployment/{self.deployment} in namespace "
+                f"{self.namespace}): {exc.message}"
+            ) from None
+
+    def _exec_reads(self) -> tuple[bytes, bytes]:
+        from kubernetes.client import AppsV1Api, CoreV1Api
+        from kubernetes.client.exceptions import ApiException
 
         from codex_stacks.kubeclient import api_client
-        from codex_stacks.prompts.runner import _Exec, _ready_pod, wait_for_agent
+        from codex_stacks.prompts.runner import READ_TIMEOUT, _api_error, _Exec, _ready_pod, wait_for_agent
 
         api = api_client(context=self.kube_context)
         try:
+            try:
+                AppsV1Api(api).read_namespaced_deployment(
+                    self.deployment, self.namespace, _request_timeout=READ_TIMEOUT
+                )
+            except ApiException as exc:
+                if exc.status == 404:
+                    raise ExternalError(
+                        f"deployment/{self.deployment} does not exist in namespace {self.namespace}: the agent's pod "
+                        "and its workspace are gone (was the slot cleaned up?); nothing to deliver from"
+                    ) from None
+                raise _api_error(exc, doing=f"reading deployment/{self.deployment}") from None
+            except Exception as exc:
+                raise _api_error(
+                    exc, doing=f"reading deployment/{self.deployment}", server=api.configuration.host
+                ) from None
             agent = wait_for_agent(
-                api, name=self.deployment, namespace=self.namespace, deploy_wait=self.deploy_wait, rollout=self.rollout
+                api, name=self.deployment, namespace=self.namespace, deploy_wait=0, rollout=self.rollout
             )
             core = CoreV1Api(api)
             pod = _ready_pod(core, agent, namespace=self.namespace)

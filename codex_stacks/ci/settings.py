@@ -4,7 +4,7 @@
 file ``<program>/<stackConfigDir>/Pulumi.<S>.yaml``; codex_stacks.stackconfig reads exactly that
 for the program and for codexctl. Here it is read once per command, with the command line's
 ``--project-dir``/``--mode`` on top only when they were given: a stack file's
-``codex:projectDir`` is never replaced by the bundled example behind the user's back.
+``codex:projectDir`` is never replaced by a default behind the user's back.
 """
 
 from __future__ import annotations

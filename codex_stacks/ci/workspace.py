@@ -27,7 +27,7 @@ from pulumi.automation._cmd import CommandResult, OnOutput
 from pulumi.automation.errors import StackNotFoundError, create_command_error
 
 from codex_stacks.ci.errors import CiError, ExternalError
-from codex_stacks.stackconfig import PROGRAM_ROOT
+from codex_stacks.stackconfig import find_program_dir, load_program
 
 MIN_PULUMI = (3, 211, 0)
 """The oldest CLI codexctl ci runs: stack tags on self-managed backends came in v3.211.0 (pulumi
@@ -200,23 +200,15 @@ def find_pulumi_root() -> str | None:
 
 
 def program_dir_of(program_dir: Path | None) -> Path:
-    """The folder of the program's Pulumi.yaml: --program-dir / $CODEX_PROGRAM_DIR, else this installation's."""
-    if program_dir is None and os.environ.get("CODEX_PROGRAM_DIR"):
-        program_dir = Path(os.environ["CODEX_PROGRAM_DIR"])
-    return (program_dir or PROGRAM_ROOT).resolve()
+    """The program folder: --program-dir, else $CODEX_PROGRAM_DIR, else the nearest folder with a
+    Pulumi.yaml from the current one upwards (docs/architecture.md)."""
+    return find_program_dir(program_dir)
 
 
 def project_name(program_dir: Path) -> str:
-    """``name:`` of the program's Pulumi.yaml: stacks, URNs and slot claims are per project."""
-    from codex_stacks.config.loader import read_text
-    from codex_stacks.config.yamlio import load_document
-
-    path = program_dir / "Pulumi.yaml"
-    data = load_document(read_text(path), source=path)
-    name = data.get("name") if isinstance(data, dict) else None
-    if not isinstance(name, str) or not name.strip():
-        raise CiError("Pulumi.yaml has no project name", hint="set name: in Pulumi.yaml")
-    return name.strip()
+    """``name:`` of the program's Pulumi.yaml: stacks, URNs and slot claims are per project, so
+    two repositories on one backend never share a stack (docs/architecture.md)."""
+    return load_program(program_dir).name
 
 
 def check_version(command: PulumiCommand) -> None:
@@ -236,7 +228,10 @@ def open_workspace(*, program_dir: Path | None = None) -> tuple[LocalWorkspace, 
     """A LocalWorkspace on the program folder's Pulumi project, with a CLI we can stop."""
     work_dir = program_dir_of(program_dir)
     if not (work_dir / "Pulumi.yaml").is_file():
-        raise CiError(f"no Pulumi.yaml in {work_dir}", hint="run from the codex stacks checkout or pass --program-dir")
+        raise CiError(
+            f"no Pulumi.yaml in {work_dir}",
+            hint="run in your repository (`codexctl init` makes it a program folder) or pass --program-dir",
+        )
     try:
         command = TrackedPulumiCommand(root=find_pulumi_root())
     except (OSError, subprocess.CalledProcessError) as exc:

@@ -64,8 +64,8 @@ ProjectDirOption = Annotated[
         "-p",
         envvar="CODEX_PROJECT_DIR",
         file_okay=False,
-        help="Folder with services.yaml [default: $CODEX_PROJECT_DIR, else codex:projectDir of the stack file, "
-        "else the bundled example project].",
+        help="Folder with services.yaml [default: $CODEX_PROJECT_DIR, else codex:projectDir of the stack, "
+        "else the program folder].",
     ),
 ]
 ProgramDirOption = Annotated[
@@ -74,7 +74,8 @@ ProgramDirOption = Annotated[
         "--program-dir",
         envvar="CODEX_PROGRAM_DIR",
         file_okay=False,
-        help="Folder of the Pulumi program (Pulumi.yaml, stacks/) [default: this installation's].",
+        help="Folder of the Pulumi program (Pulumi.yaml, stacks/) [default: the nearest folder with a Pulumi.yaml "
+        "from the current one upwards].",
     ),
 ]
 RepositoryOption = Annotated[
@@ -735,6 +736,7 @@ def prompt_command(
     project_dir: ProjectDirOption = None,
     program_dir: ProgramDirOption = None,
     report: ReportOption = None,
+    output: OutputOption = "text",
     labels: Annotated[
         str | None,
         typer.Option(
@@ -756,6 +758,7 @@ def prompt_command(
     from codex_stacks.prompts.context import check_numbers
     from codex_stacks.prompts.labels import parse_labels
 
+    as_json = _check_output(output)
     check_numbers(kind=kind, issue=issue, pr=pr)  # the kind asked for, before any repair substitution
     names = parse_labels(labels) if labels is not None else []
     if report is not None and not report.is_file():
@@ -786,9 +789,12 @@ def prompt_command(
         lang=lang,
         infra_report=infra,
         kube_context=kube_context,
+        out=sys.stderr if as_json else None,  # with --output json, stdout is the document alone
         labels=names,
     )
     _publish({"kind": chosen, "exit_code": code}, f"### Agent run `{chosen}` in `{stack}`\nexit code {code}")
+    if as_json:
+        _json({"stack": stack, "kind": chosen, "requested_kind": kind, "exit_code": code})
     if code != 0:
         fail(f"the agent run ({chosen}) exited with {code}", code=EXIT_FAILED)
 

@@ -27,6 +27,10 @@ def changes_command(
             help="Folder of services.yaml inside the repository, relative to it (or an absolute path inside it).",
         ),
     ] = ".",
+    output: Annotated[
+        str,
+        typer.Option("--output", help="text, or json: the result as one JSON document on stdout (docs/operations.md)."),
+    ] = "text",
 ) -> None:
     """Say whether the change between two commits can reach deploy secrets.
 
@@ -41,8 +45,9 @@ def changes_command(
     """
     from codex_stacks.ci.changes import Verdict, changed_paths, classify
     from codex_stacks.ci.errors import CiError
-    from codex_stacks.cli.ci import _publish
+    from codex_stacks.cli.ci import _check_output, _json, _publish
 
+    as_json = _check_output(output)
     root = repo.resolve()
     relative = project_dir
     if Path(project_dir).is_absolute():
@@ -59,7 +64,11 @@ def changes_command(
     shown = list(verdict.reasons[:SHOWN])
     if len(verdict.reasons) > SHOWN:
         shown.append(f"… and {len(verdict.reasons) - SHOWN} more")
-    typer.echo("true" if verdict.needs_approval else "false")
+    if as_json:
+        more = max(len(verdict.reasons) - SHOWN, 0)
+        _json({"needs_approval": verdict.needs_approval, "reasons": list(verdict.reasons[:SHOWN]), "more": more})
+    else:
+        typer.echo("true" if verdict.needs_approval else "false")
     for line in shown:
         console.print(f"  {line}", markup=False)
     if verdict.needs_approval:

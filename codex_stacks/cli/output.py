@@ -93,3 +93,17 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(exit_code_of(cause)) from None
 
     return wrapper
+
+
+def json_output(value: str) -> bool:
+    """``--output``: text (for people) or json (one document on stdout, docs/architecture.md)."""
+    if value not in ("text", "json"):
+        fail(f"--output {value!r}: use text or json")
+    return value == "json"
+
+
+def print_json(document: Any) -> None:
+    """One JSON document on stdout, keys sorted, so scripts and diffs see a stable text."""
+    import json
+
+    typer.echo(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))

@@ -1,12 +1,18 @@
-"""``codexctl preview``: the real program under the SDK's mocks, shown as a tree and as files."""
+"""``codexctl preview``: the real program under the SDK's mocks, shown as a tree and as files.
+
+It ends with a summary like ``pulumi preview``'s (objects per component and kind, the counts);
+``--output json`` prints the same as one document (docs/architecture.md, "Scripting"); ``--diff``
+adds what a ``pulumi preview`` of the stack's state would change (:mod:`codex_stacks.cli.diff`).
+"""
 
 from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from rich.markup import escape
@@ -17,6 +23,9 @@ from codex_stacks.offline.runner import ProgramRun, Registration, Secret, run_pr
 from codex_stacks.offline.targets import check_filters, select
 from codex_stacks.plan.filters import NameFilters
 from codex_stacks.plan.kinds import pod_spec, tier
+
+if TYPE_CHECKING:
+    from codex_stacks.cli.diff import StackDiff
 
 MASK = "[secret]"
 COMPONENT_PREFIX = "codex:stack:"
@@ -191,69 +200,221 @@ def write_components(run: ProgramRun, folder: Path, *, show_secrets: bool, defau
     return written
 
 
-def render_tree(run: ProgramRun) -> Tree:
+def _is_stack(urn: str) -> bool:
+    return urn.split("::")[2:3] == ["pulumi:pulumi:Stack"]
+
+
+def stack_root(run: ProgramRun) -> str:
+    """The URN of the run's root stack resource (the parent of top-level registrations)."""
+    return next((r.parent for r in run.registrations if _is_stack(r.parent)), "")
+
+
+def top_level_objects(run: ProgramRun) -> list[Registration]:
+    """Kubernetes objects registered directly under the stack, outside every component."""
+    return [r for r in run.registrations if _is_stack(r.parent) and r.type.startswith("kubernetes:")]
+
+
+def _marked(label: str, urn: str, diff: StackDiff | None) -> str:
+    if diff is None:
+        return label
+    return f"{diff.marker(urn)} {label}"
+
+
+def render_tree(run: ProgramRun, diff: StackDiff | None = None) -> Tree:
     outputs = run.outputs
     where = ", ".join(
         f"{key} {outputs[key]}" for key in ("env", "slot", "namespace", "mode") if outputs.get(key) is not None
     )
-    tree = Tree(f"[bold]stack {run.stack}[/bold] ({where})")
-    root = next((r.parent for r in run.registrations if r.parent.endswith("::codex-" + run.stack)), "")
+    tree = Tree(f"[bold]stack {escape(run.stack)}[/bold] ({escape(where)})")
+    root = stack_root(run)
     stack_hooks = hooks_of(run, root) if root else []
     for step in stack_hooks:
         if step.inputs.get("stage") in _BEFORE_OBJECTS:
-            tree.add(_hook_label(step))
-    for registration in run.registrations:
-        top_level = registration.parent.endswith("pulumi:pulumi:Stack::codex-" + run.stack)
-        if top_level and registration.type.startswith("kubernetes:"):
-            tree.add(_label(registration))
+            tree.add(_marked(_hook_label(step), step.urn, diff))
+    for registration in top_level_objects(run):
+        tree.add(_marked(_label(registration), registration.urn, diff))
     for component in components_of(run):
-        branch = tree.add(_label(component))
+        branch = tree.add(_marked(_label(component), component.urn, diff))
         steps = hooks_of(run, component.urn)
         for step in steps:
             if step.inputs.get("stage") in _BEFORE_OBJECTS:
-                branch.add(_hook_label(step))
+                branch.add(_marked(_hook_label(step), step.urn, diff))
         for child in objects_of(run, component):
-            branch.add(_label(child))
+            branch.add(_marked(_label(child), child.urn, diff))
         for step in steps:
             if step.inputs.get("stage") not in _BEFORE_OBJECTS:
-                branch.add(_hook_label(step))
+                branch.add(_marked(_hook_label(step), step.urn, diff))
     for step in stack_hooks:
         if step.inputs.get("stage") not in _BEFORE_OBJECTS:
-            tree.add(_hook_label(step))
+            tree.add(_marked(_hook_label(step), step.urn, diff))
+    if diff is not None:
+        for urn in diff.deleted:
+            name = escape(urn.rsplit("::", 1)[-1])
+            tree.add(f"{diff.marker(urn)} [red]{name}[/red] [dim](deleted: {escape(urn)})[/dim]")
     return tree
 
 
+def _kind(registration: Registration) -> str:
+    return registration.type.rsplit(":", 1)[-1]
+
+
+def _object_entry(registration: Registration, diff: StackDiff | None) -> dict[str, Any]:
+    metadata = registration.inputs.get("metadata") or {}
+    metadata = metadata if isinstance(metadata, Mapping) else {}
+    entry: dict[str, Any] = {
+        "kind": registration.inputs.get("kind") or _kind(registration),
+        "api_version": registration.inputs.get("apiVersion"),
+        "name": metadata.get("name", registration.name),
+        "namespace": metadata.get("namespace"),
+        "urn": registration.urn,
+    }
+    if diff is not None:
+        entry["change"] = diff.op(registration.urn)
+    return entry
+
+
+def _hook_entry(registration: Registration, diff: StackDiff | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "stage": registration.inputs.get("stage"),
+        "step": registration.inputs.get("step"),
+        "action": registration.inputs.get("action"),
+        "urn": registration.urn,
+    }
+    if diff is not None:
+        entry["change"] = diff.op(registration.urn)
+    return entry
+
+
+def summary_of(run: ProgramRun) -> dict[str, Any]:
+    """Counts like ``pulumi preview``'s: components, objects (per kind), hook steps."""
+    objects = [r for r in run.registrations if r.type.startswith("kubernetes:") and r.custom]
+    hooks = [r for r in run.registrations if r.type.startswith(HOOK_PREFIX)]
+    return {
+        "components": len(components_of(run)),
+        "objects": len(objects),
+        "hooks": len(hooks),
+        "by_kind": dict(sorted(Counter(str(r.inputs.get("kind") or _kind(r)) for r in objects).items())),
+    }
+
+
+def preview_document(
+    run: ProgramRun, *, files: Mapping[str, str], out: Path | None, diff: StackDiff | None = None
+) -> dict[str, Any]:
+    """What ``preview --output json`` prints (a stable shape: docs/architecture.md, "Scripting")."""
+    root = stack_root(run)
+    components = []
+    for component in components_of(run):
+        components.append(
+            {
+                "name": component.name,
+                "type": _kind(component),
+                "urn": component.urn,
+                "file": files.get(component.name),
+                "objects": [_object_entry(child, diff) for child in objects_of(run, component)],
+                "hooks": [_hook_entry(step, diff) for step in hooks_of(run, component.urn)],
+            }
+        )
+    outputs = run.outputs
+    return {
+        "stack": run.stack,
+        "project": run.project,
+        "env": outputs.get("env"),
+        "slot": outputs.get("slot"),
+        "namespace": outputs.get("namespace"),
+        "mode": outputs.get("mode"),
+        "components": components,
+        "stack_objects": [_object_entry(r, diff) for r in top_level_objects(run)],
+        "stack_hooks": [_hook_entry(step, diff) for step in (hooks_of(run, root) if root else [])],
+        "skipped": dict(outputs.get("skipped") or {}),
+        "links": list(outputs.get("links") or []),
+        "summary": summary_of(run),
+        "out": str(out) if out is not None else None,
+        "diff": diff.as_json() if diff is not None else None,
+    }
+
+
+def summary_lines(run: ProgramRun, diff: StackDiff | None = None) -> list[str]:
+    """The closing summary (rich markup), like ``pulumi preview``'s "Resources:" block."""
+    lines = ["", "[bold]Resources:[/bold]"]
+    width = max((len(f"{_kind(c)} {c.name}") for c in components_of(run)), default=0)
+    for component in components_of(run):
+        children = objects_of(run, component)
+        kinds = Counter(str(child.inputs.get("kind") or _kind(child)) for child in children)
+        steps = len(hooks_of(run, component.urn))
+        label = f"{_kind(component)} {component.name}".ljust(width)
+        detail = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
+        hooks = f", {steps} hook step{'s' if steps != 1 else ''}" if steps else ""
+        lines.append(
+            f"    {escape(label)}  {len(children):>3} object{'s' if len(children) != 1 else ' '}"
+            f"{hooks}  [dim]{escape(detail)}[/dim]"
+        )
+    total = summary_of(run)
+    every_kind = ", ".join(f"{kind} {count}" for kind, count in total["by_kind"].items())
+    lines.append(
+        f"    [bold]{total['objects']} object{'s' if total['objects'] != 1 else ''}[/bold] in "
+        f"{total['components']} component{'s' if total['components'] != 1 else ''}, "
+        f"{total['hooks']} hook step{'s' if total['hooks'] != 1 else ''}: [dim]{escape(every_kind)}[/dim]"
+    )
+    if diff is not None:
+        lines.extend(diff.summary_lines())
+    return lines
+
+
 def run_preview(
-    *, stack: str, config: Mapping[str, str], out: Path | None, show_secrets: bool, filters: NameFilters | None = None
+    *,
+    stack: str,
+    config: Mapping[str, str],
+    out: Path | None,
+    show_secrets: bool,
+    filters: NameFilters | None = None,
+    program_dir: Path | None = None,
+    diff: bool = False,
+    as_json: bool = False,
 ) -> None:
-    """Preview ``stack`` with its ``codex:*`` config (the stack file's, with the options on top)
-    into ``out`` (default ``preview/<stack>``); ``filters`` keep part of it by name."""
+    """Preview ``stack`` of the program folder ``program_dir`` with its ``codex:*`` config (the
+    stack file's, with the options on top) into ``out`` (default ``preview/<stack>``); ``filters``
+    keep part of it by name; ``diff`` compares with the stack's state on the backend."""
     default = out is None
     out = Path("preview") / stack if out is None else out
     check_out_folder(out, default=default)
     mode = config.get("codex:mode") or "normal"
     project_dir = escape(str(config.get("codex:projectDir")))
     console.print(f"previewing stack [bold]{escape(stack)}[/bold] of {project_dir} (offline, mode {escape(mode)}) …")
-    check_filters(stack, config, filters)
-    run = select(run_program(stack, dict(config)), filters)
-    _print(run, out, show_secrets=show_secrets, default=default)
+    check_filters(stack, config, filters, program_dir=program_dir)
+    run = select(run_program(stack, dict(config), program_dir=program_dir), filters)
+    changes = None
+    if diff:
+        from codex_stacks.cli.diff import stack_diff
+
+        changes = stack_diff(run, config=config, program_dir=program_dir)
+    _print(run, out, show_secrets=show_secrets, default=default, diff=changes, as_json=as_json)
 
 
-def _print(run: ProgramRun, folder: Path, *, show_secrets: bool, default: bool) -> None:
+def _print(
+    run: ProgramRun, folder: Path, *, show_secrets: bool, default: bool, diff: StackDiff | None, as_json: bool
+) -> None:
     from codex_stacks.cli.output import out as stdout
+    from codex_stacks.cli.output import print_json
 
-    stdout.print(render_tree(run))
-    for name, reason in (run.outputs.get("skipped") or {}).items():
-        stdout.print(f"  [dim]skipped {name}: {reason}[/dim]")
-    for link in run.outputs.get("links") or []:
-        stdout.print(f"  {link['title']}: {link['url']}")
+    if not as_json:
+        stdout.print(render_tree(run, diff))
+        for name, reason in (run.outputs.get("skipped") or {}).items():
+            stdout.print(f"  [dim]skipped {escape(str(name))}: {escape(str(reason))}[/dim]")
+        for link in run.outputs.get("links") or []:
+            stdout.print(f"  {escape(str(link['title']))}: {escape(str(link['url']))}")
     if run.outputs.get("mode") == "repair":
         console.print(
             "[dim]note: this is the repair set; `pulumi up` in repair mode registers the rest of the "
             "stack again from the last normal run's store (repairStore), or refuses without one "
-            f"(docs/repair.md). The --target list: codexctl repair-targets --stack {run.stack}[/dim]"
+            f"(docs/repair.md). The --target list: codexctl repair-targets --stack {escape(run.stack)}[/dim]"
         )
     written = write_components(run, folder, show_secrets=show_secrets, default=default)
+    if as_json:
+        names = {component.name: path.name for component, path in zip(components_of(run), written, strict=True)}
+        print_json(preview_document(run, files=names, out=folder, diff=diff))
+    else:
+        for line in summary_lines(run, diff):
+            stdout.print(line)
     objects = sum(1 for r in run.registrations if r.type.startswith("kubernetes:") and r.custom)
     console.print(
         f"{len(written)} component{'s' if len(written) != 1 else ''}, {objects} object{'s' if objects != 1 else ''}; "

@@ -52,14 +52,15 @@ ProjectDirOption = Annotated[
     typer.Option(
         "--project-dir",
         "-p",
-        help="Folder with services.yaml (and an optional prompts/ folder) [default: the bundled example project].",
+        help="Folder with services.yaml (and an optional prompts/ folder) [default: codex:projectDir of the stack, "
+        "else the program folder].",
         file_okay=False,
     ),
 ]
 
 
 def _project_dir(project_dir: Path | None, stack: str) -> Path:
-    """--project-dir, else the stack file's ``codex:projectDir``, else the example."""
+    """--project-dir, else the stack's ``codex:projectDir``, else the program folder."""
     from codex_stacks.stackconfig import NAMESPACE, program_config, resolve_project_dir
 
     if project_dir is not None:

@@ -17,4 +17,7 @@ class Model(BaseModel):
         populate_by_name=True,
         frozen=True,
         str_strip_whitespace=False,
+        # a field's docstring is its description in the JSON Schema (codexctl schema) and in
+        # docs/services-yaml-reference.md: every key says what it is where an editor shows it
+        use_attribute_docstrings=True,
     )

@@ -1,4 +1,5 @@
-"""The services.yaml model: the single source of validation, defaults and JSON Schema."""
+"""The services.yaml model: the single source of validation, defaults, the JSON Schema and the
+reference (docs/services-yaml-reference.md); each field's docstring is its description."""
 
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ When = Annotated[
 
 class Link(Model):
     title: str
+    """The link's text in the agent's prompt and the stack's `links` output."""
     path: str = "/"
+    """Path under the environment's base domain (https://<baseDomain><path>)."""
 
 
 class Timeouts(Model):
@@ -60,7 +63,9 @@ class EnvSource(Model):
     """Where an MCP server's variable comes from: a runner env var name, or a literal value."""
 
     env_ref: str | None = None
+    """Name of the runner's environment variable that holds the value (only its name is written)."""
     value: str | None = None
+    """A literal value, written into config.toml as it is (never for a secret)."""
 
     @model_validator(mode="after")
     def _one_source(self) -> EnvSource:
@@ -73,16 +78,27 @@ class McpServer(Model):
     """An MCP server for the agent: a local command, a URL, or a Service in the slot namespace."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    """The server's name in config.toml ([mcp_servers.<name>])."""
     type: Literal["stdio", "http", "cluster"]
+    """stdio: a local command; http: a URL; cluster: a Service in the slot's namespace."""
     command: str | None = None
+    """The command of a stdio server."""
     args: list[str] = Field(default_factory=list)
+    """The command's arguments (stdio)."""
     url: str | None = None
+    """The URL of an http server."""
     service: str | None = None
+    """The Service of a cluster server (in the slot's namespace)."""
     port: int | None = Field(default=None, ge=1, le=65535)
+    """The port of the cluster server's Service."""
     path: str = "/mcp"
+    """The URL path of a cluster server."""
     env: dict[str, EnvSource] = Field(default_factory=dict)
+    """Environment variables of a stdio server: envRef (a runner variable, by name) or value."""
     bearer_token_env: str | None = None
+    """Name of the variable holding an http server's bearer token (the token is never written)."""
     startup_timeout: Duration | None = None
+    """How long the agent waits for the server to start."""
 
     @model_validator(mode="after")
     def _by_type(self) -> McpServer:
@@ -95,6 +111,7 @@ class McpServer(Model):
 
 class Mcp(Model):
     servers: list[McpServer] = Field(default_factory=list)
+    """The MCP servers the agent may use, each written to config.toml."""
 
     @model_validator(mode="after")
     def _unique(self) -> Mcp:
@@ -173,7 +190,9 @@ class SecretKeyRef(Model):
     """A key of a Secret in the slot's namespace; its value reaches a pod only as a secretKeyRef."""
 
     name: Name
+    """The Secret's name."""
     key: str = Field(pattern=_SECRET_KEY, max_length=253)
+    """The key inside it."""
 
 
 def _https_repository(url: str) -> str:
@@ -226,6 +245,7 @@ class Workspace(Model):
         default="/workspace", pattern=r"^/[A-Za-z0-9._/-]*$", description="Where the agent sees it."
     )
     pvc: PvcWorkspace | None = None
+    """source pvc: the claim and the repository its init container clones."""
 
     @model_validator(mode="after")
     def _by_source(self) -> Workspace:
@@ -244,18 +264,27 @@ class CodexSettings(Model):
     is ``modelReasoningEffort`` unless an ``[ai-reasoning-<level>]`` label picks another level."""
 
     model: str = "gpt-5-codex"
+    """The model the agent runs (config.toml's model)."""
     models: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
         default_factory=list,
         description="The models an [ai-model-<name>] label may choose; must include model. Empty: model only.",
     )
     model_reasoning_effort: ReasoningEffort = "medium"
+    """The model's reasoning effort (an [ai-reasoning-<level>] label picks another for a run)."""
     prompt_lang: Literal["en", "ru"] = "en"
+    """Language of the agent's prompts; --lang overrides it, a missing translation falls back to en."""
     extra_tools: list[str] = Field(default_factory=list)
+    """Command-line tools the agent's image has, named in its prompt."""
     links: list[Link] = Field(default_factory=list)
+    """Pages of the environment the prompt links to (and the stack output links)."""
     project_context: str = ""
+    """What the agent is told about the project (Markdown, in every prompt)."""
     services_overview: str = ""
+    """What each service does, for the agent's prompt (Markdown)."""
     timeouts: Timeouts = Field(default_factory=Timeouts)
+    """How long codexctl prompt run waits for each part of the agent's run."""
     mcp: Mcp = Field(default_factory=Mcp)
+    """MCP servers for the agent."""
     config_blocks: Annotated[list[ConfigBlock], AfterValidator(_blocks_apart)] = Field(
         default_factory=list,
         description="Extra TOML for config.toml, merged as data: each block must be TOML on its own.",
@@ -269,7 +298,9 @@ class CodexSettings(Model):
         "the project ships its own (in the repair set, within the same limits: docs/security.md).",
     )
     workspace: Workspace = Field(default_factory=Workspace)
+    """Where the agent's /workspace comes from (none, a host folder the runner syncs, or a PVC)."""
     delivery: Delivery = Field(default_factory=Delivery)
+    """How `codexctl ci deliver` publishes the agent's work: branch, commit and pull request."""
 
     @model_validator(mode="after")
     def _default_model_allowed(self) -> CodexSettings:
@@ -280,25 +311,35 @@ class CodexSettings(Model):
 
 class NamespaceSettings(Model):
     patterns: dict[str, str] = Field(default_factory=dict)
+    """The namespace of each environment (a template); default <project>-<env>, <project>-<env>-<slot> for slots."""
 
 
 class ExternalImage(Model):
     """An upstream image mirrored into the local registry."""
 
     type: Literal["external"]
+    """external: an upstream image mirrored into the registry."""
     from_: str = Field(alias="from")
+    """The upstream image reference."""
     local: str
+    """Where it is mirrored to (the reference manifests use)."""
 
 
 class BuildImage(Model):
     """An image built from this repository."""
 
     type: Literal["build"]
+    """build: an image built from this repository."""
     repository: str
+    """Repository of the built image, without the tag."""
     tag_template: str
+    """Its tag (a template, e.g. {{ versions['api'] }})."""
     dockerfile: str = "Dockerfile"
+    """The Dockerfile, relative to the project folder."""
     context: str = "."
+    """The build context, relative to the project folder."""
     build_args: StrMap = Field(default_factory=dict)
+    """Build arguments (--build-arg), values as text."""
 
 
 Image = Annotated[ExternalImage | BuildImage, Field(discriminator="type")]
@@ -308,7 +349,9 @@ class Environment(Model):
     """An environment; ``from`` inherits every field the child leaves unset."""
 
     from_: str | None = Field(default=None, alias="from")
+    """The environment this one inherits every unset field from."""
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
+    """imagePullPolicy for containers whose manifest sets none."""
     slot_bootstrap_infra: list[str] | None = Field(
         default=None,
         description="Infrastructure groups a slot stack deploys; unset means every active group.",
@@ -330,39 +373,58 @@ class DataPaths(Model):
     """Host data directories: ``<root>/<env>``, or ``<root>/slots/<slot>`` for AI slots."""
 
     root: str
+    """Absolute host folder of the data folders (not /); inside the runner's CODEX_DATA_ROOT_ALLOWED."""
     env_dir: str | None = None
+    """The stack's folder under root; default slots/<slot> for a slot, else <env>."""
     dirs: list[str] = Field(default_factory=lambda: ["postgres", "redis", "rabbitmq"])
+    """The data folders made under the stack's folder (codex.ensure-data-dirs)."""
 
 
 class ManifestRef(Model):
     path: str = Field(min_length=1)
+    """A manifest (a Jinja2 template of YAML documents), relative to the project folder."""
 
 
 class HostMount(Model):
     name: Name
+    """The volume's name."""
     host_path: str
+    """The folder on the node (a hostPath volume)."""
     mount_path: str
+    """Where the workload's containers see it."""
     read_only: bool = False
+    """Mount it read-only."""
     type: str | None = None
+    """The hostPath type; default Directory (the folder must exist)."""
 
 
 class PvcMount(Model):
     name: Name
+    """The volume's name."""
     claim_name: str
+    """The PersistentVolumeClaim mounted."""
     mount_path: str
+    """Where the workload's containers see it."""
     sub_path: str | None = None
+    """A folder inside the volume to mount instead of its root."""
     read_only: bool = False
+    """Mount it read-only."""
 
 
 class Overlay(Model):
     host_mounts: list[HostMount] = Field(default_factory=list)
+    """Host folders mounted into the service's workload in this environment."""
     pvc_mounts: list[PvcMount] = Field(default_factory=list)
+    """PersistentVolumeClaims mounted into the service's workload in this environment."""
     drop_kinds: list[str] = Field(default_factory=list)
+    """Kinds of the service's manifests left out in this environment (e.g. Ingress)."""
 
 
 class ServiceImage(Model):
     repository: str
+    """The image's repository, without the tag (set on the service's workload)."""
     tag_template: str
+    """The image's tag (a template)."""
 
     @property
     def reference(self) -> str:
@@ -376,10 +438,15 @@ class Infrastructure(Model):
     """A group of manifests deployed together (databases, config, ingress …)."""
 
     name: Name
+    """The group's name (a DNS label, unique; written out)."""
     when: When = None
+    """Whether the stack deploys the group: a template evaluated first; false, empty, 0 or no skip it."""
     manifests: list[ManifestRef] = Field(default_factory=list)
+    """The group's manifests, applied together."""
     hooks: ComponentHooks = Field(default_factory=ComponentHooks)
+    """Steps around the group's objects."""
     depends_on: list[str] = Field(default_factory=list)
+    """Items (groups or services) whose objects this group waits for."""
     namespaces: list[Name] = Field(default_factory=list, description=NAMESPACES_DESCRIPTION)
 
 
@@ -387,17 +454,24 @@ class Service(Model):
     """One of the project's services, with its image and per-environment overlays."""
 
     name: Name
+    """The service's name (a DNS label, unique; written out)."""
     manifests: list[ManifestRef] = Field(default_factory=list)
+    """The service's manifests."""
     image: ServiceImage | None = None
+    """The image set on the service's workload (first container, and init containers that used the same image)."""
     workload: Name | None = Field(
         default=None,
         description="The workload (Deployment, StatefulSet, …) that gets the image, pull policy and mounts; "
         "default: the one named like the service.",
     )
     when: When = None
+    """Whether the stack deploys the service: a template evaluated first; false, empty, 0 or no skip it."""
     overlays: dict[str, Overlay] = Field(default_factory=dict)
+    """Per environment: mounts and kinds to drop."""
     hooks: ComponentHooks = Field(default_factory=ComponentHooks)
+    """Steps around the service's objects."""
     depends_on: list[str] = Field(default_factory=list)
+    """Items (groups or services) whose objects this service waits for."""
     namespaces: list[Name] = Field(default_factory=list, description=NAMESPACES_DESCRIPTION)
 
 
@@ -405,7 +479,9 @@ class Subject(Model):
     """Who a RoleBinding names: a user, a group or a ServiceAccount."""
 
     kind: Literal["User", "Group", "ServiceAccount"]
+    """User, Group or ServiceAccount."""
     name: str = Field(min_length=1)
+    """The subject's name."""
     namespace: Name | None = Field(default=None, description="The ServiceAccount's namespace.")
 
     @model_validator(mode="after")
@@ -451,6 +527,7 @@ class SecuritySettings(Model):
         description="CI runners' identities: the cluster stack lets them claim slots (Leases in codex-system).",
     )
     network_policy: NetworkPolicySettings = Field(default_factory=NetworkPolicySettings)
+    """The slot's NetworkPolicies: default deny, the project's traffic allowed."""
 
 
 class RepairSettings(Model):
@@ -467,6 +544,7 @@ class EnvVar(Model):
 
     secret: bool = Field(default=False, description="Masked like a Secret wherever its value ends up.")
     description: str = ""
+    """What the variable is for (for people; never read by codexctl)."""
 
 
 ENV_VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -477,6 +555,7 @@ class ServicesFile(Model):
     """A project's services.yaml (docs/services-yaml.md): YAML whose values may be templates."""
 
     project: Name
+    """The project's name: a DNS label, written out (namespaces, images and Leases are named after it)."""
     vars: dict[Annotated[str, Field(pattern=VAR_NAME)], Any] = Field(
         default_factory=dict,
         description="Values computed once per stack, in order: each a template that may use the stack's context "
@@ -487,16 +566,30 @@ class ServicesFile(Model):
         description="The runner environment variables env_or() may read; nothing else is readable.",
     )
     codex: CodexSettings = Field(default_factory=CodexSettings)
+    """The agent: model, prompts, what it is told, MCP servers, its service and RBAC."""
     namespace: NamespaceSettings = Field(default_factory=NamespaceSettings)
+    """Namespaces of the environments."""
     max_slots: NonNegativeInt = 0
+    """How many slot stacks ai-slot-<N> may exist (0: no limit)."""
     registry: str | None = None
+    """The image registry, for templates (registry)."""
     base_domain: dict[str, str] = Field(default_factory=dict)
+    """Per environment: the domain it is served under (base_domain in templates)."""
     versions: StrMap = Field(default_factory=dict)
+    """Versions by name, for templates (versions['api'])."""
     images: dict[str, Image] = Field(default_factory=dict)
+    """Images codexctl ci images mirrors or builds, by name."""
     environments: dict[str, Environment] = Field(default_factory=dict)
+    """The environments, by name; a stack ai-slot-<N> is environment ai, slot N."""
     data_paths: DataPaths | None = None
+    """Host data folders of the stack (storage in templates)."""
     hooks: StackHooks = Field(default_factory=StackHooks)
+    """Steps around the whole stack."""
     infrastructure: list[Infrastructure] = Field(default_factory=list)
+    """Groups of manifests (databases, config, ingress, …), each its own component."""
     services: list[Service] = Field(default_factory=list)
+    """The project's services, each its own component."""
     repair: RepairSettings = Field(default_factory=RepairSettings)
+    """What repair mode deploys (docs/repair.md)."""
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    """The agent's containment besides its Role: runners that claim slots, NetworkPolicies (docs/security.md)."""

@@ -1,7 +1,14 @@
-"""Run ``__main__.py`` under the SDK's mocks and record every registration (TESTING.md layer 2)."""
+"""Run a program folder's ``__main__.py`` under the SDK's mocks and record every registration.
+
+The program is the one ``pulumi up`` runs: the ``__main__.py`` of the program folder (the folder
+of ``Pulumi.yaml``, docs/architecture.md), with the project name of its ``Pulumi.yaml`` in every
+URN, and the engine replaced by a recording monitor (docs/testing.md, layer 2).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import os
 import runpy
 import threading
@@ -14,13 +21,42 @@ import pulumi
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+from pulumi.runtime.sync_await import _sync_await
 
+from codex_stacks.errors import CodexError, ConfigError, Location
 from codex_stacks.plan.store import TARGETED_ENV
-from codex_stacks.stackconfig import PROGRAM_ROOT
+from codex_stacks.stackconfig import load_program, program_folder
 
-PROJECT = "codex"
-PROGRAM = PROGRAM_ROOT / "__main__.py"
+_LOOPS: list[asyncio.AbstractEventLoop] = []
+_LOOPS_LOCK = threading.Lock()
+
+
+def _thread_loop() -> asyncio.AbstractEventLoop:
+    """The event loop of this (monitor) thread, made once: resource references deserialize
+    through one. The loops are closed at exit, before the interpreter tears their sockets down
+    (else each would print "Exception ignored … Invalid file descriptor" on its way out)."""
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+    with _LOOPS_LOCK:
+        if loop not in _LOOPS:
+            _LOOPS.append(loop)
+    return loop
+
+
+@atexit.register
+def _close_loops() -> None:
+    with _LOOPS_LOCK:
+        loops, _LOOPS[:] = list(_LOOPS), []
+    for loop in loops:
+        if not loop.is_running() and not loop.is_closed():
+            loop.close()
+
+
 SECRET_SIG = rpc._special_secret_sig
 SIG_KEY = rpc._special_sig_key
 
@@ -57,6 +93,8 @@ class ProgramRun:
     stack: str
     registrations: list[Registration] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    project: str = ""
+    """The Pulumi project (``name:`` of Pulumi.yaml): the second part of every URN."""
 
     def by_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
@@ -119,7 +157,7 @@ class RecordingMonitor(mocks.MockMonitor):
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        _ensure_event_loop()  # type: ignore[no-untyped-call]  # resource references deserialize through it
+        _thread_loop()  # resource references deserialize through it
         raw = rpc.deserialize_properties(request.object, keep_unknowns=True)
         resource_id, state = self.mocks.new_resource(
             mocks.MockResourceArgs(
@@ -165,16 +203,36 @@ def run_program(
     stack: str,
     config: Mapping[str, str],
     *,
-    program: Path = PROGRAM,
+    program_dir: Path | None = None,
+    program: Path | None = None,
     targeted: bool = True,
     previous_outputs: Mapping[str, Any] | None = None,
+    project: str | None = None,
 ) -> ProgramRun:
-    """Run the program for ``stack`` with ``codex:*`` config, offline; exceptions propagate.
+    """Run the program of ``program_dir`` (default: the one codexctl finds, see
+    :func:`codex_stacks.stackconfig.find_program_dir`) for ``stack`` with ``codex:*`` config,
+    offline; exceptions propagate. ``program`` runs another ``__main__.py`` of that folder;
+    ``project`` names the project in URNs instead of ``Pulumi.yaml`` (a recording made under
+    another name).
 
     An offline repair run counts as one with the repair set's ``--target`` list (``targeted``);
     without it, the program registers the repair store of ``previous_outputs`` again, as a
     ``pulumi up -c codex:mode=repair`` with no targets does (docs/repair.md)."""
-    run = ProgramRun(stack=stack)
+    try:  # what the engine does before the program runs; its failure fails the run, as the program's would
+        folder = load_program(program.parent.resolve()) if program is not None and program_dir is None else None
+        folder = folder or program_folder(program_dir)
+        entry = program or folder.main
+        if not entry.is_file():
+            raise ConfigError(
+                f"no program: {entry} does not exist",
+                location=Location(file=folder.project_file),
+                hint="`codexctl init` writes the five-line __main__.py that calls codex_stacks.program.run",
+            )
+    except CodexError as error:
+        raise pulumi.RunError(str(error)) from error
+    name = project or folder.name
+    run = ProgramRun(stack=stack, project=name)
+    _thread_loop()  # the SDK runs the program on this thread's loop: closed at exit too
     monitor = (
         RecordingMonitor(run, previous=previous_outputs) if previous_outputs is not None else RecordingMonitor(run)
     )
@@ -183,15 +241,15 @@ def run_program(
         os.environ[TARGETED_ENV] = "1"
     else:
         os.environ.pop(TARGETED_ENV, None)
-    settings.reset_options(project=PROJECT, stack=stack, preview=True)
+    settings.reset_options(project=name, stack=stack, root_directory=str(folder.root), preview=True)
     pulumi.runtime.set_all_config(dict(config))
-    mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+    mocks.set_mocks(monitor.mocks, project=name, stack=stack, preview=True, monitor=monitor)
     settings.SETTINGS.rpc_manager.clear()
     settings.SETTINGS.outputs.clear()
     try:
 
         def main() -> None:
-            runpy.run_path(str(program), run_name="__main__")
+            runpy.run_path(str(entry), run_name="__main__")
 
         _sync_await(run_pulumi_func(main))
         root = settings.get_root_resource()

@@ -59,11 +59,13 @@ def select(run: ProgramRun, filters: NameFilters | None) -> ProgramRun:
     return dataclasses.replace(run, registrations=kept)
 
 
-def check_filters(stack: str, config: Mapping[str, str], filters: NameFilters | None) -> None:
+def check_filters(
+    stack: str, config: Mapping[str, str], filters: NameFilters | None, *, program_dir: Path | None = None
+) -> None:
     """Every name the filters give is an item of services.yaml (a typo would select nothing)."""
     if filters is None:
         return
-    document = load_document(plan_request(stack, config).services_path)
+    document = load_document(plan_request(stack, config, program_dir=program_dir).services_path)
     filters.check([ref.name for ref in document.infrastructure], [ref.name for ref in document.services])
 
 
@@ -73,17 +75,22 @@ def targets(
     extra_config: Mapping[str, str] | None = None,
     filters: NameFilters | None = None,
     mode: str = "normal",
+    program_dir: Path | None = None,
 ) -> list[str]:
-    """URNs for ``pulumi up --target``: everything the program registers in ``mode``, or the part
-    ``filters`` keeps. ``extra_config`` is the stack's ``codex:*`` config."""
+    """URNs for ``pulumi up --target``: everything the program of ``program_dir`` registers in
+    ``mode``, or the part ``filters`` keeps. ``extra_config`` is the stack's ``codex:*`` config."""
     config = {**(extra_config or {}), "codex:mode": mode}
-    check_filters(stack, config, filters)
-    run = select(run_program(stack, config), filters)
+    check_filters(stack, config, filters, program_dir=program_dir)
+    run = select(run_program(stack, config, program_dir=program_dir), filters)
     return sorted(registration.urn for registration in run.registrations)
 
 
 def repair_targets(
-    stack: str, *, project_dir: Path | None = None, extra_config: Mapping[str, str] | None = None
+    stack: str,
+    *,
+    project_dir: Path | None = None,
+    extra_config: Mapping[str, str] | None = None,
+    program_dir: Path | None = None,
 ) -> list[str]:
     """URNs of every resource of the repair set (components, objects, hooks, the provider).
 
@@ -93,4 +100,4 @@ def repair_targets(
     config = dict(extra_config or {})
     if project_dir is not None:
         config["codex:projectDir"] = str(project_dir)
-    return targets(stack, extra_config=config, mode="repair")
+    return targets(stack, extra_config=config, mode="repair", program_dir=program_dir)

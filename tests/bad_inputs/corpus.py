@@ -17,6 +17,8 @@ import yaml
 Command = Literal["preview", "validate", "repair-targets", "prompt"]
 ALL_COMMANDS: tuple[Command, ...] = ("preview", "validate", "repair-targets", "prompt")
 """A problem found before any item is chosen (a file, the stack name): every command meets it."""
+MAIN = "from codex_stacks.program import run\n\nrun()\n"
+"""The program of a case's program folder, as in every program folder (docs/architecture.md)."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,8 @@ class Case:
         """The project folder of this case (and its program folder, if any), written under ``where``."""
         root = (where / "project").resolve()
         if self.has_program_folder:
-            _write(where / "program", self.program_files, self.program_links, self.program_fifos, ())
+            program = {"__main__.py": MAIN, **self.program_files}  # the five lines every program folder has
+            _write(where / "program", program, self.program_links, self.program_fifos, ())
         if self.no_project:
             return root
         if self.folder is not None:

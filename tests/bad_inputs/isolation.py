@@ -56,7 +56,7 @@ class Job:
     """The program's config (kind ``program``), or extra ``codex:*`` config preview adds (``cli``)."""
     env: Mapping[str, str] = field(default_factory=dict)
     program_root: Path | None = None
-    """Stands in for the folder of ``Pulumi.yaml`` and ``stacks/`` (stackconfig.PROGRAM_ROOT)."""
+    """The program folder (``Pulumi.yaml``, ``stacks/``) of the run: ``$CODEX_PROGRAM_DIR``."""
     unreadable: Sequence[Path] = ()
     """Files the run must not be able to read (mode 000; see :func:`_deny_reads`)."""
 
@@ -246,9 +246,7 @@ def _child(command: Any, job: dict[str, Any]) -> None:
             os.close(target)
         os.environ.update(job["env"])
         if job["program_root"]:
-            import codex_stacks.stackconfig
-
-            codex_stacks.stackconfig.PROGRAM_ROOT = Path(job["program_root"])
+            os.environ["CODEX_PROGRAM_DIR"] = job["program_root"]
         if job["unreadable"]:
             meta["unreadable_by"] = _deny_reads([Path(path) for path in job["unreadable"]])
         runs = _program_runs()

@@ -1,4 +1,4 @@
-"""The bad input corpus (SPEC §9; issues 7 and 14).
+"""The bad input corpus.
 
 Each case is a malformed or hostile project or stack setting with the problems it must produce.
 ``codexctl preview``, ``validate``, ``repair-targets`` and ``prompt render`` (where the case says)

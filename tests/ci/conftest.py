@@ -51,6 +51,8 @@ def make_program(folder: Path, *, name: str = "codex") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     project = yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())
     project["name"] = name
+    # a project-wide codex:projectDir is relative to the program folder: name the example absolutely
+    project["config"] = {"codex:projectDir": str(REPO_ROOT / "examples" / "project-example")}
     (folder / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
     shutil.copy(REPO_ROOT / "__main__.py", folder / "__main__.py")
     shutil.copytree(REPO_ROOT / "stacks", folder / "stacks", dirs_exist_ok=True)

@@ -310,16 +310,18 @@ class Project:
     def full_key(self, key: str) -> str:
         return key if ":" in key else f"{self.name}:{key}"
 
-    def config(self, stack: str) -> dict[str, str]:
+    def config(self, stack: str, *, config_file: str | None = None) -> dict[str, str]:
         """What the engine hands the program: declared defaults, then the stack file's ``config:``
-        (pkg/cmd/pulumi/config: getStackConfiguration). Structured values travel as JSON text;
-        secure values would be decrypted, the double passes none."""
+        (pkg/cmd/pulumi/config: getStackConfiguration), or the file ``--config-file`` names
+        instead of the stack file. Structured values travel as JSON text; secure values would be
+        decrypted, the double passes none."""
         values: dict[str, str] = {}
         for key, declaration in (self.declared or {}).items():
             default = declaration.get("default") if isinstance(declaration, dict) else declaration
             if default is not None:
                 values[self.full_key(str(key))] = default if isinstance(default, str) else json.dumps(default)
-        for key, value in (self.read_stack_file(stack).get("config") or {}).items():
+        stack_data = self.read_stack_file(stack) if config_file is None else load_yaml(Path(config_file))
+        for key, value in ((stack_data or {}).get("config") or {}).items():
             if isinstance(value, dict) and "secure" in value:
                 continue
             values[self.full_key(str(key))] = value if isinstance(value, str) else json.dumps(value)
@@ -804,12 +806,17 @@ class Events:
         self._thread: threading.Thread | None = None
         if target and target.startswith("tcp://"):
             load_site()
+            # imported before the thread starts: the program imports pulumi on the main thread at
+            # the same time, and two threads importing pulumi.runtime.proto can meet it half made
+            import grpc
+            from pulumi.runtime.proto import events_pb2, events_pb2_grpc
+
+            self._modules = (grpc, events_pb2, events_pb2_grpc)
             self._thread = threading.Thread(target=self._stream, daemon=True)
             self._thread.start()
 
     def _stream(self) -> None:
-        import grpc
-        from pulumi.runtime.proto import events_pb2, events_pb2_grpc
+        grpc, events_pb2, events_pb2_grpc = self._modules
 
         def requests() -> Iterator[Any]:
             while (item := self._queue.get()) is not None:
@@ -914,15 +921,13 @@ class Cancellation:
 # ---------------------------------------------------------------------------------------------
 # The program: run as the engine would run it, under the SDK's mocks (codex_stacks.offline),
 # with the config the engine hands it. URNs are made with the project of Pulumi.yaml
-# (resource.NewURN(stack, project, …)), whatever project name the runner assumes.
+# (resource.NewURN(stack, project, …)).
 
 
 def run_program(project: Project, ref: Ref, config: dict[str, str], *, latest: dict[str, Any]) -> Any:
     load_site()
     from codex_stacks.offline import runner
 
-    marker = f"::{runner.PROJECT}::"
-    runner.PROJECT = project.name  # the engine starts the language host with --project <Pulumi.yaml name>
     # The program's process inherits the CLI's environment (CODEX_REPAIR_TARGETED among it), and a
     # StackReference to its own stack reads the outputs of the last update's checkpoint
     # (stack_reference.go: the root Stack resource's outputs), {} for a stack never deployed.
@@ -933,38 +938,27 @@ def run_program(project: Project, ref: Ref, config: dict[str, str], *, latest: d
         program=project.folder / "__main__.py",
         targeted=os.environ.get("CODEX_REPAIR_TARGETED") == "1",
         previous_outputs=dict(root.get("outputs") or {}) if root else {},
+        project=project.name,  # the engine starts the language host with --project <Pulumi.yaml name>
     )
-
-    def fix(urn: str) -> str:
-        return urn.replace(marker, f"::{project.name}::", 1) if urn else urn
-
-    def fix_all(value: Any) -> Any:
-        if isinstance(value, str) and value.startswith("urn:pulumi:"):
-            return fix(value)
-        if isinstance(value, dict):
-            return {k: fix_all(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [fix_all(v) for v in value]
-        return value
 
     resources = []
     for reg in run.registrations:
         resources.append(
             {
-                "urn": fix(reg.urn),
+                "urn": reg.urn,
                 "type": reg.type,
                 "custom": reg.custom,
-                "parent": fix(reg.parent),
-                "provider": fix(reg.provider.rsplit("::", 1)[0]) if reg.provider else "",
-                "dependencies": [fix(d) for d in reg.dependencies],
-                "propertyDependencies": {k: [fix(d) for d in v] for k, v in reg.property_dependencies.items()},
+                "parent": reg.parent,
+                "provider": reg.provider.rsplit("::", 1)[0] if reg.provider else "",
+                "dependencies": list(reg.dependencies),
+                "propertyDependencies": {k: list(v) for k, v in reg.property_dependencies.items()},
                 "inputs": plain(reg.inputs),
                 "raw": reg.raw_inputs,
                 "retainOnDelete": reg.retain_on_delete,
                 "name": reg.name,
             }
         )
-    return resources, {key: fix_all(value) for key, value in run.outputs.items()}
+    return resources, dict(run.outputs)
 
 
 def plain(value: Any, *, show_secrets: bool = True) -> Any:
@@ -1199,6 +1193,47 @@ def operation(kind: str, args: Args) -> None:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             raise bail
         engine.finish("succeeded", config)
+
+
+def preview(args: Args) -> None:
+    """``pulumi preview``: a dry run (pkg/backend/diy/backend.go: diyBackend.Preview, ApplierOptions
+    DryRun) that takes no update lock, writes no checkpoint and no history, and reports each step
+    it would take as a resourcePreEvent, then the summary the Automation API waits for."""
+    project = project_here()
+    backend = open_backend()
+    ref = parse_ref(args.get("--stack", "-s"), cloud=backend.cloud, project=project)
+    backend.require(ref)
+    engine = Engine(backend, ref, project, args, "preview")
+    config = project.config(ref.name, config_file=args.get("--config-file"))
+    print(f"Previewing update ({ref.name if backend.cloud is False else ref.fqn}):", flush=True)
+    engine.events.emit(preludeEvent={"config": config})
+    try:
+        resources, _ = run_program(project, ref, config, latest=engine.latest)
+    except Exception as exc:  # as run_up reports it
+        load_site()
+        import pulumi
+
+        message = str(exc) if isinstance(exc, pulumi.RunError) else "Program failed:\n" + traceback.format_exc()
+        diag(engine.events, message, severity="error", urn=root_urn(ref, project))
+        engine.events.close()
+        raise Bail("deployment") from None
+    root = {"urn": root_urn(ref, project), "type": STACK_TYPE, "custom": False, "parent": "", "inputs": {}}
+    steps: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None]] = []
+    for resource in [root, *resources]:
+        old = engine.old.get(resource["urn"])
+        same = old is not None and old.get("inputs") == resource.get("inputs")
+        steps.append(("same" if same else ("update" if old else "create"), resource, old))
+    registered = {resource["urn"] for resource in [root, *resources]}
+    steps += [("delete", None, old) for urn, old in reversed(engine.old.items()) if urn not in registered]
+    for op, new, old in steps:
+        meta = step_meta(op, new, old)
+        engine.events.emit(resourcePreEvent={"metadata": meta})
+        engine.events.emit(resOutputsEvent={"metadata": meta})
+        engine.count(op)
+    summary = {"maybeCorrupt": False, "durationSeconds": 0, "resourceChanges": engine.changes, "PolicyPacks": {}}
+    engine.events.emit(summaryEvent=summary)
+    engine.events.emit(cancelEvent={})
+    engine.events.close()
 
 
 def canceled_check(engine: Engine) -> None:
@@ -1545,6 +1580,8 @@ def main() -> None:
             config_command(args)
         elif words[:1] in (["up"], ["destroy"], ["refresh"]):
             operation(words[0], args)
+        elif words[:1] == ["preview"]:
+            preview(args)
         elif words[:1] == ["cancel"]:
             cancel_command(args)
         else:

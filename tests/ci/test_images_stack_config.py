@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from codex_stacks import stackconfig
 from codex_stacks.ci.images import plan_images
 from tests.conftest import MINIMAL, NAMESPACE_MANIFEST, MakeProject
 
@@ -32,6 +31,6 @@ images:
     (program / "stacks" / "Pulumi.dev.yaml").write_text(
         'config:\n  codex:vars: \'{"release": "7.1"}\'\n', encoding="utf-8"
     )
-    monkeypatch.setattr(stackconfig, "PROGRAM_ROOT", program)
+    monkeypatch.setenv("CODEX_PROGRAM_DIR", str(program))
     [job] = plan_images(stack="dev", project_dir=project, only=[])
     assert "registry.local/library/app:7.1" in repr(job)

@@ -163,7 +163,7 @@ def test_ci_prompt_plans_the_agent_from_the_commit_ci_up_used(tmp_path: Path, mo
     shutil.copytree(PROJECT, good, ignore=shutil.ignore_patterns(".data", ".github"))
     program = make_program(tmp_path / "program")
     (program / "stacks" / "Pulumi.ai-slot-3.yaml").write_text(
-        yaml.safe_dump({"config": {"codex:projectDir": str(broken), "codex:slot": "3", "codex:env": "ai-slot"}})
+        yaml.safe_dump({"config": {"codex:projectDir": str(broken), "codex:slot": "3", "codex:env": "ai"}})
     )
     monkeypatch.setenv("CODEX_PROGRAM_DIR", str(program))
     with KubeDouble() as gone:

@@ -119,7 +119,9 @@ def test_repair_targets_command() -> None:
     result = codexctl("repair-targets", "--stack", "ai-slot-3", "--project-dir", str(EXAMPLE))
     assert result.returncode == 0, result.stderr
     urns = result.stdout.split()
-    assert "urn:pulumi:ai-slot-3::codex::codex:stack:ServiceComponent::codex" in urns
+    assert (
+        "urn:pulumi:ai-slot-3::codex-stacks::codex:stack:ServiceComponent::codex" in urns
+    )  # this repository's project
     assert not any("django-backend" in urn for urn in urns)
 
 

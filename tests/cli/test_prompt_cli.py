@@ -103,9 +103,11 @@ def test_config_prints_toml_and_rejects_a_broken_block(tmp_path: Path) -> None:
         tmp_path,
         codex_yaml="  mcp:\n    servers: []\n  configBlocks:\n    - 'model = \"twice\"'\n",
     )
+    lines = (project / "services.yaml").read_text().splitlines()
+    line = lines.index("    - 'model = \"twice\"'") + 1  # where the block is, counted here
     assert_one_line_error(
         codexctl("prompt", "config", "--stack", "ai-slot-3", "--project-dir", str(project)),
-        "services.yaml:58: codex.configBlocks[0]: 'model' is set by codex.model, not by a block",
+        f"services.yaml:{line}: codex.configBlocks[0]: 'model' is set by codex.model, not by a block",
     )
 
 

@@ -76,3 +76,25 @@ def test_up_repair_and_back_to_normal(stack: object) -> None:
     again = stack.up(on_output=print)
     assert again.summary.resource_changes.get("create", 0) == 0
     assert again.summary.resource_changes.get("replace", 0) == 0
+
+
+def test_the_literal_repair_command_changes_nothing_outside_the_repair_set(
+    stack: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``pulumi up -s S -c codex:mode=repair`` with no ``--target`` (docs/repair.md): the program
+    registers everything outside the repair set again from the stored plan, so nothing is deleted,
+    created or replaced, and the deployments outside the set keep running."""
+    from pulumi import automation as auto
+
+    assert isinstance(stack, auto.Stack)
+    monkeypatch.delenv("CODEX_REPAIR_TARGETED", raising=False)  # the literal command passes no targets
+    stack.set_config("codex:mode", auto.ConfigValue("normal"))
+    stack.up(on_output=print)
+    before = _namespace_objects()
+    stack.set_config("codex:mode", auto.ConfigValue("repair"))
+    result = stack.up(on_output=print)
+    changes = result.summary.resource_changes or {}
+    assert changes.get("delete", 0) == 0
+    assert changes.get("create", 0) == 0
+    assert changes.get("replace", 0) == 0
+    assert _namespace_objects() == before

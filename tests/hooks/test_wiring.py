@@ -85,7 +85,7 @@ def test_one_resource_per_step_with_a_type_per_action(every_hook: ProgramRun) ->
         "codex/hook/afterApply/check-dev-host-ports": "CheckDevHostPorts",
     }
     assert find(every_hook, "codex/hook/afterApply/reuse-dev-tls-secret").parent == find(every_hook, "codex").urn
-    assert find(every_hook, "hook/beforeAll/preflight").parent.endswith("pulumi:pulumi:Stack::codex-ai-slot-3")
+    assert find(every_hook, "hook/beforeAll/preflight").parent.endswith("pulumi:pulumi:Stack::codex-stacks-ai-slot-3")
 
 
 def test_before_apply_is_a_dependency_of_its_components_objects(every_hook: ProgramRun) -> None:

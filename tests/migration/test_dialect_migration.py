@@ -25,6 +25,8 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 CASES = sorted(HERE.glob("before/*.json"))
 FIXED = Path("/tmp/codex-stacks-migration")
+RECORDED_PROJECT = "codex"
+"""The Pulumi project name in the recorded URNs: every repository's before each had its own."""
 """Where the examples were (and are) copied to be run: the recording's project_root."""
 _ENV_PREFIXES = ("CODE_ROOT", "BASE_DOMAIN", "REGISTRY", "DATA_ROOT", "ALIMENTOR", "ISSUE", "PR_", "CODEX_WORKSPACE")
 
@@ -212,12 +214,15 @@ def test_registrations_are_unchanged(case: Path, fixed_examples: Path, monkeypat
     before = json.loads(case.read_text(encoding="utf-8"))
     example = case.name.split("--", 1)[0]
     mode = before["mode"]
+    # each example is a program folder of its own now (Pulumi.yaml, __main__.py, stacks/), run from
+    # its copy; the recording was made when every repository's project was named "codex"
+    folder = fixed_examples / example
     config = with_overrides(
-        program_config(before["stack"]),
-        project_dir=fixed_examples / example,
+        program_config(before["stack"], program_dir=folder),
         mode=None if mode == "normal" else mode,
+        program_dir=folder,
     )
-    run = run_program(before["stack"], config)
+    run = run_program(before["stack"], config, program_dir=folder, project=RECORDED_PROJECT)
     now = {
         r.urn: {
             "type": r.type,

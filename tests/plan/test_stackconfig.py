@@ -11,7 +11,6 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from codex_stacks import stackconfig
 from codex_stacks.cli.app import app
 from codex_stacks.errors import ConfigError
 from codex_stacks.stackconfig import plan_request, program_config, with_overrides
@@ -41,6 +40,7 @@ config:
 def _program(root: Path, stacks: dict[str, str]) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "Pulumi.yaml").write_text(PROJECT_FILE, encoding="utf-8")
+    (root / "__main__.py").write_text("from codex_stacks.program import run\n\nrun()\n", encoding="utf-8")
     (root / "stacks").mkdir(exist_ok=True)
     for name, text in stacks.items():
         (root / "stacks" / f"Pulumi.{name}.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
@@ -93,7 +93,7 @@ def test_options_win_and_the_request_matches_the_program(tmp_path: Path) -> None
 
 def test_a_broken_stack_file_is_one_located_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = _program(tmp_path / "program", {"dev": "config:\n  codex:mode: [normal\n"})
-    monkeypatch.setattr(stackconfig, "PROGRAM_ROOT", root)
+    monkeypatch.setenv("CODEX_PROGRAM_DIR", str(root))
     result = CliRunner().invoke(CLI, ["validate", "--stack", "dev"])
     assert result.exit_code == 2
     assert "Pulumi.dev.yaml:" in result.stderr
@@ -125,7 +125,7 @@ def test_stack_file_values_reach_the_plan(vars_project: Path, tmp_path: Path, mo
       codex:vars:
         feature: on-from-stack-file
     """
-    monkeypatch.setattr(stackconfig, "PROGRAM_ROOT", _program(tmp_path / "program", {"dev": stack_file}))
+    monkeypatch.setenv("CODEX_PROGRAM_DIR", str(_program(tmp_path / "program", {"dev": stack_file})))
     out = tmp_path / "pv"
     result = CliRunner().invoke(CLI, ["preview", "--stack", "dev", "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -149,7 +149,7 @@ def test_mode_option_overrides_the_stack_file(
       codex:mode: bogus-from-file
       codex:vars: '{{"feature": "x"}}'
     """
-    monkeypatch.setattr(stackconfig, "PROGRAM_ROOT", _program(tmp_path / "program", {"dev": stack_file}))
+    monkeypatch.setenv("CODEX_PROGRAM_DIR", str(_program(tmp_path / "program", {"dev": stack_file})))
     from_file = CliRunner().invoke(CLI, ["validate", "--stack", "dev"])
     assert from_file.exit_code == 2
     assert "unknown mode 'bogus-from-file'" in from_file.stderr
@@ -169,7 +169,7 @@ def test_prompts_see_the_stack_file_too(vars_project: Path, tmp_path: Path, monk
       codex:namespace: from-the-stack-file
       codex:vars: '{{"feature": "x"}}'
     """
-    monkeypatch.setattr(stackconfig, "PROGRAM_ROOT", _program(tmp_path / "program", {"dev": stack_file}))
+    monkeypatch.setenv("CODEX_PROGRAM_DIR", str(_program(tmp_path / "program", {"dev": stack_file})))
     result = CliRunner().invoke(CLI, ["prompt", "render", "--stack", "dev", "--kind", "dev_issue", "--issue", "5"])
     assert result.exit_code == 0, result.output
     assert "from-the-stack-file" in result.stdout

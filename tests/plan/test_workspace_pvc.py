@@ -24,7 +24,10 @@ def agent_objects(tmp_path: Path, workspace: str) -> list[dict[str, Any]]:
     project = tmp_path / "p"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".data", ".github"))
     services = project / "services.yaml"
-    services.write_text(services.read_text().replace("\ncodex:\n", f"\ncodex:\n{workspace}", 1))
+    text = services.read_text()
+    own = '  workspace:\n    source: hostPath\n    codeRoot: "{{ code_root }}"\n'  # the example's own
+    assert own in text
+    services.write_text(text.replace(own, workspace, 1))
     plan = build_plan(stack_request("ai-slot-3", project_dir=project))
     [codex] = [c for c in plan.components if c.name == "codex"]
     return [dict(o.manifest) for o in codex.objects]

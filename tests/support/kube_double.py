@@ -66,7 +66,8 @@ one is defined (kubernetes/kubernetes unless said otherwise):
   data; stdout 1, stderr 2, the final Status on 3), authorized as both ``get`` and ``create`` on
   ``pods/exec`` (KEP-4006, AuthorizePodWebsocketUpgradeCreatePermission, on by default since
   1.35); a missing pod is 404, an unknown container 400; a plain HTTP request is 400 ``Upgrade
-  request required``.
+  request required``. A command either answers scripted chunks (:class:`ExecResult`) or runs for
+  real in a container's stand-in filesystem (:class:`ContainerFiles`), streamed as it runs.
 
 Not modelled: watch (400), server-side apply (415), admission webhooks, quota, defaulting of pod
 specs, the Deployment/ReplicaSet controllers (a test runs its own through :attr:`controllers`).
@@ -84,10 +85,14 @@ import contextlib
 import copy
 import hashlib
 import json
+import os
 import re
+import selectors
+import signal
 import socket
 import ssl
 import struct
+import subprocess
 import threading
 import time
 import uuid
@@ -356,15 +361,148 @@ class ExecCall:
 
 @dataclass
 class ExecResult:
-    """What the command does: output chunks ``(channel, text)`` (1 stdout, 2 stderr), then an exit status."""
+    """What the command does: output chunks ``(channel, text)`` (1 stdout, 2 stderr), then an exit status.
+
+    ``run``, when set, is a command that only starts after the upgrade, as the kubelet starts it
+    once the streams are up: it writes ``(channel, bytes)`` through the callback while it runs and
+    returns the final result (its ``exit_code``, or ``error`` when the runtime could not start it).
+    """
 
     chunks: list[tuple[int, str]] = field(default_factory=list)
     exit_code: int = 0
     pause: float = 0.0
     """Seconds between chunks (a slow command); the server's shutdown cuts it short."""
+    error: str | None = None
+    """The runtime could not run the command at all (e.g. the executable is missing from the image)."""
+    run: Callable[[Callable[[int, bytes], None]], ExecResult] | None = None
 
 
 ExecHandler = Callable[[ExecCall], ExecResult]
+
+
+EXEC_CHUNK = 32 * 1024
+"""Bytes read from the command's pipe per frame."""
+KILLED_BY_SIGKILL = 137
+"""What the container runtime reports for a process ended by SIGKILL (128 + 9)."""
+_ABSOLUTE_TAIL = r"(?=/|$|[^\w.-])"
+
+
+@dataclass
+class ContainerFiles:
+    """One container's filesystem, for exec that runs the command for real on this machine.
+
+    The real path: the API server proxies ``pods/exec`` to the kubelet, which asks the container
+    runtime to start the argv in the container (its image's tools, its volume mounts, the
+    container's environment and ``workingDir``) once the streams are up, streams stdout and
+    stderr as the process writes them, and ends with the Status of
+    staging/src/k8s.io/kubelet/pkg/cri/streaming/remotecommand/exec.go (ServeExec): Success, or
+    Failure with reason ``NonZeroExitCode`` and a cause ``ExitCode`` (the constants of
+    staging/src/k8s.io/apimachinery/pkg/util/remotecommand/constants.go), or an InternalError
+    ``error executing command in container: …`` when the runtime cannot start it (runc's
+    ``executable file not found in $PATH``). Frames follow the channel protocol
+    (``v4.channel.k8s.io``; staging/src/k8s.io/apiserver/pkg/util/wsstream/conn.go: one channel
+    byte, then the data of one write).
+
+    What this stand-in does instead, without privileges for a mount namespace: the argv runs
+    under this machine's ``sh``/``tar``/``git`` (standing for the image's), with only ``env``;
+    every volume is a host folder (``mounts``: mount path → folder), and a mount path written in
+    the argv, the environment or the working folder is rewritten to its folder, so a script that
+    builds a path from pieces would miss it; ``root`` stands for the rest of the container's
+    filesystem (its ``/`` as working folder, ``$HOME``). A process that outlives ``timeout``
+    (the double's own bound; the kubelet only has the idle timeout of
+    ``--streaming-connection-idle-timeout``) is killed with its process group and reported as
+    the runtime reports SIGKILL, exit 137.
+    """
+
+    root: Path
+    mounts: dict[str, Path]
+    env: dict[str, str] = field(default_factory=dict)
+    working_dir: str = "/"
+    timeout: float = 60.0
+    runs: list[list[str]] = field(default_factory=list)
+    """Every argv run here (as the container saw it, before any rewriting)."""
+
+    def rooted(self, text: str) -> str:
+        """``text`` with each mount path (as an absolute path of its own) pointing at its folder."""
+        for mount in sorted(self.mounts, key=len, reverse=True):
+            pattern = r"(?<![\w./])" + re.escape(mount.rstrip("/")) + _ABSOLUTE_TAIL
+            folder = str(self.mounts[mount])
+            text = re.sub(pattern, lambda _, folder=folder: folder, text)  # type: ignore[misc]
+        return text
+
+    def folder_of(self, path: str) -> Path:
+        rooted = self.rooted(path)
+        if rooted != path:
+            return Path(rooted)
+        return self.root / path.lstrip("/")
+
+    def environment(self) -> dict[str, str]:
+        base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.root / "home")}
+        return {**base, **{key: self.rooted(value) for key, value in self.env.items()}}
+
+    def __call__(self, call: ExecCall, *, stopping: threading.Event | None = None) -> ExecResult:
+        def run(send: Callable[[int, bytes], None]) -> ExecResult:
+            return self.run(call.command, send=send, stopping=stopping)
+
+        return ExecResult(run=run)
+
+    def run(
+        self, argv: list[str], *, send: Callable[[int, bytes], None], stopping: threading.Event | None = None
+    ) -> ExecResult:
+        """Run ``argv`` here, streaming its output through ``send``; its exit status or start error."""
+        self.runs.append(list(argv))
+        (self.root / "home").mkdir(parents=True, exist_ok=True)
+        cwd = self.folder_of(self.working_dir)
+        cwd.mkdir(parents=True, exist_ok=True)
+        if not argv:
+            return ExecResult(error="failed to exec in container: no command given")
+        try:
+            process = subprocess.Popen(
+                [self.rooted(arg) for arg in argv],
+                cwd=cwd,
+                env=self.environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError:
+            return ExecResult(
+                error=(
+                    "failed to exec in container: failed to start exec: OCI runtime exec failed: exec failed: "
+                    f'unable to start container process: exec: "{argv[0]}": executable file not found in $PATH: '
+                    "unknown"
+                )
+            )
+        deadline = time.monotonic() + self.timeout
+        killed = False
+        assert process.stdout is not None
+        assert process.stderr is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stdout, selectors.EVENT_READ, 1)
+            selector.register(process.stderr, selectors.EVENT_READ, 2)
+            while selector.get_map():
+                left = deadline - time.monotonic()
+                if left <= 0 or (stopping is not None and stopping.is_set()):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    killed = True
+                    break
+                for key, _ in selector.select(timeout=min(left, 0.2)):
+                    data = os.read(key.fd, EXEC_CHUNK)
+                    if not data:
+                        selector.unregister(key.fileobj)
+                        continue
+                    with contextlib.suppress(OSError):
+                        send(int(key.data), data)
+        process.stdout.close()
+        process.stderr.close()
+        code = process.wait(timeout=10)
+        if killed or code < 0:
+            return ExecResult(exit_code=KILLED_BY_SIGKILL if killed else 128 - code)
+        return ExecResult(exit_code=code)
+
+
 Controller = Callable[["KubeDouble"], None]
 
 
@@ -406,8 +544,10 @@ class KubeDouble:
         self.tokens: dict[str, User] = {ADMIN_TOKEN: User("kubernetes-admin", ("system:masters",))}
         self.controllers: list[Controller] = []
         """Run at every tick (under the lock): a test's stand-in for the controllers not modelled."""
-        self.exec_handler: ExecHandler = lambda call: ExecResult()
+        self.exec_handler: ExecHandler = self._exec_in_files
         self.execs: list[ExecCall] = []
+        self.container_files: dict[tuple[str, str, str], ContainerFiles] = {}
+        """(namespace, pod, container) → the filesystem exec runs commands in (see :meth:`serve_files`)."""
         self.pod_grace_ticks = pod_grace_ticks
         self.namespace_finalize_ticks = namespace_finalize_ticks
         self._due: dict[tuple[str, str, str, str], int] = {}
@@ -530,6 +670,18 @@ class KubeDouble:
                 yield list(role.get("rules") or [])
 
     # ------------------------------------------------------------------ state, for tests
+
+    def serve_files(self, namespace: str, pod: str, container: str, files: ContainerFiles) -> None:
+        """Exec into this container runs commands for real in ``files`` (the default exec handler)."""
+        with self.lock:
+            self.container_files[(namespace, pod, container)] = files
+
+    def _exec_in_files(self, call: ExecCall) -> ExecResult:
+        """The default exec: in the container's files when a test gave them, else a silent success."""
+        files = self.container_files.get((call.namespace, call.pod, call.container))
+        if files is None:
+            return ExecResult()
+        return files(call, stopping=self.stopping)
 
     def create_namespace(self, name: str, **labels: str) -> JsonObject:
         """An Active namespace, as ``kubectl create namespace`` leaves it."""
@@ -1486,8 +1638,21 @@ class _Handler(BaseHTTPRequestHandler):
             self._frame(channel, text.encode())
             if result.pause and double.stopping.wait(result.pause):
                 break
+        if result.run is not None:
+            result = result.run(self._frame)
         status: JsonObject = {"metadata": {}, "status": "Success"}
-        if result.exit_code:
+        if result.error is not None:
+            # apierrors.NewInternalError, as ServeExec writes it when the runtime cannot start the command
+            message = f"error executing command in container: {result.error}"
+            status = {
+                "metadata": {},
+                "status": "Failure",
+                "message": f"Internal error occurred: {message}",
+                "reason": "InternalError",
+                "details": {"causes": [{"message": message}]},
+                "code": 500,
+            }
+        elif result.exit_code:
             status = {
                 "metadata": {},
                 "status": "Failure",
@@ -1534,8 +1699,6 @@ def free_port() -> int:
 
 def self_signed_context(folder: Path) -> ssl.SSLContext:
     """A server TLS context with a throwaway self-signed certificate (made by the openssl CLI)."""
-    import subprocess
-
     cert, key = folder / "double.crt", folder / "double.key"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",

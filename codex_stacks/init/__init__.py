@@ -1,0 +1,1 @@
+"""``codexctl init``: make a team's repository a codex stacks program folder (docs/architecture.md)."""

@@ -1,0 +1,5 @@
+"""The Pulumi program of this repository: codex stacks (docs/architecture.md)."""
+
+from codex_stacks.program import run
+
+run()
