@@ -4,8 +4,8 @@
     .venv/bin/python tools/mutation.py --floor      # the fast subset of ``make test``
 
 Each package is measured in a copy of the repository under ``build/mutation/<package>`` (the
-``codex_stacks/components`` and ``prompt_templates`` links made real folders there, so the
-modules are mutated under the names the tests import them by), with a ``[tool.mutmut]`` section
+links inside ``codex_stacks`` to ``components/``, ``prompts/`` and ``schemas/`` made real folders
+there, so the modules are mutated under the names the tests import them by), with a ``[tool.mutmut]`` section
 that mutates only that package's files and lets mutmut pick, for each mutant, the tests of that
 package that call the mutated function. Everything runs under ``nice -n 10``.
 
@@ -42,9 +42,16 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 WORK = ROOT / "build" / "mutation"
 FLOOR_FILE = ROOT / "tests" / "mutation" / "floor.json"
-LINKS = ("codex_stacks/components", "codex_stacks/prompt_templates")
-"""Links inside the package to folders beside it: copied as real folders, or mutmut (which walks
-without following links) would neither copy nor mutate them."""
+PACKAGE = "codex_stacks"
+
+
+def package_links() -> list[str]:
+    """Links inside the package to folders beside it (components, prompt_templates, schemas):
+    copied as real folders, or mutmut (which walks without following links) would neither copy
+    nor mutate them."""
+    return sorted(
+        str(path.relative_to(ROOT)) for path in (ROOT / PACKAGE).iterdir() if path.is_symlink() and path.is_dir()
+    )
 
 
 @dataclass(frozen=True)
@@ -137,9 +144,10 @@ def prepare(name: str, package: Package) -> Path:
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
+    links = package_links()
     for relative in tracked_files():
         source = ROOT / relative
-        if relative in LINKS or not (source.exists() or source.is_symlink()):
+        if relative in links or not (source.exists() or source.is_symlink()):
             continue
         target = work / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -147,7 +155,7 @@ def prepare(name: str, package: Package) -> Path:
             target.symlink_to(os.readlink(source))
         else:
             shutil.copy2(source, target)
-    for link in LINKS:
+    for link in links:
         shutil.copytree(ROOT / link, work / link, symlinks=False, ignore=shutil.ignore_patterns("__pycache__"))
     top = sorted({relative.split("/")[0] for relative in tracked_files()} - {"codex_stacks"})
     settings = {
