@@ -53,7 +53,7 @@ def _namespace_objects() -> set[str]:
     return {item.metadata.name for item in apps.list_namespaced_deployment(NAMESPACE).items}
 
 
-def test_up_repair_and_back_to_normal(stack: object) -> None:
+def test_up_repair_and_back_to_normal(stack: object, monkeypatch: pytest.MonkeyPatch) -> None:
     from pulumi import automation as auto
 
     assert isinstance(stack, auto.Stack)
@@ -69,7 +69,9 @@ def test_up_repair_and_back_to_normal(stack: object) -> None:
     assert set(targets) <= deployed
     assert stack.outputs()["repairTargets"].value == targets
     stack.set_config("codex:mode", auto.ConfigValue("repair"))
+    monkeypatch.setenv("CODEX_REPAIR_TARGETED", "1")  # as codexctl ci up says it passes the targets
     result = stack.up(target=targets, on_output=print)
+    monkeypatch.delenv("CODEX_REPAIR_TARGETED")
     assert result.summary.resource_changes.get("delete", 0) == 0
     assert "postgres" in _namespace_objects()  # untouched outside the repair set
     stack.set_config("codex:mode", auto.ConfigValue("normal"))
