@@ -41,6 +41,7 @@ environment, pid, start time, and which other double processes were still alive 
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import fcntl
 import json
@@ -441,25 +442,25 @@ def checkpoint_json(ref: Ref, latest: dict[str, Any] | None) -> bytes:
     return json.dumps({"version": 3, "checkpoint": checkpoint}, separators=(",", ":")).encode()
 
 
-class Backend:
-    """What both models share: checkpoints, history, outputs."""
+class Backend(abc.ABC):
+    """What both models share: checkpoints, history, outputs (each model stores them its own way)."""
 
     cloud = False
 
-    def exists(self, ref: Ref) -> bool:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def exists(self, ref: Ref) -> bool: ...
 
-    def read_latest(self, ref: Ref) -> dict[str, Any] | None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def read_latest(self, ref: Ref) -> dict[str, Any] | None: ...
 
-    def save_latest(self, ref: Ref, latest: dict[str, Any]) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def save_latest(self, ref: Ref, latest: dict[str, Any]) -> None: ...
 
-    def add_history(self, ref: Ref, entry: dict[str, Any]) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def add_history(self, ref: Ref, entry: dict[str, Any]) -> None: ...
 
-    def history(self, ref: Ref) -> list[dict[str, Any]]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def history(self, ref: Ref) -> list[dict[str, Any]]: ...
 
     def require(self, ref: Ref) -> None:
         """backenderr.StackNotFoundError: ``no stack named '%s' found``."""
