@@ -32,12 +32,12 @@ from typer.testing import CliRunner
 
 from codex_stacks.cli.app import app
 from tests.ci.conftest import PROJECT, REPOSITORY, PulumiDouble
+from tests.story.test_agent_loop import CANARY, agent_edits
 from tests.support.github_double import GithubDouble
 from tests.support.kube_double import ContainerFiles, KubeDouble, secret
 
 runner = CliRunner()
 FAST = ["--backoff", "0.01", "--cancel-grace", "1"]
-CANARY = "sk-canary-5f0a9d3e71b2c4"
 """The agent's OpenAI key as the workflow passes it: it must never reach a commit or a comment."""
 GH_TOKEN = "ghs-canary-token-2b9e4f"
 """The runner's job token (may push): never in the cluster, a commit or a comment."""
@@ -284,14 +284,6 @@ def story(
         github.add_issue(REPOSITORY, 5, title="The greeting is rude")
         cluster = Cluster(kube_api, tmp_path / "cluster", remote)
         yield Story(remote, checkout, github, pulumi_double, kube_api, cluster, tmp_path)
-
-
-def agent_edits(workspace: Path, *, greeting: str, title: str) -> None:
-    """What ``codex exec`` does in /workspace: edit a file, leave a log behind, write the PR text."""
-    (workspace / "app.txt").write_text(f"{greeting}\n")
-    (workspace / "debug.log").write_text(f"agent log, key {CANARY}\n")  # ignored by .gitignore
-    (workspace / ".git" / "codex").mkdir(parents=True, exist_ok=True)
-    (workspace / ".git" / "codex" / "pr.md").write_text(f"{title}\n\nThe greeting is kinder now.\n")
 
 
 def test_the_agent_loop_with_a_pvc_workspace(story: Story) -> None:
