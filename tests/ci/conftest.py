@@ -35,12 +35,13 @@ REPOSITORY = "acme/shop"
 
 
 def install_double(root: Path) -> Path:
-    """The double as an executable ``<root>/bin/pulumi`` (``python -S``: it starts fast)."""
+    """The double as an executable ``<root>/bin/pulumi``: ``python -S`` importing the module, so
+    its bytecode is compiled once for the whole run, not on every call (it starts fast)."""
     (root / "bin").mkdir(parents=True, exist_ok=True)
-    script = root / "pulumi_double.py"
-    script.write_text(DOUBLE_SOURCE.read_text())
     executable = root / "bin" / "pulumi"
-    executable.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S "{script}" "$@"\n')
+    folder = str(DOUBLE_SOURCE.parent)
+    starter = f"import sys; sys.path.insert(0, {folder!r}); import pulumi_double; pulumi_double.main()"
+    executable.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S -c "{starter}" "$@"\n')
     executable.chmod(executable.stat().st_mode | stat.S_IEXEC)
     return executable
 
@@ -156,6 +157,22 @@ class PulumiDouble:
     def locks(self, stack: str) -> list[Path]:
         folder = self.lock_dir(stack)
         return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+    def wait_in_step(self, stack: str, timeout: float = 90.0) -> None:
+        """Wait until an update of ``stack`` is inside a resource step (a pending operation is in
+        its checkpoint). The lock appears earlier, before the CLI's cancellation scope exists
+        (pkg/backend/diy: Update locks, then apply installs the signal handler); a signal sent in
+        that window ends the CLI at once, so tests of a graceful cancel wait for this instead."""
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                pending = self.checkpoint(stack).get("latest", {}).get("pending_operations")
+            except (OSError, ValueError):  # not written yet, or being written
+                pending = None
+            if pending:
+                return
+            assert time.monotonic() < end, f"no update of {stack} reached a resource step"
+            time.sleep(0.05)
 
     def plant_lock(self, stack: str, *, pid: int, host: str | None = None, age: float = 0.0) -> Path:
         """A lock file as a CLI process writes it (lock.go newLockContent): pid, user, host, time."""

@@ -449,7 +449,6 @@ def test_sigterm_to_cleanup_reaches_the_destroy_and_nothing_is_retried(
     import signal
     import subprocess
     import sys
-    import time
 
     slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
     pulumi_double.script(destroy=["slow:5"])
@@ -461,10 +460,7 @@ def test_sigterm_to_cleanup_reaches_the_destroy_and_nothing_is_retried(
         stderr=subprocess.PIPE,
         text=True,
     )
-    end = time.monotonic() + 90
-    while not pulumi_double.locks("ai-slot-3"):
-        assert time.monotonic() < end, "the destroy never started"
-        time.sleep(0.05)
+    pulumi_double.wait_in_step("ai-slot-3")
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 1, stderr

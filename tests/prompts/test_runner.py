@@ -218,8 +218,9 @@ def test_a_deployment_created_late_then_gets_the_rollout_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(runner, "PROGRESS_INTERVAL", 0.05)
-    project = copy_example(tmp_path, deploy_wait="1s", rollout="3s")
-    # 404 for 10 reads (~0.2s), then 40 more reads (~0.8s) until available: past deployWait since the start
+    project = copy_example(tmp_path, deploy_wait="1s", rollout="30s")
+    # 404 for 10 reads (~0.2s), then 40 more reads (~0.8s) until available: past deployWait since the start;
+    # the rollout time is generous so that a loaded machine's slower reads cannot end the wait
     cluster = Cluster(namespace=NAMESPACE, deployments={"codex": 50}, appears_after={"codex": 10})
     monkeypatch.setattr(runner, "POLL_INTERVAL", 0.025)
     for _ in serve(cluster, tmp_path, monkeypatch):
@@ -230,7 +231,7 @@ def test_a_deployment_created_late_then_gets_the_rollout_time(
     assert waited > 1.0, "the double was too fast to show that the rollout time starts when it appears"
     err = capsys.readouterr().err
     assert "it does not exist yet" in err
-    assert "codexctl: deployment/codex exists now; waiting up to 3s for it to become available" in err
+    assert "codexctl: deployment/codex exists now; waiting up to 30s for it to become available" in err
     assert "0 of 1 available (" in err
     assert "s left of codex.timeouts.rollout)" in err
 
