@@ -138,9 +138,10 @@ def test_the_group_holding_the_namespace_may_come_after_others_in_the_file(make_
 # --------------------------------------------------------------------------- secrets
 
 
-def test_a_secret_on_the_generic_path_keeps_string_data_secret(make_project: MakeProject) -> None:
-    """A Secret the typed class cannot take (here a ``status`` field) is registered as a generic
-    object: its stringData must still be a secret input, never plain text in the state."""
+def test_a_secret_with_any_fields_keeps_its_data_secret_in_and_out(make_project: MakeProject) -> None:
+    """A Secret with a field the typed SDK class has no parameter for (here ``status``) is still
+    registered as a Secret whose stringData is a secret input and a secret output, never plain
+    text in the state."""
     secret = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  PASSWORD: "canary-9d2e"\nstatus: {}\n'
     root = make_project(
         services("  - name: base\n    manifests:\n      - path: ns.yaml\n      - path: secret.yaml\n"),
@@ -148,8 +149,9 @@ def test_a_secret_on_the_generic_path_keeps_string_data_secret(make_project: Mak
     )
     run = run_program("ai-slot-1", {"codex:projectDir": str(root)})
     registration = registered(run, "base/secret/db")
-    assert not registration.type.startswith("kubernetes:core/v1:")  # the generic path, not the typed class
+    assert registration.type == "kubernetes:core/v1:Secret"
     assert registration.inputs["stringData"] == Secret({"PASSWORD": "canary-9d2e"})
+    assert {"data", "stringData"} <= set(registration.additional_secret_outputs)
     plain = {key: value for key, value in registration.inputs.items() if key != "stringData"}
     assert "canary-9d2e" not in repr(plain)
 

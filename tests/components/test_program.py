@@ -56,7 +56,7 @@ def test_every_object_uses_the_one_explicit_provider() -> None:
         assert obj.provider.startswith(providers[0].urn + "::"), obj.name
 
 
-def test_typed_classes_per_kind_and_generic_custom_resources() -> None:
+def test_every_kind_is_registered_by_its_type_token() -> None:
     dev = program("dev")
     kinds = {r.type for r in k8s(dev)}
     assert {"kubernetes:apps/v1:Deployment", "kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:Secret"} <= kinds

@@ -145,7 +145,7 @@ def test_before_all_precedes_everything_and_after_all_follows_everything(every_h
 
 def test_the_secrets_a_step_holds_stay_encrypted_in_state(every_hook: ProgramRun) -> None:
     """The engine stores a step's outputs; ``secrets`` among them must be a secret output, and the
-    Secret objects' data likewise (the typed class declares it)."""
+    Secret objects' data likewise (as the SDK's typed Secret class declares it)."""
     steps = [r for r in every_hook.registrations if r.type.startswith(HOOK)]
     assert steps
     for step in steps:
