@@ -176,6 +176,8 @@ def run(
     to exist, then codex.timeouts.rollout for it to become available, with a progress line now and
     then), write the prompt and config.toml into its pod, run codex exec there through the
     Kubernetes API, stream its output (codex.timeouts.exec) and exit with the agent's exit status.
+    When the cluster is the problem (no Deployment, not available in time, no ready pod, the exec
+    lost) it exits 1; a problem of the input (the stack, services.yaml, labels) exits 2.
 
     Repair kinds use the stack's repair-mode plan. Needs a kubeconfig (KUBECONFIG or ~/.kube/config).
 

@@ -185,13 +185,13 @@ def wait_for_agent(api: ApiClient, *, name: str, namespace: str, deploy_wait: fl
                 )
         time.sleep(min(POLL_INTERVAL, deadline - now))
     if last is None:
-        raise CodexError(
+        raise ClusterError(
             f"deployment/{name} does not exist in namespace {namespace} "
             f"(waited {time.monotonic() - started:.0f}s; codex.timeouts.deployWait is {deploy_wait:g}s)",
             hint="deploy the stack first (pulumi up, or codexctl ci up --fallback-repair)",
         )
     status = last.status
-    raise CodexError(
+    raise ClusterError(
         f"deployment/{name} in namespace {namespace} did not become available within {rollout:g}s "
         f"(codex.timeouts.rollout): {status.available_replicas or 0 if status else 0} available, "
         f"{status.updated_replicas or 0 if status else 0} updated",
@@ -231,7 +231,7 @@ def _ready_pod(core: CoreV1Api, agent: AgentWorkload, *, namespace: str) -> str:
 
     candidates = sorted((pod for pod in pods if ready(pod)), key=created)
     if not candidates:
-        raise CodexError(
+        raise ClusterError(
             f"deployment/{agent.name} is available but none of its pods ({agent.selector}) is ready",
             hint="the pod may have just restarted; run again",
         )
@@ -305,18 +305,18 @@ class _Exec:
 def _exit_status(text: str, *, what: str, pod: str) -> tuple[int, str]:
     """Kubernetes reports the end of an exec as a Status on channel 3."""
     if not text.strip():
-        raise CodexError(f"{what} in pod {pod} ended without an exit status (the connection was lost)")
+        raise ClusterError(f"{what} in pod {pod} ended without an exit status (the connection was lost)")
     try:
         status = json.loads(text)
     except ValueError:
-        raise CodexError(f"{what} in pod {pod}: unreadable exec status {text[:200]!r}") from None
+        raise ClusterError(f"{what} in pod {pod}: unreadable exec status {text[:200]!r}") from None
     if status.get("status") == "Success":
         return 0, ""
     causes = (status.get("details") or {}).get("causes") or []
     for cause in causes:
         if cause.get("reason") == "ExitCode":
             return int(cause.get("message", "1")), str(status.get("message", ""))
-    raise CodexError(f"{what} in pod {pod} could not run: {status.get('message') or status}")
+    raise ClusterError(f"{what} in pod {pod} could not run: {status.get('message') or status}")
 
 
 def _write_file(runner: _Exec, *, name: str, content: str, deadline: float) -> None:
@@ -327,7 +327,7 @@ def _write_file(runner: _Exec, *, name: str, content: str, deadline: float) -> N
         command = ("sh", "-c", WRITE_SCRIPT, "codexctl-write", name, mode, chunk)
         code, message = runner.run(command, out=None, deadline=deadline, what=f"writing the {name} file")
         if code != 0:
-            raise CodexError(f"could not write the {name} file in pod {runner.pod} (exit {code}): {message}")
+            raise ClusterError(f"could not write the {name} file in pod {runner.pod} (exit {code}): {message}")
 
 
 def prepare(
@@ -420,7 +420,7 @@ def run_prompt(
                 command = ("sh", "-c", RUN_SCRIPT, "codexctl-run", PROMPT_FILE, seconds)
                 code, _ = runner.run(command, out=out, deadline=deadline, what="the agent")
             except TimeoutError:
-                raise CodexError(
+                raise ClusterError(
                     f"the agent did not finish within {exec_timeout:g}s (codex.timeouts.exec); stopped waiting",
                     hint="raise codex.timeouts.exec in services.yaml, or narrow the task",
                 ) from None
