@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_stacks.config.files import read_optional
+from codex_stacks.config.model import branch_name_problem
 from codex_stacks.config.yamlio import load_document
 from codex_stacks.errors import ConfigError, Location
 from codex_stacks.plan import PlanRequest
@@ -74,6 +75,13 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "vars",
         "{}",
         'Extra template variables as a JSON object, e.g. {"feature": "x"}: `vars` in services.yaml and manifests.',
+    ),
+    ConfigKey(
+        "branch",
+        "",
+        "The branch the agent's working copy is on when codex.workspace.source is pvc (the init container "
+        "checks it out, else starts it from the default branch); ci up --issue/--pr sets it. Empty: the "
+        "repository's default branch.",
     ),
     ConfigKey(
         "adopt",
@@ -375,6 +383,7 @@ def plan_request(stack: str, config: Mapping[str, str], *, program_dir: Path | N
         mode=get("mode") or "normal",
         vars=_vars(get("vars")),
         adopt=force_conflicts(get("adopt")),
+        branch=_branch(get("branch")),
     )
 
 
@@ -397,6 +406,17 @@ def _slot(value: str | None) -> int | None:
         return int(str(value))
     except ValueError:
         raise ConfigError(f"{value!r} is not a slot number", location=Location(path="codex:slot")) from None
+
+
+def _branch(value: str | None) -> str | None:
+    if value is None:
+        return None
+    problem = branch_name_problem(value)
+    if problem is not None:
+        raise ConfigError(
+            f"{value[:80]!r} is not a usable branch name: {problem}", location=Location(path="codex:branch")
+        )
+    return value
 
 
 def _vars(value: str | None) -> dict[str, object]:

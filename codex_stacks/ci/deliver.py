@@ -8,15 +8,18 @@ knows (the step's secret environment variables and services.yaml's ``secret: tru
 refusal names the file and the variable, never the value. The push never goes over a commit
 deliver did not make: the branch's tip must be the commit last synced into the workspace or
 last delivered (``sync.json``), or, without a record, every commit on the branch must carry
-deliver's trailer. Then the pull request of the branch is opened or updated (``Closes #N``).
-The title and body come from ``.git/codex/pr.md`` in the agent's workspace (first line the
-title), else from the issue. docs/operations.md, "Delivery".
+deliver's trailer; when the working copy's HEAD is a commit of the branch, only the commits after
+it count (a workspace cloned at the branch's tip builds on everything before). Then the pull
+request of the branch is opened or updated (``Closes #N``). The title and body come from
+``.git/codex/pr.md`` in the agent's workspace (first line the title), else from the issue.
+docs/operations.md, "Delivery".
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -58,6 +61,10 @@ class AgentTree(Protocol):
     """Where the agent's work is: a folder the runner can read (without following links)."""
 
     def opened(self) -> contextlib.AbstractContextManager[int]: ...
+
+    def head(self, agent: int) -> str | None:
+        """The commit the working copy is at (``agent``: the opened folder), or None."""
+        ...
 
 
 class Records(Protocol):
@@ -120,6 +127,29 @@ def _leaks(git: Git, paths: list[str], secrets: Mapping[str, str]) -> list[str]:
     return found
 
 
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def working_copy_head(read: Callable[[str], bytes | None]) -> str | None:
+    """The commit a working copy's HEAD names, from its files (``read``: a path inside the
+    workspace → its first bytes, None when missing) as git itself would resolve it — a commit, or
+    a branch's loose ref, else its line in ``packed-refs``. No git command runs in the agent's
+    repository; anything unexpected is None."""
+    head = (read(".git/HEAD") or b"").decode("utf-8", "replace").strip()
+    if head.startswith("ref: "):
+        ref = head[len("ref: ") :].strip()
+        if not ref.startswith("refs/") or ".." in ref.split("/"):
+            return None
+        loose = read(f".git/{ref}")
+        if loose is not None:
+            head = loose.decode("utf-8", "replace").strip()
+        else:
+            lines = (read(".git/packed-refs") or b"").decode("utf-8", "replace").splitlines()
+            found = [line.split(" ", 1)[0] for line in lines if line.endswith(f" {ref}")]
+            head = found[0] if found else ""
+    return head if _COMMIT.fullmatch(head) else None
+
+
 def _restore(git: Git, base: str | None) -> None:
     """The runner's checkout back at ``base``, nothing of the agent's left in it."""
     if base is None:
@@ -150,16 +180,27 @@ def deliver(
     tip = git.fetch_branch(branch)
     progress(f"{branch}: {'at ' + tip[:12] if tip else 'not on the remote yet'}; default branch {default}")
     record = records.read_record()
-    foreign = _foreign(git, tip=tip, record=record, branch=branch, default_tip=default_tip, binding=binding)
-    if foreign is not None:
-        raise _stop(api, repository, binding.number, foreign)
     base = tip or default_tip
     if base is None:
         raise ExternalError(f"the remote has neither {branch} nor its default branch {default}")
-    git.run("checkout", "--quiet", "--force", "-B", branch, base)
-    _restore(git, base)
+    checked_out: str | None = None
+    """``base`` once the runner's checkout was moved to it: only then is there anything to restore."""
     try:
         with tree.opened() as agent:
+            foreign = _foreign(
+                git,
+                tip=tip,
+                record=record,
+                branch=branch,
+                default_tip=default_tip,
+                binding=binding,
+                head=tree.head(agent),
+            )
+            if foreign is not None:
+                raise _stop(api, repository, binding.number, foreign)
+            checked_out = base
+            git.run("checkout", "--quiet", "--force", "-B", branch, base)
+            _restore(git, base)
             wanted = tree_digest(agent)
             pr_md = read_bounded(agent, PR_FILE, limit=PR_FILE_LIMIT)
             source_fd = os.open(source, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
@@ -168,10 +209,10 @@ def deliver(
             finally:
                 os.close(source_fd)
     except MirrorError as exc:
-        _restore(git, base)
+        _restore(git, checked_out)
         raise _stop(api, repository, binding.number, f"the agent's workspace cannot be read: {exc}") from None
     except BaseException:
-        _restore(git, base)
+        _restore(git, checked_out)
         raise
     try:
         git.run("add", "--all")
@@ -258,10 +299,30 @@ def deliver(
 
 
 def _foreign(
-    git: Git, *, tip: str | None, record: SyncRecord | None, branch: str, default_tip: str | None, binding: Binding
+    git: Git,
+    *,
+    tip: str | None,
+    record: SyncRecord | None,
+    branch: str,
+    default_tip: str | None,
+    binding: Binding,
+    head: str | None = None,
 ) -> str | None:
-    """Why the branch holds a commit deliver did not make (then nothing is pushed), or None."""
+    """Why the branch holds a commit deliver did not make (then nothing is pushed), or None.
+
+    When the working copy's HEAD is on the branch (its commit an ancestor of the tip), only the
+    commits after it count: the agent started from the rest (a workspace cloned at the branch's
+    tip, a maintainer's commit included)."""
     if tip is None:
+        return None
+    trailer = f"{TRAILER}: {binding}"
+    if head is not None and git.run("merge-base", "--is-ancestor", head, tip, check=False).code == 0:
+        for commit in commits_between(git, head, tip):
+            if trailer not in git.run("log", "-1", "--format=%B", commit).out:
+                return (
+                    f"`{branch}` holds commit {commit[:12]}, made after the agent's workspace started at "
+                    f"{head[:12]} and not by codexctl ci deliver: nothing was pushed"
+                )
         return None
     if record is not None and record.branch == branch:
         if tip == record.commit:
@@ -271,7 +332,6 @@ def _foreign(
             "someone else pushed to it. Nothing was pushed; sync the slot again (the agent's work there is kept "
             "until then) or deliver by hand"
         )
-    trailer = f"{TRAILER}: {binding}"
     for commit in commits_between(git, default_tip or "", tip) if default_tip else [tip]:
         message = git.run("log", "-1", "--format=%B", commit).out
         if trailer not in message:
@@ -293,6 +353,9 @@ class HostPathTree:
 
     def opened(self) -> contextlib.AbstractContextManager[int]:
         return self.opener()
+
+    def head(self, agent: int) -> str | None:
+        return working_copy_head(lambda path: read_bounded(agent, path, limit=1024 * 1024))
 
 
 @contextlib.contextmanager

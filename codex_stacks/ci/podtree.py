@@ -21,9 +21,10 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from codex_stacks.ci.deliver import working_copy_head
 from codex_stacks.ci.errors import ExternalError
 from codex_stacks.ci.sources import SyncRecord
 
@@ -31,6 +32,15 @@ MAX_ARCHIVE = 512 * 1024 * 1024
 """The most base64 text read from the pod (about 384 MiB of archive)."""
 TAR_SCRIPT = 'cd "$1" && tar -cf - --exclude=./.git . | base64'
 PR_SCRIPT = 'f="$1/.git/codex/pr.md"; if [ -f "$f" ] && [ ! -L "$f" ]; then head -c 65536 "$f" | base64; fi'
+HEAD_SCRIPT = (
+    'g="$1/.git"; out() { if [ -f "$1" ] && [ ! -L "$1" ]; then head -c "$2" "$1" | base64 | tr -d "\\n"; fi; echo; }; '
+    'out "$g/HEAD" 256; r=$(head -c 256 "$g/HEAD" 2>/dev/null | sed -n "s/^ref: //p"); '
+    'case "$r" in refs/*) printf "%s" "$r" | base64 | tr -d "\\n"; echo; out "$g/$r" 128;; *) echo; echo;; esac; '
+    'out "$g/packed-refs" 1048576'
+)
+"""Where the working copy's HEAD points, as four base64 lines — ``.git/HEAD``, the branch it
+names, that branch's loose ref, ``packed-refs`` — read, never run: no git command runs in the
+agent's repository (codex_stacks/ci/deliver.py, ``working_copy_head``)."""
 EXEC_TIMEOUT = 600.0
 
 
@@ -63,6 +73,20 @@ def unpack(archive: bytes, folder: Path) -> None:
         raise ExternalError(f"the agent's workspace archive cannot be unpacked: {str(exc)[:200]}") from None
 
 
+def _head_files(text: str) -> dict[str, bytes]:
+    """The answer of :data:`HEAD_SCRIPT` as the files it read (paths inside the workspace)."""
+    lines = [*text.split("\n"), "", "", "", ""][:4]
+    try:
+        head, ref, loose, packed = (base64.b64decode(line.strip(), validate=True) for line in lines)
+    except (binascii.Error, ValueError):
+        return {}
+    files = {".git/HEAD": head, ".git/packed-refs": packed}
+    name = ref.decode("utf-8", "replace")
+    if name and loose:
+        files[f".git/{name}"] = loose
+    return {path: data for path, data in files.items() if data}
+
+
 @dataclass
 class PodTree:
     """Exec into the agent's newest ready pod; ``opened()`` yields the unpacked copy."""
@@ -74,6 +98,7 @@ class PodTree:
     rollout: float = 300.0
     """A pod that restarted after the agent's run gets this long to be ready again; a Deployment
     that is not there is not waited for (the agent ran in it: it is gone, not coming)."""
+    _git_files: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     @classmethod
     def for_stack(cls, *, stack: str, settings: object) -> PodTree:
@@ -91,8 +116,9 @@ class PodTree:
             kube_context=plan.target.environment.kube_context,
         )
 
-    def _read(self) -> tuple[bytes, bytes]:
-        """The archive and pr.md; every failure of the cluster or the pod is one line (exit 1)."""
+    def _read(self) -> tuple[bytes, bytes, dict[str, bytes]]:
+        """The archive, pr.md and the files naming HEAD's commit; every failure of the cluster or
+        the pod is one line (exit 1)."""
         from codex_stacks.errors import CodexError
 
         try:
@@ -105,7 +131,7 @@ class PodTree:
                 f"{self.namespace}): {exc.message}"
             ) from None
 
-    def _exec_reads(self) -> tuple[bytes, bytes]:
+    def _exec_reads(self) -> tuple[bytes, bytes, dict[str, bytes]]:
         from kubernetes.client import AppsV1Api, CoreV1Api
         from kubernetes.client.exceptions import ApiException
 
@@ -153,13 +179,26 @@ class PodTree:
                 if code != 0:
                     raise ExternalError(f"{what} in pod {pod} failed (exit {code}): {message[:200]}")
                 parts.append(_decode(out.getvalue(), what=what))
-            return parts[0], parts[1]
+            out = _Bounded(2 * 1024 * 1024)
+            try:
+                code, message = runner.run(
+                    ("sh", "-c", HEAD_SCRIPT, "codexctl-deliver", self.mount_path),
+                    out=out,
+                    deadline=time.monotonic() + EXEC_TIMEOUT,
+                    what="reading .git/HEAD",
+                )
+            except TimeoutError:
+                raise ExternalError(f"reading .git/HEAD in pod {pod} took longer than {EXEC_TIMEOUT:.0f}s") from None
+            return parts[0], parts[1], _head_files(out.getvalue() if code == 0 else "")
         finally:
             api.close()  # type: ignore[no-untyped-call]
 
+    def head(self, agent: int) -> str | None:
+        return working_copy_head(self._git_files.get)
+
     @contextlib.contextmanager
     def opened(self) -> Iterator[int]:
-        archive, pr_md = self._read()
+        archive, pr_md, self._git_files = self._read()
         with tempfile.TemporaryDirectory(prefix="codex-workspace-") as folder:
             root = Path(folder) / "tree"
             root.mkdir()

@@ -175,8 +175,11 @@ class UpRunner:
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
         commit: str | None = None,
+        branch: str | None = None,
     ) -> None:
         self.workspace = workspace
+        self.branch = branch
+        """The slot's branch (``codex:branch``): a pvc workspace's clone checks it out."""
         self.commit = commit
         """The project folder's commit: recorded as the last good one after a successful normal up."""
         self.command = command
@@ -279,6 +282,10 @@ class UpRunner:
         stack.set_config("codex:mode", ConfigValue(value=mode))
         if self.settings.explicit_project_dir is not None:
             stack.set_config("codex:projectDir", ConfigValue(value=str(self.settings.explicit_project_dir)))
+        if self.branch is not None:
+            stack.set_config("codex:branch", ConfigValue(value=self.branch))
+        elif self.settings.request.branch is not None:
+            stack.remove_config("codex:branch")  # an earlier binding's branch is not this run's
         targets = self.repair_targets() if mode == "repair" else None
         # The program registers the repair store again unless told the run passes the repair set's
         # targets (docs/repair.md); a targeted run needs no store, so a stack never deployed

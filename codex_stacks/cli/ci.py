@@ -13,7 +13,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
@@ -376,7 +376,7 @@ def _up_from_last_good(
     broken: BrokenConfig,
     folder: Path,
     progress: Callable[[str], None],
-    sync: Callable[[StackSettings], object] | None = None,
+    sync: Callable[[StackSettings], Mapping[str, object]] | None = None,
 ) -> UpOutcome:
     """services.yaml does not load: deploy the repair set planned from the project folder of the
     stack's last successful normal up (else the default branch), and say so in the report."""
@@ -401,9 +401,8 @@ def _up_from_last_good(
         )
     progress(f"planning the repair set from commit {old.commit[:12]} ({old.source})")
     old_settings = _settings(settings.stack, program_dir=settings.program_dir, project_dir=old.project_dir)
-    if sync is not None:
-        sync(old_settings)
-    runner = runner_for(old_settings)
+    synced = sync(old_settings) if sync is not None else {}
+    runner = runner_for(old_settings, branch=str(synced.get("branch") or "") or None)
     # the repair run sets codex:projectDir to the old folder; the stack keeps its own afterwards
     kept = settings.explicit_project_dir or program_config(settings.stack, program_dir=settings.program_dir).get(
         "codex:projectDir"
@@ -542,7 +541,8 @@ def up_command(
             raise
         chosen = "repair"
     binding = None
-    sync: Callable[[StackSettings], object] | None = None
+    sync: Callable[[StackSettings], Mapping[str, object]] | None = None
+    branch: str | None = None
     if issue is not None or pr is not None:
         from codex_stacks.ci.slots import Binding, check_repository
         from codex_stacks.cli.ci_agent import run_sync
@@ -553,13 +553,13 @@ def up_command(
             # codex.workspace is then read from the commit the repair set comes from
             checkout = source if source is not None else _checkout_of(settings.project_dir)
 
-            def sync(chosen_settings: StackSettings, bound: Binding = binding) -> object:
+            def sync(chosen_settings: StackSettings, bound: Binding = binding) -> Mapping[str, object]:
                 return run_sync(
                     stack=stack, settings=chosen_settings, binding=bound, source=checkout, force=False, api_url=api_url
                 )
 
             if broken is None:
-                sync(settings)
+                branch = str(sync(settings).get("branch") or "") or None
                 sync = None
     policy = UpPolicy(
         retries=retries,
@@ -574,7 +574,9 @@ def up_command(
     with _progress(f"pulumi up {stack} ({chosen})") as progress:
         workspace, command = open_workspace(program_dir=settings.program_dir)
 
-        def runner_for(chosen_settings: StackSettings, *, commit: str | None = None) -> UpRunner:
+        def runner_for(
+            chosen_settings: StackSettings, *, commit: str | None = None, branch: str | None = branch
+        ) -> UpRunner:
             def targets() -> list[str]:
                 from codex_stacks.offline.targets import repair_targets
 
@@ -591,6 +593,7 @@ def up_command(
                 progress=progress,
                 output=_stream,
                 commit=commit,
+                branch=branch,
             )
 
         if broken is not None:

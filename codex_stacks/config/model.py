@@ -149,12 +149,9 @@ ReasoningEffort = Literal["minimal", "low", "medium", "high"]
 _BRANCH_CHARS = re.compile(r"^[A-Za-z0-9._/-]+$")
 
 
-def _branch_pattern(pattern: str) -> str:
-    """A branch name once ``{issue}`` is a number: the rules of git check-ref-format that a
-    pattern can break, so a bad pattern fails when services.yaml loads, not at the first push."""
-    if pattern.count("{issue}") != 1:
-        raise ValueError("the branch pattern must hold {issue} exactly once, e.g. codex/issue-{issue}")
-    name = pattern.replace("{issue}", "1")
+def branch_name_problem(name: str) -> str | None:
+    """Why ``name`` is not a usable branch name (the rules of git check-ref-format a name from
+    services.yaml or a stack's config can break), or None."""
     problems = (
         not _BRANCH_CHARS.match(name),
         name.startswith(("/", "-", ".")),
@@ -163,10 +160,21 @@ def _branch_pattern(pattern: str) -> str:
         len(name) > 200,
     )
     if any(problems):
-        raise ValueError(
-            f"{pattern!r} is not a usable branch name: letters, digits, '.', '_', '-' and '/' only, "
-            "no '..', '//', leading '/', '-' or '.', nor a trailing '/', '.' or '.lock'"
+        return (
+            "letters, digits, '.', '_', '-' and '/' only, no '..', '//', leading '/', '-' or '.', "
+            "nor a trailing '/', '.' or '.lock'"
         )
+    return None
+
+
+def _branch_pattern(pattern: str) -> str:
+    """A branch name once ``{issue}`` is a number, so a bad pattern fails when services.yaml
+    loads, not at the first push."""
+    if pattern.count("{issue}") != 1:
+        raise ValueError("the branch pattern must hold {issue} exactly once, e.g. codex/issue-{issue}")
+    problem = branch_name_problem(pattern.replace("{issue}", "1"))
+    if problem is not None:
+        raise ValueError(f"{pattern!r} is not a usable branch name: {problem}")
     return pattern
 
 

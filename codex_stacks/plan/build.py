@@ -370,7 +370,9 @@ def _plan(request: PlanRequest) -> Plan:
             depends_on = (AGENT_COMPONENT, *depends_on)
         shaped = _service_objects(service, objects, target, settings.document.location([*chosen.ref.path, "image"]))
         if service.name == agent_service:
-            shaped = workspace_objects(settings.codex.workspace, shaped, deployment=service.workload or service.name)
+            shaped = workspace_objects(
+                settings.codex.workspace, shaped, deployment=service.workload or service.name, branch=request.branch
+            )
         components.append(
             ComponentPlan(
                 kind="ServiceComponent",

@@ -51,6 +51,8 @@ class PlanRequest:
     adopt: bool = False
     """``codex:adopt: kubectl``: this up takes over objects the old tool applied (server-side apply
     forces conflicts); off otherwise (codex_stacks/plan/adoption.py)."""
+    branch: str | None = None
+    """``codex:branch``: the branch the agent's pvc working copy starts on (codex_stacks/plan/workspace.py)."""
 
     @property
     def services_path(self) -> Path:

@@ -19,23 +19,37 @@ from codex_stacks.plan.objects import KubeObject
 VOLUME = "codex-workspace"
 INIT_CONTAINER = "workspace-clone"
 TOKEN_VARIABLE = "CODEX_GIT_TOKEN"
+BRANCH_VARIABLE = "CODEX_BRANCH"
 CLONE_SCRIPT = (
-    'set -eu; dir="$CODEX_WORKSPACE"; '
+    'set -eu; dir="$CODEX_WORKSPACE"; branch="${CODEX_BRANCH:-}"; '
     'if [ -d "$dir/.git" ]; then echo "workspace: $dir already holds a working copy; kept"; exit 0; fi; '
     'tmp="$dir/.codex-clone"; rm -rf "$tmp"; '
     "git -c credential.helper= "
     '-c "credential.helper=!f() { test \\"\\$1\\" = get && echo username=x-access-token '
     '&& echo \\"password=\\${CODEX_GIT_TOKEN:-}\\"; }; f" '
     'clone --quiet "$CODEX_REPOSITORY_URL" "$tmp"; '
+    'if [ -n "$branch" ]; then '
+    'if git -C "$tmp" rev-parse --verify --quiet "refs/remotes/origin/$branch" >/dev/null; then '
+    'git -C "$tmp" checkout --quiet -B "$branch" "refs/remotes/origin/$branch"; '
+    'echo "workspace: $branch checked out at its tip"; '
+    'else git -C "$tmp" checkout --quiet -b "$branch"; '
+    'echo "workspace: $branch is not on the remote yet: started from the default branch"; fi; fi; '
     'for entry in "$tmp"/* "$tmp"/.[!.]* "$tmp"/..?*; do [ -e "$entry" ] && mv "$entry" "$dir/"; done; '
     'rmdir "$tmp"'
 )
 """Clone into a folder inside the claim, then move it into place: a PVC's root is never empty
-(``lost+found`` on ext4), so ``git clone`` cannot write there directly."""
+(``lost+found`` on ext4), so ``git clone`` cannot write there directly. With ``CODEX_BRANCH``
+(``codex:branch``, set by ``ci up --issue/--pr``) the working copy is on the issue's branch — its
+tip when the remote has it (the commits delivered before, and anyone else's) — else on the
+default branch. A claim that already holds a working copy is the agent's: it is kept, and no git
+command runs in it here (its ``.git/config`` is the agent's to write, the token is not)."""
 
 
-def workspace_objects(workspace: Workspace, objects: list[KubeObject], *, deployment: str | None) -> list[KubeObject]:
-    """``objects`` of the agent's service with the claim added and the Deployment mounting it."""
+def workspace_objects(
+    workspace: Workspace, objects: list[KubeObject], *, deployment: str | None, branch: str | None = None
+) -> list[KubeObject]:
+    """``objects`` of the agent's service with the claim added and the Deployment mounting it;
+    ``branch``: the one the clone checks out (:data:`CLONE_SCRIPT`)."""
     if workspace.source != "pvc" or workspace.pvc is None or deployment is None:
         return objects
     pvc = workspace.pvc
@@ -60,6 +74,8 @@ def workspace_objects(workspace: Workspace, objects: list[KubeObject], *, deploy
             {"name": "CODEX_WORKSPACE", "value": workspace.mount_path},
             {"name": "CODEX_REPOSITORY_URL", "value": pvc.repository_url},
         ]
+        if branch:
+            env.append({"name": BRANCH_VARIABLE, "value": branch})
         if pvc.token is not None:
             env.append(
                 {

@@ -120,6 +120,10 @@ class Cluster:
         deployment = self._rendered(resources, "kubernetes:apps/v1:Deployment", "codex")
         claim = self._rendered(resources, "kubernetes:core/v1:PersistentVolumeClaim", "codex-workspace")
         if NAMESPACE not in self.kube.namespaces():
+            # a new namespace: its claim is a new, empty volume (cleanup deleted the old one)
+            shutil.rmtree(self.claim, ignore_errors=True)
+            self.template = None
+            self.pod = None
             self.kube.create_namespace(NAMESPACE)
             self.kube.bind("ci-runner", DELIVER_RULES, namespace=NAMESPACE, name="ci-deliver")
             self.kube.seed(secret(NAMESPACE, "github-secret", {"CODEX_GH_PAT": PAT}))
@@ -380,6 +384,25 @@ def test_the_agent_loop_with_a_pvc_workspace(story: Story) -> None:
     code, output = story.ci("find-slot", "--issue", "5")
     assert code == 0
     assert output.strip() == ""
+
+    # the issue is labelled again: a fresh claim's clone is on the issue's branch at its tip (the
+    # maintainer's commit included), so the agent builds on it and deliver does not undo it
+    code, output = story.ci("ensure-slot", "--issue", "5")
+    assert code == 0, output
+    story.up()
+    assert git(story.workspace, "symbolic-ref", "HEAD").strip() == "refs/heads/codex/issue-5"
+    assert git(story.workspace, "rev-parse", "HEAD").strip() == foreign
+    assert (story.workspace / "app.txt").read_text() == "hi from a maintainer\n"
+    (story.workspace / "NOTES.md").write_text("kept the maintainer's greeting\n")
+    shutil.rmtree(".codex-ci", ignore_errors=True)  # a fresh runner: no record, the workspace's HEAD counts
+    code, output = story.ci("deliver", "--stack", "ai-slot-1", "--issue", "5")
+    assert code == 0, output
+    assert story.remote_tree("codex/issue-5") == {
+        **base,
+        "app.txt": b"hi from a maintainer\n",
+        "NOTES.md": b"kept the maintainer's greeting\n",
+    }
+    assert git(story.remote, "rev-parse", "codex/issue-5^").strip() == foreign
 
 
 def error_lines(output: str) -> list[str]:
