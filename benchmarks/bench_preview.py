@@ -69,7 +69,7 @@ def bench_preview(objects: int, *, repeats: int) -> Result:
             f"the same plain resources carrying the objects' manifests as inputs: {seconds(same_inputs)} "
             f"({same_inputs / floor:.2f}x the floor); the preview is {preview / same_inputs:.2f}x that",
             f"preview = inputs floor {seconds(same_inputs)} + build_plan {seconds(plan_seconds)} "
-            f"+ the rest of the Pulumi layer (typed classes, components, dependencies, provider) "
+            f"+ the rest of the Pulumi layer (components, dependencies, provider) "
             f"{seconds(pulumi_layer)}",
             f"inputs floor + raw Jinja2/PyYAML of the same {len(files)} files ({seconds(raw_seconds)}) = "
             f"{seconds(composite)}",
