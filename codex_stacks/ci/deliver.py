@@ -3,7 +3,7 @@
 The agent's working tree (``.git`` left out) is copied onto the runner's own checkout on the
 issue's branch — the remote branch's tip, else the default branch — and committed there with
 git's own rules (``git add -A``: never a file ``.gitignore`` matches, checked again with
-``git check-ignore``). Nothing leaves when a changed file holds the value of a secret the run
+``git check-ignore`` against the agent's ``.gitignore`` files and the branch's). Nothing leaves when a changed file holds the value of a secret the run
 knows (the step's secret environment variables and services.yaml's ``secret: true`` ones): the
 refusal names the file and the variable, never the value. The push never goes over a commit
 deliver did not make: the branch's tip must be the commit last synced into the workspace or
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import posixpath
 import re
 import stat
 from collections.abc import Callable, Iterator, Mapping
@@ -150,6 +151,36 @@ def working_copy_head(read: Callable[[str], bytes | None]) -> str | None:
     return head if _COMMIT.fullmatch(head) else None
 
 
+def _ignored_by_base(git: Git, base: str, paths: list[str]) -> list[str]:
+    """Which of ``paths`` the ``.gitignore`` files of ``base`` ignore: the agent may edit its own
+    ``.gitignore``, but not to let through what the branch keeps out. The staged ``.gitignore``
+    files are swapped for the base's for one ``git check-ignore``, then put back from the index."""
+    rules = [
+        path
+        for path in git.paths("diff", "--cached", "--name-only", "-z", "--no-renames", base)
+        if posixpath.basename(path) == ".gitignore"
+    ]
+    if not rules:
+        return []
+    root = Path(git.root)
+    try:
+        for path in rules:
+            shown = git.run("show", f"{base}:{path}", check=False)
+            target = root / path
+            target.unlink(missing_ok=True)  # never written through: it may be the agent's link
+            if shown.code == 0:
+                target.write_text(shown.out, encoding="utf-8")
+        found = git.run("check-ignore", "--no-index", "-z", "--stdin", stdin="\0".join(paths), check=False)
+        return sorted(path for path in found.out.split("\0") if path)
+    finally:
+        staged = set(git.paths("ls-files", "-z", "--", *rules))
+        for path in rules:
+            if path in staged:
+                git.run("checkout-index", "--force", "--", path)
+            else:
+                (root / path).unlink(missing_ok=True)
+
+
 def _restore(git: Git, base: str | None) -> None:
     """The runner's checkout back at ``base``, nothing of the agent's left in it."""
     if base is None:
@@ -221,6 +252,16 @@ def deliver(
             ignored = git.run("check-ignore", "--no-index", "-z", "--stdin", stdin="\0".join(added), check=False)
             if [path for path in ignored.out.split("\0") if path]:
                 raise CiError(f"git staged ignored files: {', '.join(sorted(ignored.out.split(chr(0)))[:5])}")
+            unignored = _ignored_by_base(git, base, added)
+            if unignored:
+                _restore(git, base)
+                raise _stop(
+                    api,
+                    repository,
+                    binding.number,
+                    f"nothing was pushed: the agent's change to .gitignore would commit {len(unignored)} file(s) "
+                    f"the branch ignores: {', '.join(unignored[:10])}",
+                )
         if git.run("diff", "--cached", "--quiet", check=False).code == 0:
             _restore(git, base)
             message = f"codex: nothing to deliver, the agent's workspace matches `{branch}` ({base[:12]})."

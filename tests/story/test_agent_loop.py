@@ -199,3 +199,30 @@ def test_the_agent_loop_from_issue_to_cleanup(story: Story) -> None:
     code, output = story.ci("find-slot", "--issue", "5")
     assert code == 0
     assert output.strip() == ""
+
+
+def test_the_agent_cannot_unignore_what_the_branch_ignores(story: Story) -> None:
+    """The agent may edit .gitignore, but a file the branch's own .gitignore keeps out is never
+    committed through that edit: deliver stops, names the file, pushes nothing."""
+    code, output = story.ci("sync-sources", "--stack", "ai-slot-1", "--issue", "5")
+    assert code == 0, output
+    (story.workspace / ".gitignore").write_text("# nothing ignored any more\n")
+    (story.workspace / "notes.log").write_text("the agent's scratch notes\n")
+    (story.workspace / "app.txt").write_text("good morning\n")
+    code, output = story.ci("deliver", "--stack", "ai-slot-1", "--issue", "5")
+    assert code == 1, output
+    assert "notes.log" in output
+    assert "would commit 1 file(s) the branch ignores" in output
+    assert "codex/issue-5" not in git(story.remote, "branch", "--list")
+    assert story.github.pulls(REPOSITORY) == []
+    [comment] = story.github.comments_of(REPOSITORY, 5)
+    assert "notes.log" in comment.body
+    assert (story.checkout / ".gitignore").read_text() == "*.log\n"  # the runner's checkout is clean again
+
+    # the same edit without the ignored file goes through: the agent's .gitignore is its to change
+    (story.workspace / "notes.log").unlink()
+    code, output = story.ci("deliver", "--stack", "ai-slot-1", "--issue", "5")
+    assert code == 0, output
+    tree = story.remote_tree("codex/issue-5")
+    assert tree[".gitignore"] == b"# nothing ignored any more\n"
+    assert "notes.log" not in tree
