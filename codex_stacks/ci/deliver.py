@@ -3,9 +3,10 @@
 The agent's working tree (``.git`` left out) is copied onto the runner's own checkout on the
 issue's branch — the remote branch's tip, else the default branch — and committed there with
 git's own rules (``git add -A``: never a file ``.gitignore`` matches, checked again with
-``git check-ignore`` against the agent's ``.gitignore`` files and the branch's). Nothing leaves when a changed file holds the value of a secret the run
-knows (the step's secret environment variables and services.yaml's ``secret: true`` ones): the
-refusal names the file and the variable, never the value. The push never goes over a commit
+``git check-ignore`` against the agent's ``.gitignore`` files and the branch's). Nothing leaves
+when a changed file holds the value of a secret the run knows (the step's secret environment
+variables and services.yaml's ``secret: true`` ones), as it is or encoded (:func:`secret_forms`):
+the refusal names the file and the variable, never the value. The push never goes over a commit
 deliver did not make: the branch's tip must be the commit last synced into the workspace or
 last delivered (``sync.json``), or, without a record, every commit on the branch must carry
 deliver's trailer; when the working copy's HEAD is a commit of the branch, only the commits after
@@ -17,6 +18,7 @@ docs/operations.md, "Delivery".
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import posixpath
@@ -104,8 +106,26 @@ def pr_text(raw: bytes | None) -> tuple[str, str] | None:
     return (title, body) if title else None
 
 
+def secret_forms(value: str) -> tuple[bytes, ...]:
+    """How a secret's value can sit in a file: as it is, in base64 (standard or URL-safe, at any of
+    the three alignments it can take inside a longer encoded text) and in hex."""
+    raw = value.encode()
+    forms = {raw, raw.hex().encode(), raw.hex().upper().encode()}
+    for shift in range(3):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode(b"\0" * shift + raw).rstrip(b"=")
+            # the characters that also depend on the bytes around the value are left out
+            start = (shift * 4 + 2) // 3
+            end = len(encoded) - (1 if (shift + len(raw)) % 3 else 0)
+            if end - start >= MIN_SECRET:
+                forms.add(encoded[start:end])
+    return tuple(forms)
+
+
 def _leaks(git: Git, paths: list[str], secrets: Mapping[str, str]) -> list[str]:
-    """``file (VARIABLE)`` for each staged file whose content holds a secret's value."""
+    """``file (VARIABLE)`` for each staged file whose content holds a secret's value (in any of
+    :func:`secret_forms`)."""
+    forms = {variable: secret_forms(value) for variable, value in secrets.items()}
     found = []
     fd = os.open(git.root, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -120,8 +140,8 @@ def _leaks(git: Git, paths: list[str], secrets: Mapping[str, str]) -> list[str]:
             else:
                 content = read_bounded(fd, path, limit=info.st_size + 1) or b""
             del parent, name
-            for variable, value in secrets.items():
-                if value.encode() in content:
+            for variable in secrets:
+                if any(form in content for form in forms[variable]):
                     found.append(f"{path} (the value of ${variable})")
     finally:
         os.close(fd)

@@ -13,6 +13,7 @@ tests in tests/ci/test_prompt_*.py).
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
@@ -178,6 +179,14 @@ def test_the_agent_loop_from_issue_to_cleanup(story: Story) -> None:
     assert git(story.remote, "rev-parse", "codex/issue-5").strip() == tip
     assert all(CANARY not in c.body for c in story.github.comments_of(REPOSITORY, 5))
     (story.workspace / "config.txt").unlink()
+    # the same value base64-encoded inside a larger document (a Kubernetes Secret's data) is found too
+    encoded = base64.b64encode(f"OPENAI_API_KEY={CANARY}\n".encode()).decode()
+    (story.workspace / "secret.yaml").write_text(f"kind: Secret\ndata:\n  env: {encoded}\n")
+    code, output = story.ci("deliver", "--stack", "ai-slot-1", "--issue", "5")
+    assert code == 1
+    assert "secret.yaml (the value of $OPENAI_API_KEY)" in output
+    assert git(story.remote, "rev-parse", "codex/issue-5").strip() == tip
+    (story.workspace / "secret.yaml").unlink()
 
     # a foreign commit on the branch: deliver stops with a comment, the commit stays
     other = story.tmp / "someone"
