@@ -10,7 +10,9 @@ What it writes (docs/architecture.md, "A team's repository"):
   ``--package`` names a wheel file or any pip requirement instead;
 - ``stacks/`` with the long-lived stacks (``dev``, ``ai-staging``, ``cluster``);
 - a starter ``services.yaml`` (a service per Dockerfile, plus the agent), its manifests in
-  ``deploy/`` and ``services.schema.json`` for editors;
+  ``deploy/`` and ``services.schema.json`` for editors; when the repository has no Dockerfile of
+  its own for the agent, codex stacks' agent image (``deploy/codex/Dockerfile``: the codex CLI,
+  codexctl at the same ref, kubectl, git, gh) and its build in ``images:``;
 - the GitHub workflow callers of codex stacks' reusable workflows, pinned to ``--ref``.
 
 A file that exists is kept unless ``--force``; the starter services.yaml and its manifests are
@@ -27,7 +29,7 @@ from pathlib import Path
 
 from codex_stacks import __version__
 from codex_stacks.errors import ConfigError, Location
-from codex_stacks.init.starter import AGENT, dns_label, find_dockerfiles, services_yaml
+from codex_stacks.init.starter import AGENT, FoundImage, dns_label, find_dockerfiles, services_yaml
 
 DEFAULT_REPOSITORY = "codex-stacks/codex-stacks"
 """Where codex stacks lives on GitHub (the reusable workflows and the git URL of requirements.txt)."""
@@ -39,6 +41,8 @@ WORKFLOWS = (
     "ai_gc.yml",
     "staging_deploy_main.yml",
 )
+AGENT_DOCKERFILE = f"deploy/{AGENT}/Dockerfile"
+"""Where init writes codex stacks' agent image when the repository has none of its own."""
 STACK_FILES = ("Pulumi.dev.yaml", "Pulumi.ai-staging.yaml", "Pulumi.cluster.yaml")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _REF = re.compile(r"^[A-Za-z0-9._/-]{1,200}$")
@@ -176,7 +180,14 @@ def init_repository(options: InitOptions) -> InitResult:
     if not starter_kept:
         images = find_dockerfiles(folder, project=name)
         result.services = [image.service for image in images if image.service != AGENT]
-        files["services.yaml"] = services_yaml(project=name, images=images)
+        ours = _template("deploy/codex.Dockerfile")
+        agent = next((image for image in images if image.service == AGENT), None)
+        if agent is None:
+            files[AGENT_DOCKERFILE] = ours
+            images.append(FoundImage(service=AGENT, dockerfile=AGENT_DOCKERFILE, context=f"deploy/{AGENT}"))
+        own_image = agent is None or (agent.dockerfile == AGENT_DOCKERFILE and _text(folder / AGENT_DOCKERFILE) == ours)
+        agent_args = {"CODEX_STACKS_REPOSITORY": options.repository, "CODEX_STACKS_REF": ref} if own_image else None
+        files["services.yaml"] = services_yaml(project=name, images=images, agent_build_args=agent_args)
         files["services.schema.json"] = _schema_text()
         files["deploy/namespace.yaml"] = _template("deploy/namespace.yaml")
         files[f"deploy/{AGENT}.yaml"] = _template("deploy/codex.yaml")
@@ -196,6 +207,16 @@ def init_repository(options: InitOptions) -> InitResult:
         _write(target, text, folder=folder)
         result.written.append(relative)
     return result
+
+
+def _text(path: Path) -> str | None:
+    """A small file's text, or None (missing, unreadable, a link, larger than a Dockerfile is)."""
+    try:
+        if path.is_symlink() or path.stat().st_size > 1024 * 1024:
+            return None
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _schema_text() -> str:

@@ -92,8 +92,9 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def services_yaml(*, project: str, images: list[FoundImage]) -> str:
-    """The starter services.yaml for ``project`` with these images (text, with comments)."""
+def services_yaml(*, project: str, images: list[FoundImage], agent_build_args: dict[str, str] | None = None) -> str:
+    """The starter services.yaml for ``project`` with these images (text, with comments);
+    ``agent_build_args``: the build arguments of the agent's image (codex stacks' own Dockerfile)."""
     services = [image for image in images if image.service != AGENT]
     agent_image = next((image for image in images if image.service == AGENT), None)
     lines = [
@@ -144,6 +145,9 @@ def services_yaml(*, project: str, images: list[FoundImage]) -> str:
                 f"    dockerfile: {_quote(image.dockerfile)}",
                 f"    context: {_quote(image.context)}",
             ]
+            if image.service == AGENT and agent_build_args:
+                lines.append("    buildArgs:")
+                lines += [f"      {key}: {_quote(value)}" for key, value in agent_build_args.items()]
         lines.append("")
     lines += [
         "environments:",

@@ -191,3 +191,36 @@ def test_the_examples_are_what_init_writes(tmp_path: Path) -> None:
         written += [f"stacks/{p.name}" for p in (target / "stacks").iterdir() if (folder / "stacks" / p.name).exists()]
         for name in written:
             assert (target / name).read_text(encoding="utf-8") == (folder / name).read_text(encoding="utf-8"), name
+
+
+def test_a_repository_without_an_agent_image_gets_codex_stacks_one(tmp_path: Path) -> None:
+    """The agent needs an image with the codex CLI, codexctl, kubectl and git: a repository that
+    has no Dockerfile for it gets codex stacks' own, built by `ci images` at the same ref."""
+    root = tmp_path / "shop"
+    (root / "api").mkdir(parents=True)
+    (root / "api" / "Dockerfile").write_text("FROM scratch\n", encoding="utf-8")
+    done = codexctl("init", "--ref", COMMIT, cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "wrote deploy/codex/Dockerfile" in done.stderr + done.stdout
+    written = (root / "deploy" / "codex" / "Dockerfile").read_text(encoding="utf-8")
+    assert not (root / "deploy" / "codex" / "Dockerfile").is_symlink()
+    assert '"@openai/codex@${CODEX_CLI_VERSION}"' in written
+    assert "codexctl --help" in written
+    assert "USER ${CODEX_UID}:${CODEX_GID}" in written
+    services = yaml.safe_load((root / "services.yaml").read_text(encoding="utf-8"))
+    agent = services["images"]["codex"]
+    assert agent["dockerfile"] == "deploy/codex/Dockerfile"
+    assert agent["context"] == "deploy/codex"  # it copies nothing in: the smallest context
+    assert agent["buildArgs"] == {"CODEX_STACKS_REPOSITORY": "codex-stacks/codex-stacks", "CODEX_STACKS_REF": COMMIT}
+    assert "# The agent, in AI slots only. Its image holds the codex CLI and your project's tools." in (
+        root / "services.yaml"
+    ).read_text(encoding="utf-8")
+    checked = codexctl("validate", "--stack", "ai-slot-1", cwd=root)
+    assert checked.returncode == 0, checked.stderr
+
+    # a second run finds that Dockerfile, sees it is codex stacks' own and writes the same services.yaml
+    first = (root / "services.yaml").read_text(encoding="utf-8")
+    again = codexctl("init", "--ref", COMMIT, "--force", cwd=root)
+    assert again.returncode == 0, again.stderr
+    assert (root / "services.yaml").read_text(encoding="utf-8") == first
+    assert (root / "deploy" / "codex" / "Dockerfile").read_text(encoding="utf-8") == written

@@ -1,0 +1,1 @@
+../../../../examples/project-example/deploy/codex/Dockerfile
