@@ -283,9 +283,9 @@ class UpRunner:
         if self.settings.explicit_project_dir is not None:
             stack.set_config("codex:projectDir", ConfigValue(value=str(self.settings.explicit_project_dir)))
         if self.branch is not None:
+            # only when known: a change of the init container's environment restarts the agent's pod
+            # (stack rm at cleanup removes the stack's config with the slot)
             stack.set_config("codex:branch", ConfigValue(value=self.branch))
-        elif self.settings.request.branch is not None:
-            stack.remove_config("codex:branch")  # an earlier binding's branch is not this run's
         targets = self.repair_targets() if mode == "repair" else None
         # The program registers the repair store again unless told the run passes the repair set's
         # targets (docs/repair.md); a targeted run needs no store, so a stack never deployed

@@ -548,6 +548,11 @@ def up_command(
         from codex_stacks.cli.ci_agent import run_sync
 
         binding = Binding.from_options(repository=check_repository(repository), issue=issue, pr=pr)
+        if no_sync and broken is None:
+            from codex_stacks.cli.ci_agent import workspace_branch
+
+            # the same codex:branch as the run that synced: a change would restart the agent's pod
+            branch = workspace_branch(settings=settings, binding=binding, api_url=api_url)
         if not no_sync:
             # the checkout is the source even when services.yaml is broken: the agent fixes it there;
             # codex.workspace is then read from the commit the repair set comes from

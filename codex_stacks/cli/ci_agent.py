@@ -90,6 +90,15 @@ def branch_of(binding: Binding, codex: CodexSettings, api: GithubRest) -> tuple[
     return pull.head, linked_issue(pull, repository=binding.repository, pattern=codex.delivery.branch)
 
 
+def workspace_branch(*, settings: StackSettings, binding: Binding, api_url: str) -> str | None:
+    """The branch a pvc workspace's clone checks out for this binding (``codex:branch``), without
+    syncing anything; None for other workspace sources."""
+    _, codex = stack_codex(settings)
+    if codex.workspace.source != "pvc":
+        return None
+    return branch_of(binding, codex, github_api(api_url))[0]
+
+
 def pr_binding(
     binding: Binding, *, codex: CodexSettings, api_url: str, bound: Callable[[Binding], object | None]
 ) -> Binding:

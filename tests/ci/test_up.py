@@ -89,18 +89,6 @@ def test_success_sets_the_mode_and_leaves_the_project_folder_to_the_stack(
     assert tags["codex:last-mode"] == "normal"
 
 
-def test_an_earlier_bindings_branch_is_removed_when_this_run_names_none(
-    pulumi_double: PulumiDouble, tmp_path: Path
-) -> None:
-    """A pvc workspace clones codex:branch: a slot up without --issue/--pr must not leave the
-    previous issue's branch in the stack for the next clone."""
-    stack_file(pulumi_double, "ai-slot-3", {"codex:branch": "codex/issue-5"})
-    code, output = up(tmp_path, "--stack", "ai-slot-3")
-    assert code == 0, output
-    assert "codex:branch" not in pulumi_double.config("ai-slot-3")
-    assert next(c[:3] for c in pulumi_double.calls() if c[:2] == ["config", "rm"]) == ["config", "rm", "codex:branch"]
-
-
 def test_a_branch_that_is_no_branch_name_is_one_line(pulumi_double: PulumiDouble, tmp_path: Path) -> None:
     stack_file(pulumi_double, "ai-slot-3", {"codex:branch": "a..b"})
     code, output = up(tmp_path, "--stack", "ai-slot-3")

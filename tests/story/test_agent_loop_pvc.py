@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from codex_stacks.cli.app import app
@@ -339,12 +340,25 @@ def test_the_agent_loop_with_a_pvc_workspace(story: Story) -> None:
     assert story.github.count("POST", "/pulls") == 1
     assert {call.pod for call in story.kube.execs} == {story.cluster.pod}
 
+    # the workflow's reconcile after the agent's run (--no-sync), in a job of its own (a fresh checkout:
+    # its stack file does not hold the branch an earlier job set), keeps the branch: no pod restart
+    stack_file = story.pulumi.program / "stacks" / "Pulumi.ai-slot-1.yaml"
+    settings = yaml.safe_load(stack_file.read_text())
+    assert settings["config"].pop("codex:branch") == "codex/issue-5"
+    stack_file.write_text(yaml.safe_dump(settings))
+    code, output = story.ci("up", "--stack", "ai-slot-1", "--issue", "5", "--no-sync", *FAST)
+    assert code == 0, output
+    reconciled = story.cluster.apply(story.pulumi.resources("ai-slot-1"))
+    [init] = reconciled["spec"]["template"]["spec"]["initContainers"]
+    assert {"name": "CODEX_BRANCH", "value": "codex/issue-5"} in init["env"]
+    assert story.cluster.pods == 1
+
     # a re-run: the same pod keeps the agent's work; the same comment edited, the pull request updated
     story.github.settle()
     story.up()
     assert story.cluster.pods == 1
     assert len(story.github.comments_of(REPOSITORY, 5)) == 1
-    assert story.github.count("PATCH", "/issues/comments/") == 1
+    assert story.github.count("PATCH", "/issues/comments/") == 2  # the reconcile and the re-run edited it
     agent_edits(story.workspace, greeting="good morning, friend", title="Make the greeting kinder")
     code, output = story.ci("deliver", "--stack", "ai-slot-1", "--issue", "5")
     assert code == 0, output
