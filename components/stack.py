@@ -9,6 +9,7 @@ import pulumi_kubernetes as k8s
 
 from codex_stacks.components.groups import COMPONENT_CLASSES, PlanComponent
 from codex_stacks.components.hooks import register_steps
+from codex_stacks.components.kube import kube_resource
 from codex_stacks.plan import Plan
 from codex_stacks.plan.hooks import hooks_at
 
@@ -69,13 +70,17 @@ def deploy(plan: Plan) -> DeployedStack:
     namespace: pulumi.Resource
     if plan.namespace_owner is None:
         # shared with whoever else deploys into it (a repair-only stack beside staging): retained
-        namespace = k8s.core.v1.Namespace(
+        namespace = kube_resource(
             "namespace",
-            metadata={
-                "name": plan.target.namespace,
-                **({"labels": dict(plan.namespace_labels)} if plan.namespace_labels else {}),
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {
+                    "name": plan.target.namespace,
+                    **({"labels": dict(plan.namespace_labels)} if plan.namespace_labels else {}),
+                },
             },
-            opts=pulumi.ResourceOptions(provider=provider, retain_on_delete=True, depends_on=before_all),
+            pulumi.ResourceOptions(provider=provider, retain_on_delete=True, depends_on=before_all),
         )
     for component in plan.components:  # in dependency order, the namespace's owner first
         if component.name == plan.namespace_owner:
