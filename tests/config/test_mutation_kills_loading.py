@@ -58,7 +58,7 @@ def test_a_file_without_a_project_says_so() -> None:
     assert [(p.message, p.location.path) for p in found] == [("missing required key 'project'", "project")]
 
 
-@pytest.mark.parametrize("root", ["/", "/srv/.."])
+@pytest.mark.parametrize("root", ["/", "/srv/..", "//"])
 def test_a_code_root_of_the_whole_disk_is_refused(root: str) -> None:
     text = f"project: demo\ncodex:\n  workspace:\n    source: hostPath\n    codeRoot: '{root}'\n"
     (error,) = problems(text)
