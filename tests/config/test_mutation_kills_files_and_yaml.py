@@ -70,3 +70,25 @@ def test_line_of_finds_a_nested_key() -> None:
     text = "kind: Deployment\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - name: a\n"
     assert line_of(text, ["spec", "replicas"]) == 3
     assert line_of(text, ["spec", "template", "spec", "containers", 0, "name"]) == 7
+
+
+# The root mapping is level 1 and each list one more: four lists make five levels.
+FIVE_LEVELS = "a: [[[[x]]]]\n"
+SIX_LEVELS = "a: [[[[[x]]]]]\n"
+
+
+@pytest.mark.parametrize(
+    "load",
+    [
+        lambda text, limits: load_document(text, source=SOURCE, limits=limits),
+        lambda text, limits: list(load_documents(text, source=SOURCE, limits=limits)),
+        lambda text, limits: compose_bounded(text, source=SOURCE, limits=limits),
+    ],
+    ids=["load_document", "load_documents", "compose_bounded"],
+)
+def test_a_document_of_exactly_the_depth_limit_loads_one_level_more_does_not(load: object) -> None:
+    assert callable(load)
+    load(FIVE_LEVELS, Limits(yaml_depth=5))
+    with pytest.raises(ConfigError) as info:
+        load(SIX_LEVELS, Limits(yaml_depth=5))
+    assert info.value.message == "the YAML nests deeper than 5 levels"
