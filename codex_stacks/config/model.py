@@ -231,7 +231,7 @@ def _absolute_root(path: str | None) -> str | None:
     if path is None:
         return None
     normal = posixpath.normpath(path)
-    if not posixpath.isabs(path) or normal == "/":
+    if not posixpath.isabs(path) or normal.strip("/") == "":  # normpath keeps "//" (POSIX): the root too
         raise ValueError(f"codeRoot {path!r} must be an absolute folder other than /")
     return normal
 
