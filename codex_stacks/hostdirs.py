@@ -96,7 +96,7 @@ def root_problem(
 ) -> str | None:
     """Why ``root`` may not be a data root (``word`` root), judged on its text alone; None when it may."""
     normal = posixpath.normpath(root)
-    if not posixpath.isabs(normal) or normal == "/":
+    if not posixpath.isabs(normal) or normal.strip("/") == "":  # normpath keeps "//" as it is
         return f"{word} root {root!r} must be an absolute folder other than /"
     allowed = allowed_folders(environ, allowed_env=allowed_env)
     if allowed:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_stacks.hostdirs import HostDirError, remove_tree_nofollow
+from codex_stacks.hostdirs import HostDirError, remove_tree_nofollow, root_problem
 
 
 @pytest.fixture(autouse=True)
@@ -74,3 +74,10 @@ def test_a_root_that_resolves_to_a_system_folder_is_refused(tmp_path: Path) -> N
     (tmp_path / "data").symlink_to("/etc")
     with pytest.raises(HostDirError, match="resolves to /etc"):
         remove_tree_nofollow(str(tmp_path / "data"), str(tmp_path / "data" / "ssl"))
+
+
+@pytest.mark.parametrize("root", ["/", "//", "///", "/./", "relative/data"])
+def test_the_whole_disk_or_a_relative_folder_is_no_root(root: str) -> None:
+    """``posixpath.normpath`` keeps two leading slashes (POSIX leaves ``//`` to the system), so
+    ``//`` must be refused by its text like ``/``."""
+    assert root_problem(root, environ={}) == f"data root {root!r} must be an absolute folder other than /"
