@@ -79,6 +79,11 @@ def shop(
     return make_project(services, {"ns.yaml": NS_YAML, "rbac.yaml": rbac_yaml, "codex.yaml": deployment})
 
 
+def points_at_rbac_yaml(error: CodexError) -> None:
+    assert error.location.file is not None
+    assert error.location.file.name == "rbac.yaml"
+
+
 def plan(root: Path, mode: str = "normal"):  # type: ignore[no-untyped-def]
     return build_plan(PlanRequest(stack="ai-slot-1", project_dir=root, mode=mode))
 
@@ -127,14 +132,7 @@ def test_shipped_rights_over_namespaces_are_refused(make_project: MakeProject) -
     assert caught.value.message == (
         f"Role/{NAMESPACE}/agent-rights (bound to the agent by agent-rights) grants writes to namespaces"
     )
-    root_file(caught.value)
-
-
-def root_file(error: CodexError) -> Path:
-    """The rbac.yaml the error names (the tests' folders differ, the file name does not)."""
-    assert error.location.file is not None
-    assert error.location.file.name == "rbac.yaml"
-    return error.location.file
+    points_at_rbac_yaml(caught.value)
 
 
 def test_a_binding_to_a_role_the_project_does_not_ship_is_refused(make_project: MakeProject) -> None:
@@ -144,7 +142,7 @@ def test_a_binding_to_a_role_the_project_does_not_ship_is_refused(make_project: 
         f"RoleBinding/{NAMESPACE}/agent-rights binds the agent to Role 'cluster-admin-ish', which the project "
         "does not define, so its rights cannot be checked"
     )
-    root_file(caught.value)
+    points_at_rbac_yaml(caught.value)
 
 
 def test_the_agents_service_without_a_deployment_is_refused(make_project: MakeProject) -> None:
@@ -155,7 +153,9 @@ def test_the_agents_service_without_a_deployment_is_refused(make_project: MakePr
     assert caught.value.hint == "codex.service names it"
 
 
-def test_the_account_is_the_deployments_service_account(make_project: MakeProject) -> None:
-    """agent-sa (the Deployment's serviceAccountName) is in the repair set; 'default' is not shipped."""
+def test_a_repair_run_brings_up_the_account_the_agents_deployment_names(make_project: MakeProject) -> None:
+    """The agent runs as its Deployment's serviceAccountName (agent-sa), shipped in the repair set."""
     result = plan(shop(make_project), mode="repair")
-    assert "base" in {component.name for component in result.components}
+    keys = {obj.key for component in result.components for obj in component.objects}
+    assert f"ServiceAccount/{NAMESPACE}/agent-sa" in keys
+    assert f"Deployment/{NAMESPACE}/codex" in keys
