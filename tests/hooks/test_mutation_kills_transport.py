@@ -7,12 +7,16 @@ certificate; a Retry-After given as an HTTP date; an error text too long for one
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import email.message
 import email.utils
 import json
+import socket
 import ssl
 import subprocess
+import threading
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,7 +106,9 @@ def write_kubeconfig(path: Path, server: str, cluster: dict[str, Any], user: dic
 
 
 def preflight() -> dict[str, Any]:
-    return step_props("preflight", {"require_env": [], "check_cluster": True}, stage="beforeAll")
+    """A TLS handshake (through a tunnel, too) gets seconds, not the 0.3 s of tests/hooks/helpers.FAST."""
+    tuning = {"request_timeout": 4.0, "retry_delay": 0.01, "attempts": 3}
+    return step_props("preflight", {"require_env": [], "check_cluster": True}, stage="beforeAll", tuning=tuning)
 
 
 def test_a_kubeconfig_with_its_ca_a_client_certificate_and_tls_server_name_reaches_the_api(
@@ -166,3 +172,128 @@ def test_a_long_transport_error_is_cut_to_200_characters_and_an_ellipsis() -> No
     assert message.startswith(prefix)
     assert len(message) == len(prefix) + 200 + 1
     assert message.endswith("a…")
+
+
+# --------------------------------------------------------------------------- through an HTTP proxy
+
+
+class ForwardProxy:
+    """A forward proxy on 127.0.0.2 (not 127.0.0.1, where nothing of this test listens), as squid
+    or tinyproxy behave: a plain-HTTP request names the whole URL (absolute-form, RFC 9112 §3.2.2)
+    and is passed on; ``CONNECT host:port`` (RFC 9110 §9.3.6) opens a tunnel; a request in
+    origin-form is refused with 400, and a name it cannot resolve (``hosts``) gets 502. It keeps
+    every request line it read."""
+
+    def __init__(self, hosts: dict[str, str]) -> None:
+        self.hosts = hosts
+        self.lines: list[str] = []
+        self.listener = socket.create_server(("127.0.0.2", 0))
+        self.listener.settimeout(0.2)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.2:{self.listener.getsockname()[1]}"
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
+        self.listener.close()
+
+    def _serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=self._handle, args=(client,), daemon=True).start()
+
+    def _handle(self, client: socket.socket) -> None:
+        client.settimeout(5)
+        with client:
+            head = b""
+            while b"\r\n\r\n" not in head and len(head) < 65536:
+                chunk = client.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            head, _, rest = head.partition(b"\r\n\r\n")
+            request_line, _, headers = head.decode("latin-1").partition("\r\n")
+            self.lines.append(request_line)
+            method, target, version = request_line.split(" ", 2)
+            if method == "CONNECT":
+                host, _, port = target.rpartition(":")
+                origin_form = None
+            elif target.startswith("http://"):
+                parts = urllib.parse.urlsplit(target)
+                host, port = parts.hostname or "", str(parts.port or 80)
+                origin_form = f"{method} {parts.path or '/'}{'?' + parts.query if parts.query else ''} {version}"
+            else:
+                client.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                return
+            address = self.hosts.get(host)
+            if address is None:
+                client.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                return
+            with socket.create_connection((address, int(port)), timeout=5) as upstream:
+                if origin_form is None:
+                    client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                else:
+                    upstream.sendall(f"{origin_form}\r\n{headers}\r\n\r\n".encode("latin-1") + rest)
+                self._pipe(client, upstream)
+
+    @staticmethod
+    def _pipe(one: socket.socket, other: socket.socket) -> None:
+        """Bytes both ways until either side closes (bounded by the sockets' 5 s timeouts)."""
+
+        def copy(source: socket.socket, target: socket.socket) -> None:
+            with contextlib.suppress(OSError):
+                while data := source.recv(65536):
+                    target.sendall(data)
+            with contextlib.suppress(OSError):
+                target.shutdown(socket.SHUT_WR)
+
+        back = threading.Thread(target=copy, args=(other, one), daemon=True)
+        back.start()
+        copy(one, other)
+        back.join(timeout=5)
+
+
+@pytest.fixture
+def proxy(kube: KubeDouble, tls_kube: KubeDouble) -> Iterator[ForwardProxy]:
+    """The proxy resolves kube.internal to the loopback address the doubles listen on."""
+    forward = ForwardProxy({SERVER_NAME: "127.0.0.1"})
+    try:
+        yield forward
+    finally:
+        forward.stop()
+
+
+def test_a_plain_http_api_server_is_reached_through_the_kubeconfigs_proxy(
+    kube: KubeDouble, proxy: ForwardProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kube.internal resolves nowhere but at the proxy: only a request through it can succeed."""
+    port = kube.url.rsplit(":", 1)[1]
+    server = f"http://{SERVER_NAME}:{port}"
+    path = write_kubeconfig(tmp_path / "kubeconfig", server, {"proxy-url": proxy.url}, {"token": ADMIN_TOKEN})
+    monkeypatch.setenv("KUBECONFIG", str(path))
+    created = PreflightProvider().create(preflight())
+    assert created.outs["result"] == {"kubernetes": "v1.35.0"}
+    assert proxy.lines == [f"GET {server}/version HTTP/1.1"]
+
+
+def test_an_https_api_server_is_reached_through_a_connect_tunnel(
+    tls_kube: KubeDouble, proxy: ForwardProxy, pki: Pki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = tls_kube.url.rsplit(":", 1)[1]
+    cluster = {"certificate-authority-data": _data(pki.ca), "proxy-url": proxy.url}
+    user = {"client-certificate-data": _data(pki.client_cert), "client-key-data": _data(pki.client_key),
+            "token": ADMIN_TOKEN}  # fmt: skip
+    path = write_kubeconfig(tmp_path / "kubeconfig", f"https://{SERVER_NAME}:{port}", cluster, user)
+    monkeypatch.setenv("KUBECONFIG", str(path))
+    created = PreflightProvider().create(preflight())
+    assert created.outs["result"] == {"kubernetes": "v1.35.0"}
+    assert [line.rsplit(" ", 1)[0] for line in proxy.lines] == [f"CONNECT {SERVER_NAME}:{port}"]  # HTTP/1.0 or 1.1
+    assert tls_kube.count("GET", "/version") == 1
