@@ -11,7 +11,7 @@ import pytest
 
 from codex_stacks.components.hooks.providers import github_comment
 from codex_stacks.components.hooks.providers.base import HookError
-from codex_stacks.components.hooks.providers.github_comment import GithubCommentProvider
+from codex_stacks.components.hooks.providers.github_comment import GithubCommentProvider, checked_api_url
 from tests.hooks.test_github_comment import COMMENTS, REPO, comment_props
 from tests.hooks.test_http_bounds import JSON, Answer, ScriptedApi
 from tests.support.github_double import GithubDouble
@@ -83,3 +83,15 @@ def test_a_post_refused_by_a_rate_limit_is_tried_attempts_times(scripted: Script
     )
     assert len(scripted.times("POST")) == 3
     assert len(scripted.times("GET")) == 1  # the one look for an earlier comment, before the first POST
+
+
+@pytest.mark.parametrize(
+    "api_url",
+    ["https://api.github.com?per_page=1", "https://api.github.com/#top"],
+    ids=["query", "fragment"],
+)
+def test_an_api_url_with_a_query_or_fragment_is_refused(api_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every request path is appended to apiUrl: a query or fragment in it would swallow them."""
+    monkeypatch.delenv("GITHUB_API_URL", raising=False)
+    with pytest.raises(HookError, match=r"refusing apiUrl '.*': it must be a plain https://host\[/path\] URL"):
+        checked_api_url(api_url)
