@@ -46,7 +46,8 @@ def test_a_thread_longer_than_the_page_bound_is_a_clear_error_not_a_new_comment(
 
 
 def test_the_back_off_doubles_from_the_retry_delay(scripted: ScriptedApi) -> None:
-    """docs: each try after a 5xx waits retry_delay, then twice that (no Retry-After was named)."""
+    """After a 5xx that names no Retry-After, the next try waits retry_delay and the one after it
+    twice that: a struggling GitHub is not asked again at a steady pace."""
     scripted.then("GET", *[Answer(502, b'{"message": "Server Error"}', JSON)] * 3)
     tuning = {"request_timeout": 2.0, "retry_delay": 0.2, "attempts": 3}
     with pytest.raises(HookError) as failure:
@@ -62,7 +63,8 @@ def test_the_back_off_doubles_from_the_retry_delay(scripted: ScriptedApi) -> Non
 
 
 def test_a_300_answer_is_not_taken_for_the_list(scripted: ScriptedApi) -> None:
-    """Only 2xx is a success: a 300 (a proxy offering choices) is an error, and nothing is posted."""
+    """Only 2xx is a success, and no redirect is followed (docs/security-workflows.md): a 300 is an
+    error, not an empty thread, and nothing is posted."""
     scripted.then("GET", Answer(300, b"[]", JSON))
     with pytest.raises(HookError, match=r"GitHub GET .*: HTTP 300 Multiple Choices$"):
         GithubCommentProvider().create(comment_props(scripted.url, tuning={"retry_delay": 0.01, "attempts": 3}))
