@@ -262,7 +262,7 @@ class ForwardProxy:
 
 
 @pytest.fixture
-def proxy(kube: KubeDouble, tls_kube: KubeDouble) -> Iterator[ForwardProxy]:
+def proxy() -> Iterator[ForwardProxy]:
     """The proxy resolves kube.internal to the loopback address the doubles listen on."""
     forward = ForwardProxy({SERVER_NAME: "127.0.0.1"})
     try:
