@@ -3,6 +3,7 @@ double: behaviours that the mutation run (tools/mutation.py hooks) found unguard
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,9 @@ from codex_stacks.components.hooks.providers.kubectl_wait import KubectlWaitProv
 from codex_stacks.components.hooks.providers.preflight import PreflightProvider
 from codex_stacks.components.hooks.providers.tls_secret import ReuseDevTlsSecretProvider
 from tests.hooks.helpers import step_props
+from tests.hooks.test_http_bounds import JSON, Answer, ScriptedApi
 from tests.hooks.test_kube_hooks import NS, STAGING, TLS, staged_tls, tls_props
-from tests.support.kube_double import KubeDouble
+from tests.support.kube_double import KubeDouble, write_kubeconfig
 
 DEPLOYMENT = f"/apis/apps/v1/namespaces/{NS}/deployments/codex"
 
@@ -106,3 +108,19 @@ def test_the_tls_step_needs_no_right_to_list_secrets(
     assert created.outs["result"] == {"copied_in": True, "present": True, "backed_up": False}
     assert kube.object(f"/api/v1/namespaces/{NS}/secrets/{TLS}") is not None
     assert [request.status for request in kube.requests if request.status in (401, 403)] == []
+
+
+def test_a_300_answer_from_the_api_server_is_an_error_not_the_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only 2xx is a success (docs/security-workflows.md: no redirect is followed): an answer 300
+    that carries a ready Deployment (a proxy's page, say) is not taken for the object."""
+    ready = {"kind": "Deployment", "status": {"conditions": [{"type": "Available", "status": "True"}]}}
+    api = ScriptedApi({"GET": Answer(300, json.dumps(ready).encode(), JSON)})
+    try:
+        monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kubeconfig", api.url)))
+        with pytest.raises(HookError, match=rf"GET {DEPLOYMENT}: HTTP 300$"):
+            KubectlWaitProvider().create(wait_props())
+        assert len(api.seen) == 1  # not retried: a 300 will not turn into the object
+    finally:
+        api.stop()
