@@ -189,6 +189,7 @@ def _ignored_by_base(git: Git, base: str, paths: list[str]) -> list[str]:
             target = root / path
             target.unlink(missing_ok=True)  # never written through: it may be the agent's link
             if shown.code == 0:
+                target.parent.mkdir(parents=True, exist_ok=True)  # the agent may have removed its folder
                 target.write_text(shown.out, encoding="utf-8")
         found = git.run("check-ignore", "--no-index", "-z", "--stdin", stdin="\0".join(paths), check=False)
         return sorted(path for path in found.out.split("\0") if path)

@@ -235,3 +235,26 @@ def test_the_agent_cannot_unignore_what_the_branch_ignores(story: Story) -> None
     tree = story.remote_tree("codex/issue-5")
     assert tree[".gitignore"] == b"# nothing ignored any more\n"
     assert "notes.log" not in tree
+
+
+def test_a_folder_removed_with_its_gitignore_is_delivered(story: Story) -> None:
+    """The branch's rules are read back even for a .gitignore whose folder the agent removed."""
+    maintainer = story.tmp / "maintainer"
+    subprocess.run(["git", "clone", "--quiet", str(story.remote), str(maintainer)], check=True)
+    (maintainer / "logs").mkdir()
+    (maintainer / "logs" / ".gitignore").write_text("*\n!.gitignore\n")
+    git(maintainer, "add", "-A")
+    git(maintainer, "-c", "user.name=m", "-c", "user.email=m@example.org", "commit", "--quiet", "-m", "logs")
+    git(maintainer, "push", "--quiet", "origin", "main")
+    git(story.checkout, "pull", "--quiet")
+    code, output = story.ci("sync-sources", "--stack", "ai-slot-1", "--issue", "5")
+    assert code == 0, output
+    shutil.rmtree(story.workspace / "logs")
+    (story.workspace / "app.txt").write_text("tidy\n")
+    (story.workspace / "NEWS.md").write_text("logs are gone\n")  # a new file: the ignore rules are read
+    code, output = story.ci("deliver", "--stack", "ai-slot-1", "--issue", "5")
+    assert code == 0, output
+    tree = story.remote_tree("codex/issue-5")
+    assert "logs/.gitignore" not in tree
+    assert tree["app.txt"] == b"tidy\n"
+    assert tree["NEWS.md"] == b"logs are gone\n"
