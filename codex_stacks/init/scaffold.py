@@ -28,6 +28,7 @@ from importlib import resources
 from pathlib import Path
 
 from codex_stacks import __version__
+from codex_stacks.config.files import read_optional
 from codex_stacks.errors import ConfigError, Location
 from codex_stacks.init.starter import AGENT, FoundImage, dns_label, find_dockerfiles, services_yaml
 
@@ -185,7 +186,9 @@ def init_repository(options: InitOptions) -> InitResult:
         if agent is None:
             files[AGENT_DOCKERFILE] = ours
             images.append(FoundImage(service=AGENT, dockerfile=AGENT_DOCKERFILE, context=f"deploy/{AGENT}"))
-        own_image = agent is None or (agent.dockerfile == AGENT_DOCKERFILE and _text(folder / AGENT_DOCKERFILE) == ours)
+        own_image = agent is None or (
+            agent.dockerfile == AGENT_DOCKERFILE and _text(folder / AGENT_DOCKERFILE, folder=folder) == ours
+        )
         agent_args = {"CODEX_STACKS_REPOSITORY": options.repository, "CODEX_STACKS_REF": ref} if own_image else None
         files["services.yaml"] = services_yaml(project=name, images=images, agent_build_args=agent_args)
         files["services.schema.json"] = _schema_text()
@@ -209,13 +212,11 @@ def init_repository(options: InitOptions) -> InitResult:
     return result
 
 
-def _text(path: Path) -> str | None:
-    """A small file's text, or None (missing, unreadable, a link, larger than a Dockerfile is)."""
+def _text(path: Path, *, folder: Path) -> str | None:
+    """A file's text read within the project's bounds, or None (missing, unreadable, too big)."""
     try:
-        if path.is_symlink() or path.stat().st_size > 1024 * 1024:
-            return None
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return read_optional(path, root=folder)
+    except ConfigError:
         return None
 
 

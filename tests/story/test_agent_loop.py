@@ -112,6 +112,18 @@ def story(
         yield Story(remote, checkout, code_root, github, pulumi_double, kube_api, tmp_path)
 
 
+def maintainer_commit(remote: Path, folder: Path, *, branch: str, files: dict[str, str], message: str) -> str:
+    """Someone else's commit on ``branch`` of the remote (a clone in ``folder``, a push): its hash."""
+    subprocess.run(["git", "clone", "--quiet", "-b", branch, str(remote), str(folder)], check=True)
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    git(folder, "add", "-A")
+    git(folder, "-c", "user.name=m", "-c", "user.email=m@example.org", "commit", "--quiet", "-m", message)
+    git(folder, "push", "--quiet", "origin", branch)
+    return git(folder, "rev-parse", "HEAD").strip()
+
+
 def agent_edits(workspace: Path, *, greeting: str, title: str) -> None:
     """What ``codex exec`` does in /workspace: edit a file, leave a log behind, write the PR text."""
     (workspace / "app.txt").write_text(f"{greeting}\n")
@@ -189,12 +201,13 @@ def test_the_agent_loop_from_issue_to_cleanup(story: Story) -> None:
     (story.workspace / "secret.yaml").unlink()
 
     # a foreign commit on the branch: deliver stops with a comment, the commit stays
-    other = story.tmp / "someone"
-    subprocess.run(["git", "clone", "--quiet", "-b", "codex/issue-5", str(story.remote), str(other)], check=True)
-    (other / "app.txt").write_text("hi from a maintainer\n")
-    git(other, "-c", "user.name=m", "-c", "user.email=m@example.org", "commit", "--quiet", "-am", "maintainer fix")
-    git(other, "push", "--quiet", "origin", "codex/issue-5")
-    foreign = git(other, "rev-parse", "HEAD").strip()
+    foreign = maintainer_commit(
+        story.remote,
+        story.tmp / "someone",
+        branch="codex/issue-5",
+        files={"app.txt": "hi from a maintainer\n"},
+        message="maintainer fix",
+    )
     (story.workspace / "app.txt").write_text("agent again\n")
     code, output = story.ci("deliver", "--stack", "ai-slot-1", "--issue", "5")
     assert code == 1
@@ -239,13 +252,13 @@ def test_the_agent_cannot_unignore_what_the_branch_ignores(story: Story) -> None
 
 def test_a_folder_removed_with_its_gitignore_is_delivered(story: Story) -> None:
     """The branch's rules are read back even for a .gitignore whose folder the agent removed."""
-    maintainer = story.tmp / "maintainer"
-    subprocess.run(["git", "clone", "--quiet", str(story.remote), str(maintainer)], check=True)
-    (maintainer / "logs").mkdir()
-    (maintainer / "logs" / ".gitignore").write_text("*\n!.gitignore\n")
-    git(maintainer, "add", "-A")
-    git(maintainer, "-c", "user.name=m", "-c", "user.email=m@example.org", "commit", "--quiet", "-m", "logs")
-    git(maintainer, "push", "--quiet", "origin", "main")
+    maintainer_commit(
+        story.remote,
+        story.tmp / "maintainer",
+        branch="main",
+        files={"logs/.gitignore": "*\n!.gitignore\n"},
+        message="logs",
+    )
     git(story.checkout, "pull", "--quiet")
     code, output = story.ci("sync-sources", "--stack", "ai-slot-1", "--issue", "5")
     assert code == 0, output

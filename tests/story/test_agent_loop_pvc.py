@@ -33,7 +33,7 @@ from typer.testing import CliRunner
 
 from codex_stacks.cli.app import app
 from tests.ci.conftest import PROJECT, REPOSITORY, PulumiDouble
-from tests.story.test_agent_loop import CANARY, agent_edits
+from tests.story.test_agent_loop import CANARY, agent_edits, maintainer_commit
 from tests.support.github_double import GithubDouble
 from tests.support.kube_double import ContainerFiles, KubeDouble, secret
 
@@ -368,12 +368,13 @@ def test_the_agent_loop_with_a_pvc_workspace(story: Story) -> None:
     assert story.github.pulls(REPOSITORY)[0].title == "Make the greeting kinder"
 
     # a foreign commit on the branch: deliver stops with a comment, the commit stays
-    other = story.tmp / "someone"
-    subprocess.run(["git", "clone", "--quiet", "-b", "codex/issue-5", str(story.remote), str(other)], check=True)
-    (other / "app.txt").write_text("hi from a maintainer\n")
-    git(other, "-c", "user.name=m", "-c", "user.email=m@example.org", "commit", "--quiet", "-am", "maintainer fix")
-    git(other, "push", "--quiet", "origin", "codex/issue-5")
-    foreign = git(other, "rev-parse", "HEAD").strip()
+    foreign = maintainer_commit(
+        story.remote,
+        story.tmp / "someone",
+        branch="codex/issue-5",
+        files={"app.txt": "hi from a maintainer\n"},
+        message="maintainer fix",
+    )
     (story.workspace / "app.txt").write_text("agent again\n")
     code, output = story.ci("deliver", "--stack", "ai-slot-1", "--issue", "5")
     assert code == 1
