@@ -57,9 +57,10 @@ class StepRun:
         time.sleep(max(0.0, min(seconds, self.remaining())))
 
     def warn(self, message: str) -> None:
-        """A warning the engine shows (provider stderr) and the state keeps (``warnings``)."""
+        """A warning the engine shows (provider stderr, written line by line: Python line-buffers
+        stderr and the engine's provider host runs ``python -u``) and the state keeps (``warnings``)."""
         self.warnings.append(message)
-        print(f"warning: {self.label}: {message}", file=sys.stderr, flush=True)
+        print(f"warning: {self.label}: {message}", file=sys.stderr)
 
 
 class HookProvider(ResourceProvider):
@@ -90,14 +91,15 @@ class HookProvider(ResourceProvider):
         token is new on every run, so it re-runs (registered again from a repair store it keeps
         its token, and does not)."""
         changed = [key for key in INPUT_KEYS if key in news and olds.get(key) != news.get(key)]
-        # Never replace: a replace would delete the old step, which for destroy stages runs it.
-        return DiffResult(changes=bool(changed), replaces=[], stables=[], delete_before_replace=False)
+        # Never replace (no input is named as needing one): a replace would delete the old step,
+        # which for destroy stages runs it.
+        return DiffResult(changes=bool(changed))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Run an apply-stage step; arm a destroy-stage step."""
         run = StepRun(props)
         result = {"armed": True} if props.get("stage") in DESTROY_STAGES else self._guarded(run, self.work)
-        return CreateResult(f"{props.get('step', 'hook')}-{uuid.uuid4().hex[:12]}", self._outputs(run, result))
+        return CreateResult(f"{props['step']}-{uuid.uuid4().hex[:12]}", self._outputs(run, result))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Re-run an apply-stage step with its new inputs; re-arm a destroy-stage step."""

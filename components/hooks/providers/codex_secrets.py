@@ -37,7 +37,8 @@ class EnsureCodexSecretsProvider(HookProvider):
                     "apiVersion": "v1",
                     "kind": "Secret",
                     "type": "Opaque",
-                    "metadata": {"name": name, "namespace": namespace, "labels": dict(MANAGED_BY)},
+                    # no metadata.namespace: the API server takes the URL's
+                    "metadata": {"name": name, "labels": dict(MANAGED_BY)},
                     "data": {str(item["key"]): base64.b64encode(str(value).encode()).decode()},
                 }
                 kube.put_object(secret_path(namespace), name, body)

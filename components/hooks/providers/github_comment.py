@@ -110,8 +110,6 @@ class GithubApi:
         if data is not None:
             headers["Content-Type"] = "application/json"
         what = f"GitHub {method} {path}"
-        last = ""
-        refused = False
         attempts = attempts or self.attempts
         for attempt in range(1, attempts + 1):
             self.run.check_deadline(what)
@@ -241,14 +239,15 @@ class GithubCommentProvider(HookProvider):
             raise HookError("no GitHub token: set secret config codex:githubToken, GITHUB_TOKEN or CODEX_GH_PAT")
         params = run.params
         api = GithubApi(run, api_url=checked_api_url(str(params.get("api_url") or DEFAULT_API_URL)), token=token)
-        marker = str(params.get("marker") or "")
-        body = f"{params['body']}\n\n{marker}" if marker else str(params["body"])
+        marker = str(params["marker"])  # the planner names every step (codex_stacks/plan/hooks.py)
+        body = f"{params['body']}\n\n{marker}"
         issue = f"/repos/{params['repository']}/issues/{int(params['number'])}"
         comments = f"{issue}/comments"
 
         def own_comment() -> dict[str, Any] | None:
             for comment in api.pages(comments):
-                if marker in str(comment.get("body") or ""):
+                text = comment.get("body")
+                if isinstance(text, str) and marker in text:
                     return comment
             return None
 
@@ -263,7 +262,7 @@ class GithubCommentProvider(HookProvider):
                 run.sleep(LIST_POLL)
                 waited += LIST_POLL
 
-        if marker and params.get("update_existing", True):
+        if params["update_existing"]:
             existing = own_comment()
             if existing is not None:
                 if existing.get("body") == body:
@@ -280,7 +279,7 @@ class GithubCommentProvider(HookProvider):
                 return {"comment_id": created["id"], "action": "created"}
             except TransientGithubError as error:
                 # a rate limit refused the POST before it ran; any other failure may have created it
-                posted = settled(own_comment) if marker and not error.refused else None
+                posted = None if error.refused else settled(own_comment)
                 if posted is not None:
                     return {"comment_id": posted["id"], "action": "created"}
                 if attempt == api.attempts:

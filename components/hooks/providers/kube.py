@@ -123,7 +123,6 @@ class KubeApi:
         """``request`` with retries; statuses in ``ok`` (and 2xx) return, others are errors."""
         from codex_stacks.components.hooks.providers.httpcall import TransportError
 
-        last = ""
         for attempt in range(1, self.attempts + 1):
             self.run.check_deadline(f"{method} {path}")
             wait = self.retry_delay * 2 ** (attempt - 1)
@@ -159,7 +158,6 @@ class KubeApi:
 
     def put_object(self, collection: str, name: str, body: dict[str, Any]) -> str:
         """Create or replace ``name`` in ``collection``: idempotent, survives a racing writer."""
-        last = ""
         for _ in range(self.attempts):
             status, _data = self.call("POST", collection, body=body, ok=frozenset({409}))
             if status != 409:
@@ -167,8 +165,7 @@ class KubeApi:
             status, _ = self.call("PUT", f"{collection}/{name}", body=body, ok=frozenset({404}))
             if status != 404:
                 return "replaced"
-            last = "it vanished between create and replace"
-        raise HookError(f"could not write {collection}/{name}: {last}")
+        raise HookError(f"could not write {collection}/{name}: it vanished between create and replace")
 
     def close(self) -> None:
         """Nothing is kept open between requests (each has its own connection)."""
@@ -218,7 +215,7 @@ def portable_secret(secret: dict[str, Any], *, namespace: str) -> dict[str, Any]
     if annotations:
         metadata["annotations"] = annotations
     metadata["namespace"] = namespace
-    copy = {key: value for key, value in secret.items() if key not in ("metadata", "status")}
+    copy = {key: value for key, value in secret.items() if key != "metadata"}  # a Secret has no status
     copy["apiVersion"] = "v1"
     copy["kind"] = "Secret"
     copy["metadata"] = metadata

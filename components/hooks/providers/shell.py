@@ -78,5 +78,5 @@ class ShellStepProvider(HookProvider):
         if process.returncode != 0:
             raise HookError(f"script exited with {process.returncode}: {err[-TAIL:].strip() or out[-TAIL:].strip()}")
         if out.strip():
-            print(out[-TAIL:], file=sys.stderr, flush=True)  # the engine log, not the state
+            print(out[-TAIL:], file=sys.stderr)  # the engine log, not the state
         return {"exit_code": 0}
