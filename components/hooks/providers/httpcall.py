@@ -99,10 +99,13 @@ def send(
     if proxy and parts.scheme == "http":
         target = url  # a plain-HTTP request through a proxy names the whole URL
     expired = threading.Event()
+    held: list[socket.socket] = []
+    """The socket once the request is sent: an answer that closes the connection (``Connection:
+    close``, HTTP/1.0) takes it over, and ``connection.sock`` is None while its body is read."""
 
     def cut() -> None:
         expired.set()
-        sock = connection.sock
+        sock = held[0] if held else connection.sock
         if sock is not None:
             with contextlib.suppress(OSError):  # the plain socket's shutdown wakes a read blocked elsewhere
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
@@ -113,6 +116,8 @@ def send(
     watchdog.start()
     try:
         connection.request(method, target, body=body, headers=headers)
+        if connection.sock is not None:
+            held.append(connection.sock)
         response = connection.getresponse()
         if status_only:
             if expired.is_set():
