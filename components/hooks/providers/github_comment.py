@@ -114,6 +114,7 @@ class GithubApi:
         for attempt in range(1, attempts + 1):
             self.run.check_deadline(what)
             refused = False
+            told: float | None = None  # the wait GitHub asked for (or, for a rate limit, advises)
             wait = self.retry_delay * 2 ** (attempt - 1)
             try:
                 reply = send(
@@ -130,17 +131,18 @@ class GithubApi:
                 if rate_limited(
                     reply.status, message, retry_after=asked, remaining=reply.header("X-RateLimit-Remaining")
                 ):
-                    wait = asked if asked is not None else max(wait, self.secondary_wait)
+                    wait = told = asked if asked is not None else max(wait, self.secondary_wait)
                     self.fits(wait, what=what, reason=last)
                     refused = True
                 elif reply.status in RETRY_STATUSES:
+                    told = asked
                     wait = asked if asked is not None else wait
                 else:
                     raise HookError(f"{what}: {last}")
             if attempt < attempts:
                 self.run.sleep(wait)
         raise TransientGithubError(
-            f"{what}: {last}; gave up after {attempts} attempts", reason=last, wait=wait, refused=refused
+            f"{what}: {last}; gave up after {attempts} attempts", reason=last, wait=told, refused=refused
         )
 
     def fits(self, wait: float, *, what: str, reason: str) -> None:
