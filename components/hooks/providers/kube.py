@@ -59,15 +59,15 @@ class KubeApi:
 
     def _tls_settings(self, configuration: Any) -> Any:
         """Server verification and client certificate as the kubeconfig says (as the client library
-        would set up urllib3: CA file or data, client cert, insecure-skip-tls-verify, tls-server-name)."""
+        would set up urllib3: CA file, client cert, insecure-skip-tls-verify, tls-server-name). The
+        loaders write a kubeconfig's ``certificate-authority-data`` to a file (``ssl_ca_cert``) and
+        never set ``ca_cert_data``."""
         if self._tls is None:
             import ssl
 
             from codex_stacks.components.hooks.providers.httpcall import Tls
 
-            context = ssl.create_default_context(
-                cafile=configuration.ssl_ca_cert or None, cadata=configuration.ca_cert_data or None
-            )
+            context = ssl.create_default_context(cafile=configuration.ssl_ca_cert or None)
             if configuration.cert_file:
                 context.load_cert_chain(configuration.cert_file, configuration.key_file or None)
             if not configuration.verify_ssl:
