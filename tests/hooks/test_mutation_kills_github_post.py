@@ -48,3 +48,17 @@ def test_a_failing_post_is_tried_again_after_a_doubling_back_off(
     first, second, third = scripted.times("POST")
     assert second - first >= 0.19
     assert third - second >= 0.39
+
+
+def test_a_post_answered_503_with_retry_after_waits_what_github_asks(
+    scripted: ScriptedApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 503 naming ``Retry-After: 1``: the next POST comes a second later, not after the
+    back-off of 0.01 s (docs/security-workflows.md: the wait is Retry-After if given)."""
+    monkeypatch.setattr(github_comment, "LIST_LAG", 0.0)
+    scripted.then("POST", Answer(503, b'{"message": "Service Unavailable"}', {**JSON, "Retry-After": "1"}))
+    tuning = {"request_timeout": 2.0, "retry_delay": 0.01, "attempts": 3}
+    created = GithubCommentProvider().create(comment_props(scripted.url, tuning=tuning))
+    assert created.outs["result"] == {"comment_id": 7, "action": "created"}
+    first, second = scripted.times("POST")
+    assert second - first >= 0.95
