@@ -60,3 +60,16 @@ def test_the_host_probe_reaches_an_ipv6_host(ingress_v6: tuple[int, list[str]]) 
     created = CheckDevHostPortsProvider().create(step_props("codex.check-dev-host-ports", params))
     assert created.outs["result"] == {"ports": {str(port): True}, "http_status": 200, "problems": []}
     assert seen == ["/"]
+
+
+def test_without_an_http_host_only_the_ports_are_checked() -> None:
+    """An empty ``http_host`` (as tests/hooks/test_host.py runs the step through the provider
+    host): the ports are checked and no HTTP probe is sent anywhere."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        params = {"host": "127.0.0.1", "ports": [port], "http_host": "", "probe_timeout": 0.5}
+        created = CheckDevHostPortsProvider().create(step_props("codex.check-dev-host-ports", params))
+    assert created.outs["result"] == {"ports": {str(port): True}, "http_status": None, "problems": []}
+    assert created.outs["warnings"] == []
