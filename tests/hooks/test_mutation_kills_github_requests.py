@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from codex_stacks.components.hooks.providers.base import HookError
-from codex_stacks.components.hooks.providers.github_comment import GithubCommentProvider
+from codex_stacks.components.hooks.providers.github_comment import GithubCommentProvider, checked_api_url
 from tests.hooks.test_github_comment import comment_props
 from tests.support.github_double import GithubDouble
 
@@ -37,3 +37,26 @@ def test_a_short_transport_error_is_quoted_whole() -> None:
     message = str(failure.value)
     assert message.endswith("Connection refused; gave up after 3 attempts"), message
     assert "…" not in message
+
+
+@pytest.mark.parametrize("api_url", ["https://user@api.github.com", "https://:secret@api.github.com"])
+def test_an_api_url_with_only_a_user_name_or_only_a_password_is_refused(
+    api_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Credentials in the URL would travel beside the token: refused whichever part is given."""
+    monkeypatch.delenv("GITHUB_API_URL", raising=False)
+    with pytest.raises(HookError) as failure:
+        checked_api_url(api_url)
+    assert str(failure.value) == f"refusing apiUrl '{api_url}': it must be a plain https://host[/path] URL"
+
+
+def test_an_untrusted_api_host_is_refused_with_the_way_to_trust_github_enterprise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GITHUB_API_URL", raising=False)
+    with pytest.raises(HookError) as failure:
+        checked_api_url("https://ghe.example.com/api/v3")
+    assert str(failure.value) == (
+        "refusing apiUrl 'https://ghe.example.com/api/v3': the token goes only to api.github.com "
+        "(set GITHUB_API_URL on the runner for GitHub Enterprise)"
+    )
