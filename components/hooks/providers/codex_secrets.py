@@ -36,8 +36,7 @@ class EnsureCodexSecretsProvider(HookProvider):
                 body = {
                     "apiVersion": "v1",
                     "kind": "Secret",
-                    "type": "Opaque",
-                    # no metadata.namespace: the API server takes the URL's
+                    # no type (the API server makes it Opaque) and no metadata.namespace (it takes the URL's)
                     "metadata": {"name": name, "labels": dict(MANAGED_BY)},
                     "data": {str(item["key"]): base64.b64encode(str(value).encode()).decode()},
                 }

@@ -154,13 +154,13 @@ class GithubApi:
             )
 
     def pages(self, path: str) -> Iterator[dict[str, Any]]:
-        """Every item of a list endpoint, one page at a time, fetched only as far as it is read.
+        """Every item of a list endpoint (``path`` without a query), one page at a time, fetched
+        only as far as it is read.
 
         Follows the ``Link: <…>; rel="next"`` header as GitHub documents it; a server that sends
         no ``Link`` header is asked for ``page=N+1`` until a short page.
         """
-        separator = "&" if "?" in path else "?"
-        base = f"{path}{separator}per_page={PER_PAGE}"
+        base = f"{path}?per_page={PER_PAGE}"
         url, page = f"{base}&page=1", 1
         seen: set[str] = set()
         for _ in range(MAX_PAGES):

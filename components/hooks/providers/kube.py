@@ -215,9 +215,8 @@ def portable_secret(secret: dict[str, Any], *, namespace: str) -> dict[str, Any]
     if annotations:
         metadata["annotations"] = annotations
     metadata["namespace"] = namespace
-    copy = {key: value for key, value in secret.items() if key != "metadata"}  # a Secret has no status
-    copy["apiVersion"] = "v1"
-    copy["kind"] = "Secret"
+    # apiVersion and kind as read (v1, Secret); a Secret has no status
+    copy = {key: value for key, value in secret.items() if key != "metadata"}
     copy["metadata"] = metadata
     return copy
 
