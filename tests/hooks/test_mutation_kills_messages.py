@@ -6,6 +6,8 @@ from __future__ import annotations
 import errno
 import json
 import os
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,3 +111,27 @@ def test_a_300_answer_that_is_not_json_is_named_by_its_status(tmp_path: Path, mo
     finally:
         api.stop()
     assert str(failure.value) == f"hook codex/afterApply/step failed: GET {DEPLOYMENT}: HTTP 300"
+
+
+def test_an_https_url_without_a_port_is_tunnelled_to_port_443() -> None:
+    """Through the kubeconfig's ``proxy-url`` an https server named without a port is asked for
+    at 443 (RFC 9110 §4.2.2), in the proxy's ``CONNECT`` line (RFC 9110 §9.3.6)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    lines: list[bytes] = []
+
+    def proxy() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            lines.append(conn.recv(65536).split(b"\r\n", 1)[0])
+            conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+
+    worker = threading.Thread(target=proxy, daemon=True)
+    worker.start()
+    try:
+        with pytest.raises(TransportError):
+            send("GET", "https://kube.internal/version", headers={}, timeout=2.0,
+                 proxy=f"http://127.0.0.1:{listener.getsockname()[1]}")  # fmt: skip
+        worker.join(timeout=2.0)
+    finally:
+        listener.close()
+    assert [line.rsplit(b" ", 1)[0] for line in lines] == [b"CONNECT kube.internal:443"]  # HTTP/1.0 or 1.1
