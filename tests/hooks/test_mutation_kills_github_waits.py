@@ -40,14 +40,14 @@ def test_a_503_with_retry_after_is_read_again_after_that_wait(github: ScriptedAp
 
 
 def test_a_step_whose_time_runs_out_between_tries_says_which_request_it_was_at(github: ScriptedApi) -> None:
-    """A 502, then a back-off (2 s) longer than the step's 0.5 s: the step stops at its timeout
+    """A 502, then a back-off (10 s) longer than the step's 1.5 s: the step stops at its timeout
     and names the request it was about to send again."""
     github.then("GET", Answer(502, b'{"message": "Server Error"}', JSON))
-    tuning = {"request_timeout": 2.0, "retry_delay": 2.0, "attempts": 3}
+    tuning = {"request_timeout": 2.0, "retry_delay": 10.0, "attempts": 3}
     with pytest.raises(HookError) as failure:
-        GithubCommentProvider().create(comment_props(github.url, timeout=0.5, tuning=tuning))
+        GithubCommentProvider().create(comment_props(github.url, timeout=1.5, tuning=tuning))
     assert str(failure.value) == (
-        f"hook codex/afterApply/step failed: GitHub GET {LIST}: timed out after 0.5s (the step's timeout)"
+        f"hook codex/afterApply/step failed: GitHub GET {LIST}: timed out after 1.5s (the step's timeout)"
     )
     assert len(github.times("GET")) == 1
 
