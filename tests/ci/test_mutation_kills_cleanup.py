@@ -32,3 +32,19 @@ def test_a_namespace_held_by_a_finalizer_names_the_way_out(
     text = " ".join(result.output.split())
     assert "ai-slot-3 and its claim are kept until it is gone" in text
     assert "hint: look for finalizers (kubectl get namespace -o yaml), then run the cleanup again" in text
+
+
+def test_destroy_asks_pulumi_for_plain_text(
+    pulumi_double: PulumiDouble, kube_api: KubeDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The destroy's output goes to a CI log: ``--color never``, one of the values the real CLI
+    takes (always, never, raw, auto: pkg/cmd/pulumi's colorFlag.Set refuses any other)."""
+    monkeypatch.setenv("DATA_ROOT", str(tmp_path / "data"))
+    pulumi_double.make_stack("ai-slot-3", resources=3, outputs={"namespace": "ns-ai-slot-3"})
+
+    result = runner.invoke(app, ["ci", "cleanup", "--stack", "ai-slot-3", "--namespace-timeout", "5"])
+
+    assert result.exit_code == 0, result.output
+    [destroy] = [call for call in pulumi_double.calls() if call[:1] == ["destroy"]]
+    assert destroy[destroy.index("--color") + 1] == "never"
+    assert pulumi_double.stacks() == []
