@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_stacks.config.files import read_optional
-from codex_stacks.config.model import branch_name_problem
+from codex_stacks.config.model import STACK_NAME_CHAR, STACK_NAME_MAX, branch_name_problem
 from codex_stacks.config.yamlio import load_document
 from codex_stacks.errors import ConfigError, Location
 from codex_stacks.plan import PlanRequest
@@ -121,17 +121,13 @@ def _mapping(data: Any, source: Path, key: str) -> dict[str, Any]:
     return data
 
 
-STACK_NAME_MAX = 100
-_STACK_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-
 def check_stack_name(stack: str, *, where: str = "--stack") -> str:
     """``stack`` if Pulumi would take it as a stack name, else a ConfigError — checked before any
     file is read, since the name becomes a file name and a template value.
 
-    Pulumi's rule (pulumi/pulumi ``sdk/go/common/tokens/stack_name.go``, ``ParseStackName``): not
-    empty, at most 100 characters, only ``[A-Za-z0-9_.-]``. ``org/project/stack`` names the same
-    stack with its organization and project, each part by the same rule.
+    Pulumi's rule (``codex_stacks.config.model.STACK_NAME_CHAR``): not empty, at most 100
+    characters, only ``[A-Za-z0-9_.-]``. ``org/project/stack`` names the same stack with its
+    organization and project, each part by the same rule.
     """
     parts = stack.split("/")
     if len(parts) > 3:
@@ -146,7 +142,7 @@ def check_stack_name(stack: str, *, where: str = "--stack") -> str:
                 f"the stack name is {len(part)} characters long; Pulumi allows at most {STACK_NAME_MAX}",
                 location=Location(path=where),
             )
-        bad = next((index for index, char in enumerate(part) if not _STACK_NAME_RE.match(char)), None)
+        bad = next((index for index, char in enumerate(part) if not STACK_NAME_CHAR.fullmatch(char)), None)
         if bad is not None:
             raise ConfigError(
                 f"invalid character {part[bad]!r} at position {bad + 1} of the stack name",

@@ -30,11 +30,9 @@ class DeployedStack:
             strict=True,
         )
         resources: list[pulumi.Resource] = [self.provider]
-        resources += [
-            step
-            for step, hook in stack_steps
-            if hook.repair or (plan.target.mode == "repair" and hook.resource_name not in plan.stored_steps)
-        ]
+        # a repair run plans only the stack steps marked ``repair: true``; the others it registers
+        # again from the store (docs/repair.md) are outside the targets in either mode
+        resources += [step for step, hook in stack_steps if hook.repair]
         if plan.namespace_owner is None:
             resources.append(self.namespace)
         for name in sorted(plan.repair_set):

@@ -183,6 +183,17 @@ def mutmut(work: Path, arguments: Sequence[str], log: Path) -> subprocess.Comple
     return done
 
 
+def mutmut_twice(name: str, work: Path, arguments: Sequence[str], log: Path) -> subprocess.CompletedProcess[str]:
+    """``mutmut`` once more when it fails: its clean run of the tests (before any mutant) fails
+    the whole run when one test trips on a loaded machine; the second run keeps the verdicts the
+    first one reached."""
+    done = mutmut(work, arguments, log)
+    if done.returncode != 0:
+        print(f"mutation {name}: mutmut exited {done.returncode}, running it once more (see {log})", file=sys.stderr)
+        done = mutmut(work, arguments, log)
+    return done
+
+
 def sample(names: Sequence[str], every: int, seed: int) -> list[str]:
     if every <= 1:
         return sorted(names)
@@ -242,16 +253,20 @@ def measure(
         # Generate the mutants and learn which tests reach which function (mutmut keeps that in
         # mutants/mutmut-stats.json for the next run) without checking any: a name matching no
         # mutant stops mutmut right after that.
-        mutmut(work, ["run", "--max-children", str(jobs), "no-such-mutant"], log)
+        listing = ["run", "--max-children", str(jobs), "no-such-mutant"]
+        mutmut(work, listing, log)
+        if not (work / "mutants" / "mutmut-stats.json").exists():
+            print(f"mutation {name}: mutmut listed no mutants, running it once more (see {log})", file=sys.stderr)
+            mutmut(work, listing, log)
         names = sorted(results(work, None))
         if not names or not (work / "mutants" / "mutmut-stats.json").exists():
             raise SystemExit(f"mutation {name}: mutmut could not list the mutants; see {log}")
         if sample_size > 0:
             every = max(1, -(-len(names) // sample_size))
         chosen = sample(names, every, seed)
-        ran = mutmut(work, ["run", "--max-children", str(jobs), *chosen], log)
+        ran = mutmut_twice(name, work, ["run", "--max-children", str(jobs), *chosen], log)
     else:
-        ran = mutmut(work, ["run", "--max-children", str(jobs)], log)
+        ran = mutmut_twice(name, work, ["run", "--max-children", str(jobs)], log)
         names = chosen = sorted(results(work, None))
     if ran.returncode != 0 or not chosen:
         raise SystemExit(f"mutation {name}: mutmut run failed (exit {ran.returncode}); see {log}")

@@ -23,7 +23,7 @@ from pydantic.alias_generators import to_camel
 
 from codex_stacks.config import files
 from codex_stacks.config.document import Expr, Key, RawList, RawMap, format_path, line_at, parse_document
-from codex_stacks.config.model import DNS_LABEL, ENV_VAR_NAME, VAR_NAME, EnvVar, ServicesFile
+from codex_stacks.config.model import DNS_LABEL, ENV_VAR_NAME, VAR_NAME, EnvVar, ServicesFile, environment_name_problem
 from codex_stacks.config.templating import EnvPolicy, forbidden_env
 from codex_stacks.errors import CodexError, ConfigError, Location, raise_all
 
@@ -155,8 +155,10 @@ class _Structure:
         self.source = source
         self.problems: list[CodexError] = []
 
-    def problem(self, message: str, path: Sequence[Key], hint: str | None = None) -> None:
-        location = Location(file=self.source, line=line_at(self.root, path), path=format_path(path))
+    def problem(self, message: str, path: Sequence[Key], hint: str | None = None, *, line: int | None = None) -> None:
+        """One problem at ``path`` (at ``line`` instead of the path's own when given: a key whose
+        name is the problem is not written into the key path)."""
+        location = Location(file=self.source, line=line or line_at(self.root, path), path=format_path(path))
         self.problems.append(ConfigError(message, location=location, hint=hint))
 
     def check(self) -> ServicesDocument:
@@ -283,6 +285,15 @@ class _Structure:
         parents: dict[str, str | None] = {}
         for name, entry in raw.items():
             path: list[Key] = ["environments", name]
+            problem = environment_name_problem(name) if isinstance(name, str) else "it is not a string"
+            if problem is not None:
+                self.problem(
+                    f"environment name {_shown(name)} is not usable: {problem}",
+                    ["environments"],
+                    hint="an environment is picked by a stack's name: letters, digits, '-', '_' and '.' only",
+                    line=raw.key_lines.get(name),
+                )
+                continue
             if entry is None:
                 entry = RawMap(raw.key_lines[name])
             if not isinstance(entry, RawMap):
@@ -317,6 +328,11 @@ class _Structure:
                     hint="an environment cannot inherit from itself, directly or through others",
                 )
         return environments, parents
+
+
+def _shown(name: object) -> str:
+    text = repr(name)
+    return text if len(text) <= 42 else text[:40] + "…"
 
 
 def environment_chain(name: str, parents: Mapping[str, str | None]) -> list[str]:

@@ -17,6 +17,24 @@ from codex_stacks.config.tomlblocks import BlockError, check_blocks
 DNS_LABEL = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 Name = Annotated[str, Field(pattern=DNS_LABEL, max_length=63)]
 
+STACK_NAME_MAX = 100
+STACK_NAME_CHAR = re.compile(r"[A-Za-z0-9_.-]")
+"""Pulumi's rule for a stack name (pulumi/pulumi ``sdk/go/common/tokens/stack_name.go``,
+``ParseStackName``): 1 to 100 of these characters. An environment is picked by a stack's name, so
+an environment's name follows it too."""
+
+
+def environment_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name an environment (it must be usable as a stack name), or None."""
+    if not name:
+        return "it is empty"
+    if len(name) > STACK_NAME_MAX:
+        return f"it is {len(name)} characters long; a stack name has at most {STACK_NAME_MAX}"
+    bad = next((index for index, char in enumerate(name) if not STACK_NAME_CHAR.fullmatch(char)), None)
+    if bad is not None:
+        return f"invalid character {name[bad]!r} at position {bad + 1}"
+    return None
+
 
 def _stringify(value: Any) -> Any:
     """YAML reads ``16`` or ``0.1`` as numbers; versions and build args are strings."""

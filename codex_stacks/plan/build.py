@@ -78,8 +78,6 @@ class Plan:
     """Labels of the Namespace the program creates itself (when no component owns it)."""
     stored: frozenset[str] = frozenset()
     """Components registered again from the last normal run's store (a repair run without targets)."""
-    stored_steps: frozenset[str] = frozenset()
-    """Stack steps registered again from that store (resource names)."""
     adopt: bool = False
     """This up takes over objects the old tool applied (``codex:adopt``): server-side apply forces."""
 

@@ -195,5 +195,4 @@ def with_stored(plan: Plan, stored: StoredPlan) -> Plan:
         components=dependency_order(components, plan.namespace_owner),
         hooks=(*stack_hooks, *component_hooks),
         stored=frozenset(component.name for component in stored.components if component.name not in own),
-        stored_steps=frozenset(hook.resource_name for hook in stack_hooks if (hook.stage, hook.step) not in fresh),
     )

@@ -805,6 +805,7 @@ class Events:
         self.sequence = 0
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._closed = False
         if target and target.startswith("tcp://"):
             load_site()
             # imported before the thread starts: the program imports pulumi on the main thread at
@@ -839,7 +840,10 @@ class Events:
                 handle.write(event + "\n")
 
     def close(self) -> None:
-        if self._thread is not None:
+        """End the stream (once): the CLI closes its event sink on every way out of a command,
+        a refused lock included, so the SDK's server sees the stream end, not break."""
+        if self._thread is not None and not self._closed:
+            self._closed = True
             self._queue.put(None)
             self._thread.join(10)
 
@@ -1177,6 +1181,13 @@ def operation(kind: str, args: Args) -> None:
     backend.require(ref)
     require_yes(args, kind)
     engine = Engine(backend, ref, project, args, kind)
+    try:
+        update(engine, backend, ref, project, kind)
+    finally:
+        engine.events.close()
+
+
+def update(engine: Engine, backend: Backend, ref: Ref, project: Project, kind: str) -> None:
     if "error" in engine.step_plan:
         raise CliError(str(engine.step_plan["error"]))
     config = project.config(ref.name)

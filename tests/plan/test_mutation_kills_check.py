@@ -48,7 +48,6 @@ def test_an_overlay_for_an_unknown_environment_is_named_at_its_key(make_project:
 
 
 def test_an_environment_with_an_empty_name_is_reported_not_a_crash(make_project: MakeProject) -> None:
-    """Hostile services.yaml: ``"": {}`` is a mapping key YAML allows. Its namespace pattern
-    (``<project>-<env>``) gives ``demo-``, which no Kubernetes name may end with."""
+    """Hostile services.yaml: ``"": {}`` is a mapping key YAML allows; no stack can pick it."""
     found = problems(make_project, BASE.replace("  dev: {}\n", '  "": {}\n  dev: {}\n'))
-    assert ("project", "namespace 'demo-' is not a valid Kubernetes name") in found
+    assert found == [("environments", "environment name '' is not usable: it is empty")]
