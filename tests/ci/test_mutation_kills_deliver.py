@@ -20,6 +20,7 @@ from codex_stacks.ci.ghrest import GithubRest
 from codex_stacks.ci.slots import Binding
 from codex_stacks.ci.sources import SyncRecord
 from tests.support.github_double import GithubDouble
+from tests.support.gitrepos import publish
 
 REPOSITORY = "acme/shop"
 CANARY = "sk-canary-5f1e9a7c3b"
@@ -72,14 +73,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     seed.mkdir()
     (seed / "app.txt").write_text("hello\n")
     (seed / ".gitignore").write_text("*.log\n")
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(remote)], check=True)
-    subprocess.run(["git", "init", "--quiet", "-b", "main", str(seed)], check=True)
-    git(seed, "add", "-A")
-    git(seed, "-c", "user.name=dev", "-c", "user.email=dev@example.org", "commit", "--quiet", "-m", "base")
-    git(seed, "push", "--quiet", str(remote), "main")
-    checkout = tmp_path / "checkout"
-    subprocess.run(["git", "clone", "--quiet", str(remote), str(checkout)], check=True)
+    remote, checkout = publish(seed, tmp_path)
     workspace = tmp_path / "workspace"
     shutil.copytree(checkout, workspace, ignore=shutil.ignore_patterns(".git"))
     with GithubDouble(repos={REPOSITORY: 42}) as github:

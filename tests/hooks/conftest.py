@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.hooks.test_http_bounds import JSON, Answer, ScriptedApi
 from tests.support.github_double import GithubDouble
 from tests.support.kube_double import KubeDouble
 
@@ -28,3 +30,18 @@ def github() -> Iterator[GithubDouble]:
     with GithubDouble(repos={"acme/alimentor": 7}) as double:
         double.add_issue("acme/alimentor", 42, title="Meal plans")
         yield double
+
+
+@pytest.fixture
+def scripted() -> Iterator[ScriptedApi]:
+    """Answers queued per request (tests/hooks/test_http_bounds.py): an empty thread, then a created comment."""
+    api = ScriptedApi(
+        {
+            "GET": Answer(200, b"[]", JSON),
+            "POST": Answer(201, json.dumps({"id": 7, "body": "x"}).encode(), JSON),
+        }
+    )
+    try:
+        yield api
+    finally:
+        api.stop()

@@ -4,9 +4,6 @@ rate limit keeps refusing."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-
 import pytest
 
 from codex_stacks.components.hooks.providers import github_comment
@@ -15,21 +12,6 @@ from codex_stacks.components.hooks.providers.github_comment import GithubComment
 from tests.hooks.test_github_comment import COMMENTS, REPO, comment_props
 from tests.hooks.test_http_bounds import JSON, Answer, ScriptedApi
 from tests.support.github_double import GithubDouble
-
-
-@pytest.fixture
-def scripted() -> Iterator[ScriptedApi]:
-    """Answers queued per request (tests/hooks/test_http_bounds.py): an empty thread, then a created comment."""
-    api = ScriptedApi(
-        {
-            "GET": Answer(200, b"[]", JSON),
-            "POST": Answer(201, json.dumps({"id": 7, "body": "x"}).encode(), JSON),
-        }
-    )
-    try:
-        yield api
-    finally:
-        api.stop()
 
 
 def test_a_thread_longer_than_the_page_bound_is_a_clear_error_not_a_new_comment(

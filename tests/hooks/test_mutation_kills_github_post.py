@@ -3,9 +3,6 @@ hooks) found unguarded."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-
 import pytest
 
 from codex_stacks.components.hooks.providers import github_comment
@@ -13,21 +10,6 @@ from codex_stacks.components.hooks.providers.base import HookError
 from codex_stacks.components.hooks.providers.github_comment import GithubCommentProvider
 from tests.hooks.test_github_comment import COMMENTS, comment_props
 from tests.hooks.test_http_bounds import JSON, Answer, ScriptedApi
-
-
-@pytest.fixture
-def scripted() -> Iterator[ScriptedApi]:
-    """Answers queued per request (tests/hooks/test_http_bounds.py): an empty thread, then a created comment."""
-    api = ScriptedApi(
-        {
-            "GET": Answer(200, b"[]", JSON),
-            "POST": Answer(201, json.dumps({"id": 7, "body": "x"}).encode(), JSON),
-        }
-    )
-    try:
-        yield api
-    finally:
-        api.stop()
 
 
 def test_a_failing_post_is_tried_again_after_a_doubling_back_off(

@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 from codex_stacks.cli.app import app
 from tests.ci.conftest import PROJECT, REPOSITORY, PulumiDouble
 from tests.support.github_double import GithubDouble
+from tests.support.gitrepos import git, publish
 from tests.support.kube_double import KubeDouble
 
 runner = CliRunner()
@@ -34,11 +35,6 @@ FAST = ["--backoff", "0.01", "--cancel-grace", "1"]
 CANARY = "sk-canary-0b5e7f29d4c1a8"
 """The agent's OpenAI key as the workflow passes it: it must never reach a commit or a comment."""
 GH_TOKEN = "ghs-canary-token-7d1c0a"
-
-
-def git(folder: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, check=True, timeout=60)
-    return done.stdout
 
 
 @dataclass
@@ -93,14 +89,7 @@ def story(
     services.write_text(text.replace(example, f'    source: hostPath\n    codeRoot: "{code_root}"\n', 1))
     (seed / "app.txt").write_text("hello\n")
     (seed / ".gitignore").write_text("*.log\n")
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(remote)], check=True)
-    subprocess.run(["git", "init", "--quiet", "-b", "main", str(seed)], check=True)
-    git(seed, "add", "-A")
-    git(seed, "-c", "user.name=dev", "-c", "user.email=dev@example.org", "commit", "--quiet", "-m", "base")
-    git(seed, "push", "--quiet", str(remote), "main")
-    checkout = tmp_path / "checkout"
-    subprocess.run(["git", "clone", "--quiet", str(remote), str(checkout)], check=True)
+    remote, checkout = publish(seed, tmp_path)
     monkeypatch.setenv("CODEX_CODE_ROOT_ALLOWED", str(tmp_path))
     monkeypatch.setenv("OPENAI_API_KEY", CANARY)
     monkeypatch.setenv("GITHUB_TOKEN", GH_TOKEN)

@@ -35,6 +35,7 @@ from codex_stacks.cli.app import app
 from tests.ci.conftest import PROJECT, REPOSITORY, PulumiDouble
 from tests.story.test_agent_loop import CANARY, agent_edits, maintainer_commit
 from tests.support.github_double import GithubDouble
+from tests.support.gitrepos import git, publish
 from tests.support.kube_double import ContainerFiles, KubeDouble, secret
 
 runner = CliRunner()
@@ -52,11 +53,6 @@ DELIVER_RULES = [
     {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["get", "create"]},
 ]
 """What ``ci deliver`` needs of the slot's namespace in pvc mode, and nothing more."""
-
-
-def git(folder: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, check=True, timeout=60)
-    return done.stdout
 
 
 def git_bytes(folder: Path, *args: str) -> bytes:
@@ -268,14 +264,7 @@ def story(
     services.write_text(text.replace(example, PVC_WORKSPACE, 1).replace(overlay, "", 1))
     (seed / "app.txt").write_text("hello\n")
     (seed / ".gitignore").write_text("*.log\n")
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(remote)], check=True)
-    subprocess.run(["git", "init", "--quiet", "-b", "main", str(seed)], check=True)
-    git(seed, "add", "-A")
-    git(seed, "-c", "user.name=dev", "-c", "user.email=dev@example.org", "commit", "--quiet", "-m", "base")
-    git(seed, "push", "--quiet", str(remote), "main")
-    checkout = tmp_path / "checkout"
-    subprocess.run(["git", "clone", "--quiet", str(remote), str(checkout)], check=True)
+    remote, checkout = publish(seed, tmp_path)
     runner_dir = tmp_path / "runner"
     runner_dir.mkdir()
     monkeypatch.chdir(runner_dir)  # the job's working folder: deliver keeps .codex-ci/ there
