@@ -271,45 +271,31 @@ FAST = {"request_timeout": 2.0, "retry_delay": 0.01, "attempts": 3, "secondary_l
 """Back-off of 10 ms: a wait of a second between tries can only come from what the server said."""
 
 
-@pytest.fixture
-def github() -> Iterator[ScriptedApi]:
-    api = ScriptedApi(
-        {
-            "GET": Answer(200, b"[]", JSON),
-            "POST": Answer(201, json.dumps({"id": 7, "body": "x"}).encode(), JSON),
-        }
-    )
-    try:
-        yield api
-    finally:
-        api.stop()
-
-
 def post_gap(api: ScriptedApi) -> float:
     first, second = api.times("POST")[:2]
     return second - first
 
 
-def test_429_with_retry_after_is_retried_after_that_wait(github: ScriptedApi) -> None:
-    github.then("POST", Answer(429, b"{}", {**JSON, "Retry-After": "1"}))
-    created = GithubCommentProvider().create(comment_props(github.url, tuning=FAST))
+def test_429_with_retry_after_is_retried_after_that_wait(scripted: ScriptedApi) -> None:
+    scripted.then("POST", Answer(429, b"{}", {**JSON, "Retry-After": "1"}))
+    created = GithubCommentProvider().create(comment_props(scripted.url, tuning=FAST))
     assert created.outs["result"] == {"comment_id": 7, "action": "created"}
-    assert len(github.times("POST")) == 2
-    assert post_gap(github) >= 0.95
+    assert len(scripted.times("POST")) == 2
+    assert post_gap(scripted) >= 0.95
 
 
-def test_a_secondary_rate_limit_403_is_retried_after_retry_after(github: ScriptedApi) -> None:
-    github.then("GET", Answer(403, SECONDARY, {**JSON, "Retry-After": "1"}))
-    created = GithubCommentProvider().create(comment_props(github.url, tuning=FAST))
+def test_a_secondary_rate_limit_403_is_retried_after_retry_after(scripted: ScriptedApi) -> None:
+    scripted.then("GET", Answer(403, SECONDARY, {**JSON, "Retry-After": "1"}))
+    created = GithubCommentProvider().create(comment_props(scripted.url, tuning=FAST))
     assert created.outs["result"]["action"] == "created"
-    gets = github.times("GET")
+    gets = scripted.times("GET")
     assert len(gets) == 2  # limited, then the same search for an earlier comment again
     assert gets[1] - gets[0] >= 0.95
 
 
-def test_a_primary_rate_limit_waits_until_the_reset_time(github: ScriptedApi) -> None:
+def test_a_primary_rate_limit_waits_until_the_reset_time(scripted: ScriptedApi) -> None:
     reset = str(int(time.time()) + 2)
-    github.then(
+    scripted.then(
         "GET",
         Answer(
             403,
@@ -317,35 +303,35 @@ def test_a_primary_rate_limit_waits_until_the_reset_time(github: ScriptedApi) ->
             {**JSON, "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset},
         ),
     )
-    GithubCommentProvider().create(comment_props(github.url, tuning=FAST))
-    assert github.times("GET")[1] >= int(reset)
+    GithubCommentProvider().create(comment_props(scripted.url, tuning=FAST))
+    assert scripted.times("GET")[1] >= int(reset)
 
 
-def test_a_secondary_limit_without_a_wait_waits_a_minute_or_fails_at_once(github: ScriptedApi) -> None:
-    github.then("GET", Answer(403, SECONDARY, JSON))
+def test_a_secondary_limit_without_a_wait_waits_a_minute_or_fails_at_once(scripted: ScriptedApi) -> None:
+    scripted.then("GET", Answer(403, SECONDARY, JSON))
     started = time.monotonic()
     with pytest.raises(HookError) as failure:
-        GithubCommentProvider().create(comment_props(github.url, timeout=5, tuning=FAST))
+        GithubCommentProvider().create(comment_props(scripted.url, timeout=5, tuning=FAST))
     assert time.monotonic() - started < 2  # a minute does not fit in 5 s: no pointless sleep
     assert "rate limited (HTTP 403" in str(failure.value)
     assert "asks to wait 60s, more than the" in str(failure.value)
-    assert len(github.seen) == 1
+    assert len(scripted.seen) == 1
 
 
-def test_a_retry_after_longer_than_the_step_fails_at_once_saying_so(github: ScriptedApi) -> None:
-    github.then("POST", Answer(429, b"{}", {**JSON, "Retry-After": "120"}))
+def test_a_retry_after_longer_than_the_step_fails_at_once_saying_so(scripted: ScriptedApi) -> None:
+    scripted.then("POST", Answer(429, b"{}", {**JSON, "Retry-After": "120"}))
     started = time.monotonic()
     with pytest.raises(HookError, match=r"rate limited \(HTTP 429.*asks to wait 120s, more than the \d+s left"):
-        GithubCommentProvider().create(comment_props(github.url, timeout=5, tuning=FAST))
+        GithubCommentProvider().create(comment_props(scripted.url, timeout=5, tuning=FAST))
     assert time.monotonic() - started < 2
-    assert len(github.times("POST")) == 1
+    assert len(scripted.times("POST")) == 1
 
 
-def test_a_403_without_a_rate_limit_is_a_permission_error_and_not_retried(github: ScriptedApi) -> None:
-    github.then("GET", Answer(403, FORBIDDEN, JSON))
+def test_a_403_without_a_rate_limit_is_a_permission_error_and_not_retried(scripted: ScriptedApi) -> None:
+    scripted.then("GET", Answer(403, FORBIDDEN, JSON))
     with pytest.raises(HookError, match=r"HTTP 403 Forbidden \(Resource not accessible by integration\)$"):
-        GithubCommentProvider().create(comment_props(github.url, tuning=FAST))
-    assert len(github.seen) == 1
+        GithubCommentProvider().create(comment_props(scripted.url, tuning=FAST))
+    assert len(scripted.seen) == 1
 
 
 @pytest.mark.parametrize(
@@ -359,15 +345,15 @@ def test_a_403_without_a_rate_limit_is_a_permission_error_and_not_retried(github
     ids=["list-html", "post-html", "list-object", "post-list"],
 )
 def test_a_success_that_is_not_the_json_github_sends_fails_clearly(
-    github: ScriptedApi, method: str, body: bytes
+    scripted: ScriptedApi, method: str, body: bytes
 ) -> None:
-    github.then(method, Answer(200, body, {"Content-Type": "text/html"}))
+    scripted.then(method, Answer(200, body, {"Content-Type": "text/html"}))
     with pytest.raises(HookError) as failure:
-        GithubCommentProvider().create(comment_props(github.url, tuning=FAST))
+        GithubCommentProvider().create(comment_props(scripted.url, tuning=FAST))
     message = str(failure.value)
     assert "not JSON" in message or "not a list of comments" in message or "names no comment id" in message
-    assert len(github.times(method)) == 1  # not retried: it is not a transient failure
-    assert github.times("POST") == [] or method == "POST"  # a bad list is not taken for "no comment yet"
+    assert len(scripted.times(method)) == 1  # not retried: it is not a transient failure
+    assert scripted.times("POST") == [] or method == "POST"  # a bad list is not taken for "no comment yet"
 
 
 # --------------------------------------------------------------------------- where the token goes
