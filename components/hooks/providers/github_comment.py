@@ -79,7 +79,7 @@ class GithubApi:
         self._token = token
         self.request_timeout = float(run.tuning.get("request_timeout", 15.0))
         self.retry_delay = float(run.tuning.get("retry_delay", 1.0))
-        self.attempts = int(run.tuning.get("attempts", 4))
+        self.attempts = max(1, int(run.tuning.get("attempts", 4)))
         self.secondary_wait = float(run.tuning.get("secondary_limit_wait", SECONDARY_LIMIT_WAIT))
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None, *, attempts: int | None = None) -> Any:

@@ -28,7 +28,7 @@ class KubeApi:
         self.context: str | None = run.props.get("kube_context") or None
         self.request_timeout = float(run.tuning.get("request_timeout", 10.0))
         self.retry_delay = float(run.tuning.get("retry_delay", 1.0))
-        self.attempts = int(run.tuning.get("attempts", 4))
+        self.attempts = max(1, int(run.tuning.get("attempts", 4)))
         self._configuration: Any = None
         self._tls: Any = None
 
