@@ -46,6 +46,15 @@ def test_an_operation_known_to_pass_the_total_is_refused_with_the_total_limit() 
     )
 
 
+def test_an_empty_list_tuple_or_dict_prints_two_characters_and_is_measured_like_any_other() -> None:
+    """``[]``, ``()`` and ``{}`` are two characters of text: more than a size limit of 1, within
+    one of 2 (a value made by the template or passed in, printed)."""
+    empty: tuple[object, ...] = ([], (), {})
+    for value in empty:
+        assert render("{{ v }}", {"v": value}, max_size=2) == str(value)
+        assert refused("{{ v }}", {"v": value}, max_size=1) == SIZE_EXCEEDED + "1 (CODEX_TEMPLATE_MAX_SIZE)"
+
+
 def test_a_list_reached_again_outside_its_cycle_is_measured_with_its_whole_text() -> None:
     """``a = ['x' * 100, b]`` and ``b = [a]``: inside ``a``, ``b`` prints as ``[[...]]``; on its
     own, ``b`` prints all of ``a`` again. ``str([a, b])`` is 230 characters (Python's text), so a
