@@ -331,6 +331,8 @@ class _Meter:
                 if flat > limit:
                     self.fail("max_size")
             else:
+                if flat > limit:  # an empty one: its brackets alone
+                    self.fail("max_size")
                 return flat, 1
         max_nesting = self.budget.max_depth
         total = deepest = 0
