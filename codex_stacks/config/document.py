@@ -149,7 +149,8 @@ class _Builder:
         value = self.loader.construct_object(node, deep=True)
         if isinstance(value, str) and is_template(value):
             # a block scalar (| or >) starts on the line of its indicator, its text on the next
-            line = node.start_mark.line + (2 if node.style in ("|", ">") else 1)
+            block = isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")
+            line = node.start_mark.line + (2 if block else 1)
             return Expr(source=value, file=self.source, line=line, path=tuple(path))
         return value
 
