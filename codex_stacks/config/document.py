@@ -148,7 +148,9 @@ class _Builder:
             return items
         value = self.loader.construct_object(node, deep=True)
         if isinstance(value, str) and is_template(value):
-            line = node.start_mark.line + 1
+            # a block scalar (| or >) starts on the line of its indicator, its text on the next
+            block = isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")
+            line = node.start_mark.line + (2 if block else 1)
             return Expr(source=value, file=self.source, line=line, path=tuple(path))
         return value
 

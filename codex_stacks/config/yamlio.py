@@ -22,7 +22,8 @@ from codex_stacks.config.limits import YAML_DEPTH_VAR, YAML_NODES_VAR, Limits, c
 from codex_stacks.errors import ConfigError, Location
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_MERGE = "tag:yaml.org,2002:merge"
+_YAML_TAG = "tag:yaml.org,2002:"
+_MERGE = _YAML_TAG + "merge"
 
 
 class _TooManyNodesError(Exception):
@@ -64,6 +65,18 @@ class _StrictLoader(_BaseLoader):  # type: ignore[valid-type,misc]
             if isinstance(key, str | int | float | bool):
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A scalar its tag cannot make is a YAML error on its line: PyYAML's constructors raise
+        plain Python errors for ``2001-99-99`` (a timestamp by its form), ``!!int x`` or
+        ``!!bool maybe``."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ArithmeticError, AttributeError, LookupError, TypeError, ValueError):
+            tag = str(node.tag).replace(_YAML_TAG, "!!", 1)[:60]
+            raise yaml.constructor.ConstructorError(
+                problem=f"not a valid {tag} (quote the value to keep it as text)", problem_mark=node.start_mark
+            ) from None
 
 
 _StrictLoader.add_constructor(
