@@ -62,5 +62,5 @@ def _value(schema: dict[str, Any], *, key: str | None) -> dict[str, Any]:
 def services_schema() -> dict[str, Any]:
     schema = copy.deepcopy(ServicesFile.model_json_schema(by_alias=True, mode="validation"))
     loosened = _loosen(schema)
-    loosened.setdefault("$defs", {})["Template"] = TEMPLATE
+    loosened.setdefault("$defs", {})["Template"] = copy.deepcopy(TEMPLATE)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **loosened}

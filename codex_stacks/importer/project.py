@@ -87,7 +87,7 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, count: list[int]) -> Y:
         loader.flatten_mapping(node)
         mapping: dict[str, Y] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node)
+            key = _construct(loader, key_node)
             mapping[str(key)] = _build(loader, value_node, count)
             mapping[str(key)].line = (
                 mapping[str(key)].line
@@ -97,7 +97,19 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, count: list[int]) -> Y:
         return Y(mapping, line)
     if isinstance(node, yaml.SequenceNode):
         return Y([_build(loader, child, count) for child in node.value], line)
-    return Y(loader.construct_object(node, deep=True), line)
+    return Y(_construct(loader, node), line)
+
+
+def _construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    """A scalar's value; one its tag cannot make (``2024-13-01`` is a timestamp by its form,
+    ``!!int x``) is an error on its line, not a Python traceback."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ArithmeticError, AttributeError, LookupError, TypeError, ValueError):
+        tag = str(node.tag).replace("tag:yaml.org,2002:", "!!", 1)[:60]
+        raise yaml.constructor.ConstructorError(
+            problem=f"not a valid {tag} (quote the value to keep it as text)", problem_mark=node.start_mark
+        ) from None
 
 
 def read_raw(text: str, source: Path) -> Y:
