@@ -83,7 +83,6 @@ class Target:
     environment: Environment
     versions: Mapping[str, str]
     storage: Storage
-    project_dir: Path = Path()
 
     @property
     def is_slot(self) -> bool:
@@ -290,7 +289,7 @@ def bind(request: PlanRequest, document: ServicesDocument) -> tuple[Target, Sett
     if environment.mode is not None and environment.mode != mode:
         raise PlanError(
             f"environment {env_name!r} runs only in {environment.mode} mode, not {mode}",
-            location=Location(file=source, path=f"environments.{env_name}.mode"),
+            location=document.location(["environments", env_name, "mode"]),
             hint=f"set codex:mode: {environment.mode} in the stack config "
             f"({STACK_CONFIG_FILE.format(stack=request.stack)}), or pass --mode {environment.mode} to codexctl",
         )
@@ -318,7 +317,6 @@ def bind(request: PlanRequest, document: ServicesDocument) -> tuple[Target, Sett
         environment=environment,
         versions=scope["versions"],
         storage=scope["storage"],
-        project_dir=request.project_dir,
     )
     return target, settings
 

@@ -427,6 +427,7 @@ TABLE: list[Case] = [
         stack="ai-repair",
         message="runs only in repair mode, not normal",
         file="services.yaml",
+        line=7,
         path="environments.ai-repair.mode",
         hint="set codex:mode: repair in the stack config (stacks/Pulumi.ai-repair.yaml), or pass --mode repair",
     ),
