@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from codex_stacks.config.loader import read_text
 from codex_stacks.config.model import ManifestRef
 from codex_stacks.config.templating import OutsideValues, render_text, restore_outside
 from codex_stacks.config.yamlio import load_documents
-from codex_stacks.errors import CodexError, Location, PlanError
+from codex_stacks.errors import CodexError, ConfigError, Location, PlanError
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,18 +110,61 @@ def render_manifest(
             hint=exc.hint or "check the manifests[].path entry",
         ) from None
     rendered = render_text(text, scope, source=path, known=known or OutsideValues())
+    in_file = file_lines(text, rendered.text)
     objects: list[KubeObject] = []
-    for line, doc in load_documents(rendered.text, source=path):
-        if doc is None:
-            continue
-        secret_paths: list[str] = []
-        restored = restore_outside(doc, rendered.outside, secret_paths)
-        objects.append(
-            KubeObject(
-                manifest=_check_object(restored, source=path, line=line),
-                source=path,
-                line=line,
-                secret_paths=tuple(secret_paths),
+    try:
+        for rendered_line, doc in load_documents(rendered.text, source=path):
+            if doc is None:
+                continue
+            line = in_file(rendered_line)
+            secret_paths: list[str] = []
+            restored = restore_outside(doc, rendered.outside, secret_paths)
+            objects.append(
+                KubeObject(
+                    manifest=_check_object(restored, source=path, line=line),
+                    source=path,
+                    line=line,
+                    secret_paths=tuple(secret_paths),
+                )
             )
-        )
+    except ConfigError as exc:  # invalid YAML: located in the file, not in the rendered text
+        if exc.location.line:
+            exc.location = replace(exc.location, line=in_file(exc.location.line))
+        raise
     return objects
+
+
+MAPPED_LINES = 5000
+"""Past this many lines a rendered manifest keeps its rendered line numbers (aligning costs more)."""
+
+
+def file_lines(template: str, rendered: str) -> Callable[[int], int]:
+    """Line ``n`` of the rendered text → the line of the template it came from.
+
+    A Jinja comment, a ``{% if %}`` block or whitespace control removes lines as it renders, so a
+    line counted in the rendered text is not the line a user edits. The lines both texts share
+    (the ones without a template in them) are aligned (difflib); a line between two aligned runs
+    counts on from the run before it, never past the run after it."""
+    template_lines = template.splitlines()
+    rendered_lines = rendered.splitlines()
+    same = len(template_lines) == len(rendered_lines)
+    if same or not template_lines or max(len(template_lines), len(rendered_lines)) > MAPPED_LINES:
+        return lambda line: line
+    runs = [run for run in SequenceMatcher(None, template_lines, rendered_lines).get_matching_blocks() if run.size]
+    if not runs:
+        return lambda line: line
+
+    def in_file(line: int) -> int:
+        index = line - 1
+        before: tuple[int, int] | None = None  # (template, rendered) index just past the last run before
+        for start, rendered_start, size in runs:
+            if rendered_start <= index < rendered_start + size:
+                return start + index - rendered_start + 1
+            if index < rendered_start:  # between runs: count on from the run before, up to this one
+                counted = before[0] + index - before[1] if before else start - (rendered_start - index)
+                return min(max(counted, before[0] if before else 0), start - 1 if before else start) + 1
+            before = (start + size, rendered_start + size)
+        assert before is not None
+        return min(before[0] + index - before[1], len(template_lines) - 1) + 1
+
+    return in_file
