@@ -121,6 +121,24 @@ def _old_dialect(text: str, source: Path | None) -> ConfigError | None:
     return None
 
 
+def _statements_break_it(text: str, error: ConfigError) -> bool:
+    """Whether the old dialect's statement lines are what makes ``text`` fail as YAML: the error is
+    on one of them, or the text reads as YAML once they are blanked. A statement line inside a
+    block value (``run: |``) is a template of the new dialect, and an error elsewhere is reported
+    as itself."""
+    lines = text.splitlines()
+    statements = {number for number, line in enumerate(lines, start=1) if _STATEMENT_RE.match(line)}
+    if error.location.line in statements:
+        return True
+    blanked = "\n".join("" if number in statements else line for number, line in enumerate(lines, start=1))
+    try:
+        loader, _ = compose_node(blanked, source=None)
+    except ConfigError:
+        return False
+    loader.dispose()
+    return True
+
+
 class _Builder:
     """Plain values from YAML nodes, with lines; aliases are expanded (and counted)."""
 
@@ -188,9 +206,9 @@ def parse_document(text: str, *, source: Path | None) -> Any:
     problem = _old_dialect(text, source)
     try:
         loader, node = compose_node(text, source=source)
-    except ConfigError:
-        if problem is not None:  # the old dialect is not YAML: say what to change, not why it fails
-            raise problem from None
+    except ConfigError as error:
+        if problem is not None and _statements_break_it(text, error):
+            raise problem from None  # the old dialect is not YAML: say what to change, not why it fails
         raise
     try:
         if node is None:

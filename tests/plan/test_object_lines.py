@@ -78,7 +78,8 @@ def test_invalid_yaml_after_a_comment_is_reported_at_its_line_in_the_file(make_p
     assert "invalid YAML" in error.message
     file, line = _where(error)
     assert file == "app.yaml"
-    assert line is not None and line >= 9  # the flow sequence opens on line 9; PyYAML names where it gave up
+    assert line is not None
+    assert line >= 9  # the flow sequence opens on line 9; PyYAML names where it gave up
 
 
 def test_a_manifest_whose_lines_render_one_to_one_keeps_its_lines(make_project: MakeProject) -> None:
