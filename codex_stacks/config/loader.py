@@ -432,16 +432,16 @@ def _keys_at(path: Sequence[Key]) -> list[str]:
     for part in path:
         if isinstance(part, int):
             continue
+        if in_mapping:  # ``part`` is a key of a mapping (an environment named "mode", say), never a field
+            in_mapping = False
+            continue
         fields = [
             field for model in models for name, field in model.model_fields.items() if part in (field.alias, name)
         ]
-        if fields:
-            models = [found for field in fields for found in _models_in(field.annotation)]
-            in_mapping = any(get_origin(field.annotation) is dict for field in fields)
-        elif not in_mapping:
+        if not fields:
             return []
-        else:
-            in_mapping = False  # ``part`` was a key of a mapping (an environment name, say)
+        models = [found for field in fields for found in _models_in(field.annotation)]
+        in_mapping = any(get_origin(field.annotation) is dict for field in fields)
     return sorted({field.alias or name for model in models for name, field in model.model_fields.items()})
 
 
