@@ -1,8 +1,9 @@
 """The agent containment policy's refusal of a foreign host folder (docs/security.md, "What the
 cluster enforces") when its message expression cannot be shown: a path with a line break in it
 makes the listed paths multi-line, and Kubernetes then falls back to the validation's fixed
-``message`` (ValidatingAdmissionPolicy docs, "Message expression": a result with line breaks is
-treated as if messageExpression were unset). The refusal still says what the agent may mount.
+``message`` (the API reference of admissionregistration.k8s.io/v1 ``Validation.messageExpression``:
+a result that contains line breaks is treated as if messageExpression were unset). The refusal
+still says what the agent may mount.
 
 The admission step is the CEL test double ``tests/support/admission.py``. Written against a
 mutant of codex_stacks/plan/policy.py that lived in a fresh sample (seed 31, issue #19).
