@@ -322,6 +322,7 @@ def _check_data(issues: list[Issue], kind: str, manifest: Mapping[str, Any]) -> 
     secret = kind == "Secret"
     encoded_field, text_field = ("data", "stringData") if secret else ("binaryData", "data")
     total = 0
+    over_in: str | None = None  # the field whose values take the total past the limit
     seen: dict[str, str] = {}
     for field, encoded in ((encoded_field, True), (text_field, False)):
         values = manifest.get(field)
@@ -350,8 +351,10 @@ def _check_data(issues: list[Issue], kind: str, manifest: Mapping[str, Any]) -> 
                 total += len(value) * 3 // 4
             else:
                 total += len(value.encode())
-    if total > DATA_MAX:
-        issues.append(((text_field,), f"the {kind}'s data adds up to more than 1 MiB, the API server's limit", None))
+            if over_in is None and total > DATA_MAX:
+                over_in = field
+    if over_in is not None:
+        issues.append(((over_in,), f"the {kind}'s data adds up to more than 1 MiB, the API server's limit", None))
 
 
 def _issues(manifest: Mapping[str, Any], namespace: str, allowed: Collection[str]) -> list[Issue]:
