@@ -171,6 +171,7 @@ class _Structure:
         env_vars = self._env_vars()
         items = self._items()
         environments, env_from = self._environments()
+        self._per_environment_maps()
         raise_all(self.problems)
         return ServicesDocument(
             source=self.source,
@@ -201,6 +202,21 @@ class _Structure:
             self.problem("missing required key 'project'", ["project"])
             return ""
         return self._plain_name(self.root["project"], ["project"], "project") or ""
+
+    def _per_environment_maps(self) -> None:
+        """``baseDomain`` and ``namespace.patterns`` give one value per environment: written as a
+        single value, they were silently ignored (every stack got no base domain)."""
+        for path in (["baseDomain"], ["namespace", "patterns"]):
+            node: Any = self.root
+            for part in path:
+                node = node.get(part) if isinstance(node, RawMap) else None
+            if node is not None and not isinstance(node, RawMap):
+                shape = "a list" if isinstance(node, RawList) else "a single value"
+                self.problem(
+                    f"must map environment names to values (one per environment), not {shape}",
+                    path,
+                    hint=f"e.g. {'.'.join(path)}: {{dev: ..., ai: ...}}",
+                )
 
     def _vars(self) -> list[str]:
         raw = self.root.get("vars")
