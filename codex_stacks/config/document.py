@@ -180,6 +180,13 @@ class _Builder:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise ConfigError("a key must be a plain name", location=Location(file=self.source, line=line))
             key = self.loader.construct_object(key_node)
+            if key is None or isinstance(key, bool):  # `null:`, `true:`, `no:` would be named "None", "True", "False"
+                written = str(key_node.value)[:40]
+                raise ConfigError(
+                    f"the key {written!r} reads as {'null' if key is None else 'a boolean'}, not as a name",
+                    location=Location(file=self.source, line=line, path=format_path(path)),
+                    hint=f"quote it to use it as a name: '{written}':",
+                )
             if not isinstance(key, str):
                 key = str(key)
             if is_template(key):
