@@ -7,27 +7,8 @@ Python's and Jinja's semantics."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import jinja2
-import pytest
-
-from codex_stacks.config.budget import RenderBudget, budgeted_environment, render_bounded
-from codex_stacks.errors import TemplateError
-
-
-def render(source: str, context: dict[str, Any] | None = None, **budget: Any) -> str:
-    env = budgeted_environment(RenderBudget(**budget), undefined=jinja2.StrictUndefined)
-    return render_bounded(env.from_string(source), context or {})
-
-
-def refusal(source: str, context: dict[str, Any] | None = None, **budget: Any) -> str:
-    with pytest.raises(TemplateError) as info:
-        render(source, context, **budget)
-    return info.value.message
-
-
-SIZE = "template budget exceeded: size of a value (characters or items) > {} (CODEX_TEMPLATE_MAX_SIZE)"
+from codex_stacks.config.budget import RenderBudget, budgeted_environment
+from tests.config.test_mutation_kills_seed31_budget import SIZE, refusal, render
 
 
 def test_join_by_attribute_joins_the_attribute_of_each_item() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from codex_stacks.components.hooks.providers import httpcall
 from tests.hooks.test_http_bounds import JSON, Answer, ScriptedApi
 from tests.support.github_double import GithubDouble
 from tests.support.kube_double import KubeDouble
@@ -45,3 +47,17 @@ def scripted() -> Iterator[ScriptedApi]:
         yield api
     finally:
         api.stop()
+
+
+@pytest.fixture
+def bounds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, float]]:
+    """(method, timeout) of every request a hook step sends, each still sent by the real transport."""
+    seen: list[tuple[str, float]] = []
+    real_send = httpcall.send
+
+    def recording_send(method: str, url: str, **kwargs: Any) -> httpcall.Reply:
+        seen.append((method, float(kwargs["timeout"])))
+        return real_send(method, url, **kwargs)
+
+    monkeypatch.setattr(httpcall, "send", recording_send)
+    return seen

@@ -4,29 +4,10 @@ calls it, so no test waits 10 s to see it."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-
-from codex_stacks.components.hooks.providers import httpcall
 from codex_stacks.components.hooks.providers.codex_secrets import EnsureCodexSecretsProvider
 from tests.hooks.test_http_bounds import ScriptedApi, kube, secrets_props
 
 __all__ = ["kube"]  # the scripted Kubernetes API fixture, used by name below
-
-
-@pytest.fixture
-def bounds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, float]]:
-    """(method, timeout) of every request, each still sent to the double by the real transport."""
-    seen: list[tuple[str, float]] = []
-    real_send = httpcall.send
-
-    def recording_send(method: str, url: str, **kwargs: Any) -> httpcall.Reply:
-        seen.append((method, float(kwargs["timeout"])))
-        return real_send(method, url, **kwargs)
-
-    monkeypatch.setattr(httpcall, "send", recording_send)
-    return seen
 
 
 def test_each_kubernetes_request_is_bounded_by_10_seconds_when_the_step_has_more_time(

@@ -4,28 +4,9 @@ it, so no test waits 15 s to see it. The mutation run found that no test noticed
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-
-from codex_stacks.components.hooks.providers import httpcall
 from codex_stacks.components.hooks.providers.github_comment import GithubCommentProvider
 from tests.hooks.test_github_comment import comment_props
 from tests.support.github_double import GithubDouble
-
-
-@pytest.fixture
-def bounds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, float]]:
-    """(method, timeout) of every request, each still sent to the double by the real transport."""
-    seen: list[tuple[str, float]] = []
-    real_send = httpcall.send
-
-    def recording_send(method: str, url: str, **kwargs: Any) -> httpcall.Reply:
-        seen.append((method, float(kwargs["timeout"])))
-        return real_send(method, url, **kwargs)
-
-    monkeypatch.setattr(httpcall, "send", recording_send)
-    return seen
 
 
 def test_each_github_request_is_bounded_by_15_seconds_when_the_step_has_more_time(
