@@ -17,6 +17,7 @@ from codex_stacks.plan import PlanRequest, build_plan
 from codex_stacks.plan.kube_rules import check_objects
 from codex_stacks.plan.objects import KubeObject
 from tests.conftest import MakeProject
+from tests.plan.test_object_lines import NAMESPACE, SERVICES
 
 MIB = 1 << 20  # MaxSecretSize in pkg/apis/core/validation/validation.go
 
@@ -52,15 +53,6 @@ def test_wrapped_secret_data_over_one_mib_is_refused() -> None:
     assert problems[0].endswith(": the Secret's data adds up to more than 1 MiB, the API server's limit")
 
 
-SERVICES = """\
-project: demo
-environments:
-  dev: {}
-infrastructure:
-  - name: base
-    manifests: [{path: ns.yaml}, {path: app.yaml}]
-"""
-NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: '{{ namespace }}'\n"
 APP = (
     "apiVersion: v1\n"  # 1
     "kind: ConfigMap\n"  # 2

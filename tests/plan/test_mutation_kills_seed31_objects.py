@@ -12,16 +12,8 @@ import pytest
 from codex_stacks.errors import CodexError
 from codex_stacks.plan import PlanRequest, build_plan
 from tests.conftest import MakeProject
+from tests.plan.test_object_lines import NAMESPACE, SERVICES
 
-SERVICES = """\
-project: demo
-environments:
-  dev: {}
-infrastructure:
-  - name: base
-    manifests: [{path: ns.yaml}, {path: app.yaml}]
-"""
-NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: '{{ namespace }}'\n"
 APP = (
     '{{ "apiVersion: v1\\nkind: ConfigMap" }}\n'  # 1: renders to the object's first two lines
     "metadata:\n"  # 2
