@@ -1,0 +1,184 @@
+"""Every error the planner shows a user, whole: where (file:line and key path), what, and the hint.
+
+One table per part of codex_stacks/plan. Each case is a small project (services.yaml and its
+manifests) or a stack setting, planned through ``build_plan`` like ``codexctl`` does, and the
+text the user reads, written out by hand from that input. ``<root>`` stands for the project
+folder. A CombinedError prints one problem per line. The table doubles as a catalogue of what
+users see (issue #19: a changed message, hint or location must fail a test).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from codex_stacks.errors import CodexError
+from codex_stacks.plan import PlanRequest, build_plan
+from codex_stacks.plan.adoption import force_conflicts
+from codex_stacks.plan.check import check_everything
+from codex_stacks.plan.filters import NameFilters
+
+NS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{ namespace }}\n"
+
+BASE = """\
+project: demo
+maxSlots: 3
+environments:
+  dev: {}
+  ai: {}
+infrastructure:
+  - name: base
+    manifests:
+      - path: ns.yaml
+services: []
+"""
+"""Lines: 1 project, 2 maxSlots, 3 environments, 4 dev, 5 ai, 6 infrastructure, 7 base,
+8 manifests, 9 its path, 10 services."""
+
+
+def write(folder: Path, services: str, files: dict[str, str]) -> Path:
+    folder.mkdir()
+    (folder / "services.yaml").write_text(textwrap.dedent(services), encoding="utf-8")
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def shown(error: CodexError, root: Path) -> str:
+    return str(error).replace(str(root), "<root>")
+
+
+def plan_failure(root: Path, stack: str, config: dict[str, object]) -> str:
+    with pytest.raises(CodexError) as info:
+        build_plan(PlanRequest(stack=stack, project_dir=root, **config))  # type: ignore[arg-type]
+    return shown(info.value, root)
+
+
+def case(
+    expected: str,
+    *,
+    id: str,  # noqa: A002 - pytest.param's own name
+    services: str = BASE,
+    files: dict[str, str] | None = None,
+    stack: str = "dev",
+    **config: object,
+) -> object:
+    return pytest.param(services, {"ns.yaml": NS} if files is None else files, stack, config, expected, id=id)
+
+
+def edited(old: str, new: str, services: str = BASE) -> str:
+    assert old in services
+    return services.replace(old, new, 1)
+
+
+# --------------------------------------------------------------------------- the stack (target.py)
+
+STACKS = [
+    case(
+        "codex:mode: unknown mode 'fix'\n"
+        "  hint: codex:mode in the stack config (or codexctl's --mode) is 'normal' or 'repair'",
+        id="mode-unknown",
+        mode="fix",
+    ),
+    case(
+        "<root>/services.yaml:3: environments: stack 'prod' means environment 'prod', which services.yaml does not "
+        "define\n"
+        "  hint: known environments: ai, dev; slot stacks are named ai-slot-<N>; or set codex:env in the stack "
+        "config (stacks/Pulumi.prod.yaml)",
+        id="environment-unknown",
+        stack="prod",
+    ),
+    case(
+        "codex:slot: environment 'dev' has no slots (only 'ai' does)\n"
+        "  hint: remove codex:slot from the stack config, or use a stack named ai-slot-<N>",
+        id="slot-outside-ai",
+        slot=2,
+    ),
+    case(
+        "codex:slot: environment 'ai' needs a slot\n"
+        "  hint: use a stack named ai-slot-<N>, or set codex:slot in the stack config",
+        id="ai-without-slot",
+        stack="ai",
+    ),
+    case("codex:slot: slot 0 is out of range: slots start at 1", id="slot-below-1", stack="ai-slot-0"),
+    case(
+        "<root>/services.yaml:2: maxSlots: slot 4 is out of range: services.yaml allows maxSlots=3\n"
+        "  hint: use a slot from 1 to 3, or raise maxSlots",
+        id="slot-over-max",
+        stack="ai-slot-4",
+    ),
+    case(
+        "<root>/services.yaml:5: environments.ai.scope: environment 'ai' has slots, so it cannot have scope: cluster\n"
+        "  hint: give the cluster-wide objects an environment of their own, e.g. 'cluster'",
+        id="ai-with-cluster-scope",
+        services=edited("  ai: {}", "  ai: {scope: cluster}"),
+        stack="ai-slot-1",
+    ),
+    case(
+        "codex:namespace: the namespace of a scope: cluster environment is always codex-system\n"
+        "  hint: remove codex:namespace from stacks/Pulumi.cluster.yaml",
+        id="cluster-namespace-set",
+        services=edited("  ai: {}", "  ai: {}\n  cluster: {scope: cluster}"),
+        stack="cluster",
+        namespace="mine",
+    ),
+    case(
+        "<root>/services.yaml:7: environments.fix.mode: environment 'fix' runs only in repair mode, not normal\n"
+        "  hint: set codex:mode: repair in the stack config (stacks/Pulumi.fix.yaml), or pass --mode repair to "
+        "codexctl",
+        id="environment-mode",
+        services=edited("  ai: {}", "  ai: {}\n  fix:\n    mode: repair"),
+        stack="fix",
+    ),
+    case(
+        "codex:namespace: namespace 'Bad_NS' is not a valid Kubernetes name\n"
+        "  hint: lowercase letters, digits and '-', at most 63 characters",
+        id="namespace-config-invalid",
+        namespace="Bad_NS",
+    ),
+    case(
+        f"codex:namespace: namespace {'n' * 64!r} is not a valid Kubernetes name\n"
+        "  hint: lowercase letters, digits and '-', at most 63 characters",
+        id="namespace-config-64-characters",
+        namespace="n" * 64,
+    ),
+    case(
+        "<root>/services.yaml:5: namespace.patterns.dev: namespace 'Demo-dev' is not a valid Kubernetes name\n"
+        "  hint: lowercase letters, digits and '-', at most 63 characters",
+        id="namespace-pattern-invalid",
+        services=edited("maxSlots: 3\n", 'maxSlots: 3\nnamespace:\n  patterns:\n    dev: "Demo-{{ env }}"\n'),
+    ),
+    case(
+        "<root>/services.yaml:12: dataPaths.root: data root '/' is not allowed\n"
+        "  hint: dataPaths.root must be an absolute folder other than /",
+        id="data-root-slash",
+        services=edited("services: []\n", "services: []\ndataPaths:\n  root: /\n"),
+    ),
+    case(
+        "<root>/services.yaml:13: dataPaths.envDir: data folder '/srv/other' is not inside the data root '/srv/data'\n"
+        "  hint: dataPaths.envDir must be a sub-folder of dataPaths.root",
+        id="data-env-dir-outside",
+        services=edited("services: []\n", "services: []\ndataPaths:\n  root: /srv/data\n  envDir: /srv/other\n"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("services", "files", "stack", "config", "expected"), STACKS)
+def test_stack_errors(
+    tmp_path: Path, services: str, files: dict[str, str], stack: str, config: dict[str, object], expected: str
+) -> None:
+    root = write(tmp_path / "p", services, files)
+    assert plan_failure(root, stack, config) == expected
+
+
+@pytest.mark.parametrize(
+    ("stack", "config"),
+    [("ai-slot-1", {}), ("ai-slot-3", {}), ("dev", {"namespace": "n" * 63})],
+    ids=["slot-1", "slot-3-the-max", "namespace-63-characters"],
+)
+def test_stacks_just_inside_the_bounds_plan(tmp_path: Path, stack: str, config: dict[str, object]) -> None:
+    root = write(tmp_path / "p", BASE, {"ns.yaml": NS})
+    assert build_plan(PlanRequest(stack=stack, project_dir=root, **config)).target.stack == stack  # type: ignore[arg-type]
