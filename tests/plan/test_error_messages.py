@@ -166,8 +166,130 @@ STACKS = [
 ]
 
 
-@pytest.mark.parametrize(("services", "files", "stack", "config", "expected"), STACKS)
-def test_stack_errors(
+# --------------------------------------------------------------------------- manifests (objects.py)
+
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
+MANIFESTS = [
+    case(
+        "infrastructure[0].manifests[0].path: manifest path '../outside.yaml' leaves the project folder\n"
+        "  hint: manifest paths are relative to the folder of services.yaml",
+        id="manifest-path-leaves",
+        services=edited("path: ns.yaml", "path: ../outside.yaml"),
+    ),
+    case(
+        "<root>/ns.yaml: infrastructure[0].manifests[0].path: file not found\n  hint: check the manifests[].path entry",
+        id="manifest-missing",
+        files={},
+    ),
+    case(
+        "<root>/ns.yaml:1: a manifest document must be a mapping (a Kubernetes object), not list",
+        id="document-a-list",
+        files={"ns.yaml": "- just\n- a list\n"},
+    ),
+    case(
+        "<root>/ns.yaml:6: the object has no 'apiVersion'",
+        id="no-api-version",
+        files={"ns.yaml": NS + "---\nkind: ConfigMap\nmetadata:\n  name: c\n"},
+    ),
+    case(
+        "<root>/ns.yaml:1: the object has no 'kind'",
+        id="empty-kind",
+        files={"ns.yaml": 'apiVersion: v1\nkind: ""\nmetadata:\n  name: c\n'},
+    ),
+    case(
+        "<root>/ns.yaml:1: the ConfigMap has no metadata.name\n"
+        "  hint: generateName is not supported: Pulumi needs a stable name per object",
+        id="generate-name",
+        files={"ns.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  generateName: c-\n"},
+    ),
+]
+
+# --------------------------------------------------------------------------- items (build.py, filters.py)
+
+TWO = edited("services: []", "  - name: other\n    manifests:\n      - path: cm.yaml\nservices: []")
+"""BASE with a second group at lines 10-12 (``other``, manifest cm.yaml); services at line 13."""
+ITEMS = [
+    case(
+        "<root>/services.yaml:13: repair.infrastructure[0]: repair.infrastructure names unknown infrastructure "
+        "group 'bsae'",
+        id="repair-infrastructure-unknown",
+        services=BASE + "repair:\n  infrastructure:\n    - bsae\n",
+        mode="repair",
+    ),
+    case(
+        "<root>/services.yaml:13: repair.services[0]: repair.services names unknown service 'web'",
+        id="repair-services-unknown",
+        services=BASE + "repair:\n  services:\n    - web\n",
+    ),
+    case(
+        "<root>/services.yaml:5: environments.ai.slotBootstrapInfra[0]: environments.ai.slotBootstrapInfra names "
+        "unknown infrastructure group 'nope'",
+        id="slot-bootstrap-unknown",
+        services=edited("  ai: {}", "  ai: {slotBootstrapInfra: [nope]}"),
+        stack="ai-slot-1",
+    ),
+    case(
+        "<root>/services.yaml:4: environments.dev.slotBootstrapInfra[0]: environments.dev.slotBootstrapInfra names "
+        "unknown infrastructure group 'nope'",
+        id="slot-bootstrap-unknown-inherited",
+        services=edited("  dev: {}\n  ai: {}", "  dev: {slotBootstrapInfra: [nope]}\n  ai: {from: dev}"),
+        stack="ai-slot-1",
+    ),
+    case(
+        "<root>/services.yaml:11: infrastructure[0].dependsOn[0]: base: an item cannot depend on itself",
+        id="depends-on-itself",
+        services=edited("services: []", "    dependsOn:\n      - base\nservices: []"),
+    ),
+    case(
+        "<root>/services.yaml:11: infrastructure[0].dependsOn[0]: base: dependsOn names unknown item 'bsae'\n"
+        "  hint: did you mean 'base'?",
+        id="depends-on-typo",
+        services=edited("services: []", "    dependsOn:\n      - bsae\nservices: []"),
+    ),
+    case(
+        "<root>/services.yaml:11: infrastructure[0].dependsOn[0]: base: dependsOn names unknown item 'zzz'",
+        id="depends-on-unknown",
+        services=edited("services: []", "    dependsOn:\n      - zzz\nservices: []"),
+    ),
+    case(
+        "<root>/services.yaml:10: infrastructure[0].dependsOn: dependsOn forms a cycle: base -> other -> base\n"
+        "  hint: remove one of these dependsOn entries",
+        id="depends-on-cycle",
+        services=edited(
+            "      - path: cm.yaml\n",
+            "      - path: cm.yaml\n    dependsOn: [base]\n",
+            edited("  - name: other", "    dependsOn: [other]\n  - name: other", TWO),
+        ),
+        files={"ns.yaml": NS, "cm.yaml": CM},
+    ),
+    case(
+        "<root>/ns.yaml:1: Namespace/demo-dev is defined twice: in other (ns.yaml:1) and in base (ns.yaml:1)\n"
+        "  hint: each Kubernetes object must belong to exactly one component",
+        id="object-twice",
+        services=edited("path: cm.yaml", "path: ns.yaml", TWO),
+    ),
+    case(
+        "--only-services: services.yaml has no services item named 'nope'\n  hint: services: none",
+        id="filter-no-services",
+        filters=NameFilters.parse(only_services="nope"),
+    ),
+    case(
+        "--skip-infra: services.yaml has no infrastructure item named 'bsae'\n  hint: did you mean 'base'?",
+        id="filter-typo",
+        filters=NameFilters.parse(skip_infra="bsae"),
+    ),
+    case(
+        "--only-infra: services.yaml has no infrastructure item named 'zzz'\n  hint: infrastructure: base, other",
+        id="filter-unknown",
+        services=TWO,
+        files={"ns.yaml": NS, "cm.yaml": CM},
+        filters=NameFilters.parse(only_infra="zzz, base"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("services", "files", "stack", "config", "expected"), [*STACKS, *MANIFESTS, *ITEMS])
+def test_plan_errors(
     tmp_path: Path, services: str, files: dict[str, str], stack: str, config: dict[str, object], expected: str
 ) -> None:
     root = write(tmp_path / "p", services, files)
@@ -182,3 +304,12 @@ def test_stack_errors(
 def test_stacks_just_inside_the_bounds_plan(tmp_path: Path, stack: str, config: dict[str, object]) -> None:
     root = write(tmp_path / "p", BASE, {"ns.yaml": NS})
     assert build_plan(PlanRequest(stack=stack, project_dir=root, **config)).target.stack == stack  # type: ignore[arg-type]
+
+
+def test_adoption_mode_unknown() -> None:
+    with pytest.raises(CodexError) as info:
+        force_conflicts("force")
+    assert str(info.value) == (
+        "codex:adopt: 'force' is not an adoption mode\n"
+        "  hint: codex:adopt is 'kubectl' for the one up that takes over objects kubectl applied, else unset"
+    )
