@@ -502,7 +502,124 @@ def test_objects_just_inside_the_api_servers_bounds_plan(tmp_path: Path) -> None
     assert len(build_plan(PlanRequest(stack="dev", project_dir=root)).component("base").objects) == 8
 
 
-@pytest.mark.parametrize(("services", "files", "stack", "config", "expected"), [*STACKS, *MANIFESTS, *ITEMS, *OBJECTS])
+# --------------------------------------------------------------------------- a service's image (overlays.py)
+
+WEB = edited(
+    "services: []\n",
+    "services:\n  - name: web\n    manifests:\n      - path: web.yaml\n    image:\n      repository: reg/web\n"
+    "      tagTemplate: '1'\n",
+)
+"""BASE with service ``web`` (lines 11-16): its image at line 14."""
+WORKLOADS = "CronJob, DaemonSet, Deployment, Job, ReplicaSet, StatefulSet"
+DEPLOYMENT = (
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  selector:\n    matchLabels: {{app: x}}\n"
+    "  template:\n    metadata:\n      labels: {{app: x}}\n    spec:\n"
+    "      serviceAccountName: agent\n      containers: [{{name: x, image: x}}]\n"
+)
+"""A Deployment (lines 1-13) that runs as ServiceAccount ``agent``."""
+IMAGES = [
+    case(
+        "<root>/services.yaml:14: services[0].image: service web: its image goes to no workload: none of its objects "
+        f"({WORKLOADS}) is named 'web'\n"
+        "  hint: name the workload like the service, or say which one with workload:, or remove image:",
+        id="image-reaches-no-workload",
+        services=WEB,
+        files={"ns.yaml": NS, "web.yaml": DEPLOYMENT.format(name="api")},
+    ),
+    case(
+        "<root>/services.yaml:15: services[0].image: service web: workload 'worker' is not among its objects "
+        f"({WORKLOADS})\n"
+        "  hint: workload: names the Deployment (or other workload) of the service's manifests that runs its image",
+        id="image-workload-missing",
+        services=edited("    image:", "    workload: worker\n    image:", WEB),
+        files={"ns.yaml": NS, "web.yaml": DEPLOYMENT.format(name="web")},
+    ),
+]
+
+# --------------------------------------------------------------------------- the agent's own RBAC (agent.py)
+
+SHIPPED = edited("services: []\n", "services:\n  - name: codex\n    manifests:\n      - path: codex.yaml\ncodex:\n  rbac: none\n")
+"""BASE with the agent's service ``codex`` (manifest codex.yaml) shipping the agent's RBAC itself."""
+SA = "---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: agent\n"
+"""Lines 14-18 after DEPLOYMENT: the ServiceAccount ``agent``."""
+RBAC = "rbac.authorization.k8s.io/v1"
+AGENT = [
+    case(
+        "the agent's service 'codex' has no Deployment\n  hint: codex.service names it",
+        id="agent-without-deployment",
+        services=SHIPPED,
+        files={"ns.yaml": NS, "codex.yaml": CM},
+    ),
+    case(
+        "<root>/codex.yaml:1: the agent's ServiceAccount 'agent' (serviceAccountName of Deployment/demo-dev/codex) "
+        "is not in the repair set, so a repair run could not start the agent\n"
+        "  hint: ship it in a repair.infrastructure group or in the agent's service, or use codex.rbac: builtin",
+        id="agent-account-outside-the-repair-set",
+        services=SHIPPED,
+        files={"ns.yaml": NS, "codex.yaml": DEPLOYMENT.format(name="codex")},
+    ),
+    case(
+        "<root>/codex.yaml:20: ClusterRoleBinding/agent-all gives the agent rights across the cluster",
+        id="agent-cluster-role-binding",
+        services=SHIPPED,
+        files={
+            "ns.yaml": NS,
+            "codex.yaml": DEPLOYMENT.format(name="codex")
+            + SA
+            + f"---\napiVersion: {RBAC}\nkind: ClusterRoleBinding\nmetadata:\n  name: agent-all\n"
+            "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n"
+            "subjects: [{kind: ServiceAccount, name: agent, namespace: demo-dev}]\n",
+        },
+    ),
+    case(
+        "<root>/codex.yaml:20: RoleBinding/demo-dev/agent binds the agent to Role 'ghost', which the project does "
+        "not define, so its rights cannot be checked",
+        id="agent-bound-to-an-unknown-role",
+        services=SHIPPED,
+        files={
+            "ns.yaml": NS,
+            "codex.yaml": DEPLOYMENT.format(name="codex")
+            + SA
+            + f"---\napiVersion: {RBAC}\nkind: RoleBinding\nmetadata:\n  name: agent\n"
+            "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ghost}\n"
+            "subjects: [{kind: ServiceAccount, name: agent}]\n",
+        },
+    ),
+    case(
+        "\n".join(
+            f"<root>/codex.yaml:27: Role/demo-dev/agent (bound to the agent by agent) grants {what}\n"
+            "  hint: the agent may not change what limits it (docs/security.md)"
+            for what in ["verb 'escalate'", "a wildcard API group or resource", "writes to networkpolicies"]
+        ),
+        id="agent-role-grants-too-much",
+        services=SHIPPED,
+        files={
+            "ns.yaml": NS,
+            "codex.yaml": DEPLOYMENT.format(name="codex")
+            + SA
+            + f"---\napiVersion: {RBAC}\nkind: RoleBinding\nmetadata:\n  name: agent\n"
+            "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: agent}\n"
+            "subjects: [{kind: ServiceAccount, name: agent}]\n"
+            f"---\napiVersion: {RBAC}\nkind: Role\nmetadata:\n  name: agent\nrules:\n"
+            "  - {apiGroups: [''], resources: ['*'], verbs: [get, escalate]}\n"
+            "  - {apiGroups: [networking.k8s.io], resources: [networkpolicies], verbs: [create]}\n",
+        },
+    ),
+    case(
+        "<root>/codex.yaml:15: ServiceAccount/demo-dev/codex-sa is defined twice: in codex (codex.yaml:15) and in "
+        "codex-agent (built in)\n"
+        "  hint: the project ships the agent's RBAC itself: set codex.rbac: none in services.yaml",
+        id="agent-rbac-shipped-twice",
+        services=SHIPPED.replace("  rbac: none\n", "  rbac: builtin\n"),
+        files={
+            "ns.yaml": NS,
+            "codex.yaml": DEPLOYMENT.format(name="codex") + SA.replace("name: agent", "name: codex-sa"),
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("services", "files", "stack", "config", "expected"), [*STACKS, *MANIFESTS, *ITEMS, *OBJECTS, *IMAGES, *AGENT])
 def test_plan_errors(
     tmp_path: Path, services: str, files: dict[str, str], stack: str, config: dict[str, object], expected: str
 ) -> None:
