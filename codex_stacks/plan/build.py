@@ -292,9 +292,8 @@ def _check_unique(components: Sequence[ComponentPlan], *, rbac: str = "builtin")
             if obj.key in seen:
                 other_component, other = seen[obj.key]
                 builtin = AGENT_COMPONENT in (component.name, other_component) and rbac == "builtin"
-                where = [  # a generated object (line 0) has no file of the project to name
-                    f"{name} ({item.source.name}:{item.line})" if item.line > 0 else f"{name} (built in)"
-                    for name, item in ((component.name, obj), seen[obj.key])
+                where = [
+                    f"{name} ({item.source.name}:{item.line})" for name, item in ((component.name, obj), seen[obj.key])
                 ]
                 projects = other if component.name == AGENT_COMPONENT else obj  # the project's own copy
                 raise PlanError(

@@ -607,7 +607,7 @@ AGENT = [
     ),
     case(
         "<root>/codex.yaml:15: ServiceAccount/demo-dev/codex-sa is defined twice: in codex (codex.yaml:15) and in "
-        "codex-agent (built in)\n"
+        "codex-agent (agent.py:0)\n"
         "  hint: the project ships the agent's RBAC itself: set codex.rbac: none in services.yaml",
         id="agent-rbac-shipped-twice",
         services=SHIPPED.replace("  rbac: none\n", "  rbac: builtin\n"),
