@@ -176,9 +176,15 @@ def _parse(payload: Mapping[str, Any]) -> StoredPlan:
 def with_stored(plan: Plan, stored: StoredPlan) -> Plan:
     """The repair plan with the stored resources added, for a repair run without targets: stored
     components the repair set does not plan itself, their steps, and the stack steps in the
-    normal run's order (so each registers exactly as it did then)."""
+    normal run's order (so each registers exactly as it did then). A PlanError when a stored
+    component depends on one this repair run does not have (services.yaml changed since)."""
     own = {component.name for component in plan.components}
     components = [*plan.components, *(component for component in stored.components if component.name not in own)]
+    names = {component.name for component in components}
+    for component in components[len(plan.components) :]:
+        for dep in component.depends_on:
+            if dep not in names:  # services.yaml renamed or dropped it since the normal run
+                raise _refuse(f"its component {component.name} depends on {dep}, which this repair run does not have")
     fresh = {(hook.stage, hook.step): hook for hook in plan.hooks if hook.component is None}
     kept = {(hook.stage, hook.step): hook for hook in stored.hooks if hook.component is None}
     stack_hooks = [

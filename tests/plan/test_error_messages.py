@@ -9,16 +9,20 @@ users see (issue #19: a changed message, hint or location must fail a test).
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from codex_stacks.errors import CodexError
-from codex_stacks.plan import PlanRequest, build_plan
+from codex_stacks.plan import ComponentPlan, PlanRequest, build_plan
 from codex_stacks.plan.adoption import force_conflicts
 from codex_stacks.plan.check import check_everything
 from codex_stacks.plan.filters import NameFilters
+from codex_stacks.plan.store import StoredPlan, dump, load, stored_part, with_stored
 
 NS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{ namespace }}\n"
 
@@ -144,6 +148,12 @@ STACKS = [
         "  hint: lowercase letters, digits and '-', at most 63 characters",
         id="namespace-config-64-characters",
         namespace="n" * 64,
+    ),
+    case(
+        f"<root>/services.yaml:1: project: namespace '{'d' * 60}-dev' is not a valid Kubernetes name\n"
+        "  hint: lowercase letters, digits and '-', at most 63 characters",
+        id="namespace-of-the-project-64-characters",
+        services=edited("project: demo", f"project: {'d' * 60}"),
     ),
     case(
         "<root>/services.yaml:5: namespace.patterns.dev: namespace 'Demo-dev' is not a valid Kubernetes name\n"
@@ -538,7 +548,9 @@ IMAGES = [
 
 # --------------------------------------------------------------------------- the agent's own RBAC (agent.py)
 
-SHIPPED = edited("services: []\n", "services:\n  - name: codex\n    manifests:\n      - path: codex.yaml\ncodex:\n  rbac: none\n")
+SHIPPED = edited(
+    "services: []\n", "services:\n  - name: codex\n    manifests:\n      - path: codex.yaml\ncodex:\n  rbac: none\n"
+)
 """BASE with the agent's service ``codex`` (manifest codex.yaml) shipping the agent's RBAC itself."""
 SA = "---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: agent\n"
 """Lines 14-18 after DEPLOYMENT: the ServiceAccount ``agent``."""
@@ -785,7 +797,10 @@ HOOKS = [
 ]
 
 
-@pytest.mark.parametrize(("services", "files", "stack", "config", "expected"), [*STACKS, *MANIFESTS, *ITEMS, *OBJECTS, *IMAGES, *AGENT, *OWNERS, *HOOKS])
+@pytest.mark.parametrize(
+    ("services", "files", "stack", "config", "expected"),
+    [*STACKS, *MANIFESTS, *ITEMS, *OBJECTS, *IMAGES, *AGENT, *OWNERS, *HOOKS],
+)
 def test_plan_errors(
     tmp_path: Path, services: str, files: dict[str, str], stack: str, config: dict[str, object], expected: str
 ) -> None:
@@ -794,12 +809,19 @@ def test_plan_errors(
 
 
 @pytest.mark.parametrize(
-    ("stack", "config"),
-    [("ai-slot-1", {}), ("ai-slot-3", {}), ("dev", {"namespace": "n" * 63})],
-    ids=["slot-1", "slot-3-the-max", "namespace-63-characters"],
+    ("project", "stack", "config"),
+    [
+        ("demo", "ai-slot-1", {}),
+        ("demo", "ai-slot-3", {}),
+        ("demo", "dev", {"namespace": "n" * 63}),
+        ("d" * 59, "dev", {}),
+    ],
+    ids=["slot-1", "slot-3-the-max", "namespace-63-characters", "namespace-of-the-project-63-characters"],
 )
-def test_stacks_just_inside_the_bounds_plan(tmp_path: Path, stack: str, config: dict[str, object]) -> None:
-    root = write(tmp_path / "p", BASE, {"ns.yaml": NS})
+def test_stacks_just_inside_the_bounds_plan(
+    tmp_path: Path, project: str, stack: str, config: dict[str, object]
+) -> None:
+    root = write(tmp_path / "p", edited("project: demo", f"project: {project}"), {"ns.yaml": NS})
     assert build_plan(PlanRequest(stack=stack, project_dir=root, **config)).target.stack == stack  # type: ignore[arg-type]
 
 
@@ -810,3 +832,98 @@ def test_adoption_mode_unknown() -> None:
         "codex:adopt: 'force' is not an adoption mode\n"
         "  hint: codex:adopt is 'kubectl' for the one up that takes over objects kubectl applied, else unset"
     )
+
+
+def test_validate_names_an_overlay_of_an_unknown_environment(tmp_path: Path) -> None:
+    services = edited("    image:", "    overlays:\n      prod: {}\n    image:", WEB)
+    root = write(tmp_path / "p", services, {"ns.yaml": NS, "web.yaml": DEPLOYMENT.format(name="web")})
+    problems = check_everything(PlanRequest(stack="dev", project_dir=root))
+    assert [shown(problem, root) for problem in problems] == [
+        "<root>/services.yaml:15: services[0].overlays.prod: web: overlays names unknown environment 'prod'\n"
+        "  hint: known environments: ai, dev"
+    ]
+
+
+# --------------------------------------------------------------------------- the repair store (store.py)
+
+STORE_SERVICES = """\
+project: demo
+environments:
+  dev: {}
+infrastructure:
+  - name: base
+    manifests: [{path: ns.yaml}]
+  - name: extras
+    dependsOn: [base]
+    manifests: [{path: cm.yaml}]
+"""
+REFUSED = "the registrations stored by the last normal run cannot be used: "
+TARGETS = (
+    "\n  hint: run the repair with the repair set's targets instead: pulumi up -s <stack> -c codex:mode=repair "
+    "$(codexctl repair-targets -s <stack> | sed 's/^/--target /')"
+)
+
+
+def envelope(plan: str, digest: str = "0" * 64) -> str:
+    return json.dumps({"format": "codex-stacks/repair-store/1", "stack": "dev", "sha256": digest, "plan": plan})
+
+
+@pytest.mark.parametrize(
+    ("text", "stack", "expected"),
+    [
+        pytest.param("", "dev", "stack dev has no repairStore output (no normal run since repair learned to store)"),
+        pytest.param(
+            '{"format": "codex-stacks/repair-store/0"}', "dev", "unknown format 'codex-stacks/repair-store/0'"
+        ),
+        pytest.param(
+            envelope(base64.b64encode(gzip.compress(b"{}")).decode()),
+            "dev",
+            "its digest does not match its content (it was changed)",
+            id="digest",
+        ),
+        pytest.param("not json", "dev", "it does not read (JSONDecodeError)", id="not-json"),
+        pytest.param(envelope("%%%"), "dev", "it does not read (Error)", id="not-base64"),
+        pytest.param(None, "prod", "it belongs to stack dev in namespace demo-dev", id="another-stack"),
+    ],
+)
+def test_a_store_that_cannot_be_used_is_refused(tmp_path: Path, text: str | None, stack: str, expected: str) -> None:
+    root = write(tmp_path / "p", STORE_SERVICES, {"ns.yaml": NS, "cm.yaml": CM})
+    stored = dump(stored_part(build_plan(PlanRequest(stack="dev", project_dir=root))))
+    with pytest.raises(CodexError) as info:
+        load(stored if text is None else text, stack=stack, namespace="demo-dev")
+    assert str(info.value) == REFUSED + expected + TARGETS
+
+
+def test_a_store_whose_component_depends_on_a_renamed_one_is_refused(tmp_path: Path) -> None:
+    """The normal run stored ``extras`` (which waits for ``base``); services.yaml renamed ``base``
+    to ``core`` before the repair run: one clear line instead of a KeyError in the program."""
+    root = write(tmp_path / "p", STORE_SERVICES, {"ns.yaml": NS, "cm.yaml": CM})
+    stored = load(
+        dump(stored_part(build_plan(PlanRequest(stack="dev", project_dir=root)))), stack="dev", namespace="demo-dev"
+    )
+    (root / "services.yaml").write_text(STORE_SERVICES.replace("base", "core"), encoding="utf-8")
+    repair = build_plan(PlanRequest(stack="dev", project_dir=root, mode="repair"))
+    with pytest.raises(CodexError) as info:
+        with_stored(repair, stored)
+    assert (
+        str(info.value)
+        == REFUSED + "its component extras depends on base, which this repair run does not have" + TARGETS
+    )
+
+
+def test_stored_components_that_wait_for_each_other_are_a_cycle(tmp_path: Path) -> None:
+    root = write(tmp_path / "p", STORE_SERVICES, {"ns.yaml": NS, "cm.yaml": CM})
+    repair = build_plan(PlanRequest(stack="dev", project_dir=root, mode="repair"))
+    stored = StoredPlan(
+        stack="dev",
+        namespace="demo-dev",
+        components=(
+            ComponentPlan(kind="InfrastructureGroup", name="a", objects=(), depends_on=("b",)),
+            ComponentPlan(kind="InfrastructureGroup", name="b", objects=(), depends_on=("a",)),
+        ),
+        hooks=(),
+        stack_steps={},
+    )
+    with pytest.raises(CodexError) as info:
+        with_stored(repair, stored)
+    assert str(info.value) == "dependsOn forms a cycle: a -> b -> a\n  hint: remove one of these dependsOn entries"
