@@ -64,7 +64,7 @@ def plan_failure(root: Path, stack: str, config: dict[str, object]) -> str:
 def case(
     expected: str,
     *,
-    id: str,  # noqa: A002 - pytest.param's own name
+    id: str,
     services: str = BASE,
     files: dict[str, str] | None = None,
     stack: str = "dev",
@@ -78,7 +78,7 @@ def edited(old: str, new: str, services: str = BASE) -> str:
     return services.replace(old, new, 1)
 
 
-# --------------------------------------------------------------------------- the stack (target.py)
+# ---------------------------------------------------------------------------------------------- the stack (target.py)
 
 STACKS = [
     case(
@@ -176,7 +176,7 @@ STACKS = [
 ]
 
 
-# --------------------------------------------------------------------------- manifests (objects.py)
+# --------------------------------------------------------------------------------------------- manifests (objects.py)
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
 MANIFESTS = [
@@ -214,7 +214,7 @@ MANIFESTS = [
     ),
 ]
 
-# --------------------------------------------------------------------------- items (build.py, filters.py)
+# --------------------------------------------------------------------------------------- items (build.py, filters.py)
 
 TWO = edited("services: []", "  - name: other\n    manifests:\n      - path: cm.yaml\nservices: []")
 """BASE with a second group at lines 10-12 (``other``, manifest cm.yaml); services at line 13."""
@@ -298,7 +298,7 @@ ITEMS = [
 ]
 
 
-# --------------------------------------------------------------------------- what the API server refuses (kube_rules.py)
+# ------------------------------------------------------------------------ what the API server refuses (kube_rules.py)
 
 OBJ_SERVICES = """\
 project: demo
@@ -315,7 +315,7 @@ LABEL = "must be lowercase letters, digits and '-', starting and ending with a l
 QUALIFIED = "letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
 
 
-def obj_case(manifest: str, expected: str, *, id: str) -> object:  # noqa: A002 - pytest.param's own name
+def obj_case(manifest: str, expected: str, *, id: str) -> object:
     """``manifest`` as obj.yaml of group ``base`` (which may also use namespace ``shared``), stack dev."""
     return case(expected, id=id, services=OBJ_SERVICES, files={"ns.yaml": NS, "obj.yaml": manifest})
 
@@ -512,7 +512,7 @@ def test_objects_just_inside_the_api_servers_bounds_plan(tmp_path: Path) -> None
     assert len(build_plan(PlanRequest(stack="dev", project_dir=root)).component("base").objects) == 8
 
 
-# --------------------------------------------------------------------------- a service's image (overlays.py)
+# ------------------------------------------------------------------------------------ a service's image (overlays.py)
 
 WEB = edited(
     "services: []\n",
@@ -522,7 +522,8 @@ WEB = edited(
 """BASE with service ``web`` (lines 11-16): its image at line 14."""
 WORKLOADS = "CronJob, DaemonSet, Deployment, Job, ReplicaSet, StatefulSet"
 DEPLOYMENT = (
-    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  selector:\n    matchLabels: {{app: x}}\n"
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n"
+    "spec:\n  selector:\n    matchLabels: {{app: x}}\n"
     "  template:\n    metadata:\n      labels: {{app: x}}\n    spec:\n"
     "      serviceAccountName: agent\n      containers: [{{name: x, image: x}}]\n"
 )
@@ -546,7 +547,7 @@ IMAGES = [
     ),
 ]
 
-# --------------------------------------------------------------------------- the agent's own RBAC (agent.py)
+# ------------------------------------------------------------------------------------ the agent's own RBAC (agent.py)
 
 SHIPPED = edited(
     "services: []\n", "services:\n  - name: codex\n    manifests:\n      - path: codex.yaml\ncodex:\n  rbac: none\n"
@@ -631,7 +632,7 @@ AGENT = [
 ]
 
 
-# --------------------------------------------------------------------------- one owner, the cluster stack (containment.py)
+# ---------------------------------------------------------------------- one owner, the cluster stack (containment.py)
 
 CLUSTER = """\
 project: demo
@@ -744,7 +745,7 @@ OWNERS = [
     ),
 ]
 
-# --------------------------------------------------------------------------- hook steps (hooks.py)
+# ---------------------------------------------------------------------------------------------- hook steps (hooks.py)
 
 
 def hook(use: str, params: str) -> str:
@@ -844,7 +845,7 @@ def test_validate_names_an_overlay_of_an_unknown_environment(tmp_path: Path) -> 
     ]
 
 
-# --------------------------------------------------------------------------- the repair store (store.py)
+# ---------------------------------------------------------------------------------------- the repair store (store.py)
 
 STORE_SERVICES = """\
 project: demo
