@@ -164,15 +164,22 @@ def rule_problems(rule: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def shipped_rbac_problems(components: Sequence[Any], *, repair_set: frozenset[str], service: str) -> list[CodexError]:
+def shipped_rbac_problems(
+    components: Sequence[Any], *, repair_set: frozenset[str], service: str, where: Location | None = None
+) -> list[CodexError]:
     """``codex.rbac: none``: the agent's ServiceAccount, and the Roles bound to it, are the project's own.
     They must be in the repair set (so a repair run brings the agent's identity up), and they may not
     give more than the built-in ones may: no wildcards, bind, escalate or impersonate, no writes to
-    what limits the agent, nothing cluster-wide (docs/security.md)."""
+    what limits the agent, nothing cluster-wide (docs/security.md). ``where``: the service's manifests
+    in services.yaml, for a service without a Deployment."""
     by_name = {component.name: list(component.objects) for component in components}
     found = _pod_service_account(by_name.get(service, []), service)
     if found is None:
-        return [PlanError(f"the agent's service {service!r} has no Deployment", hint="codex.service names it")]
+        return [
+            PlanError(
+                f"the agent's service {service!r} has no Deployment", location=where, hint="codex.service names it"
+            )
+        ]
     deployment, account = found
     in_repair = [obj for name in repair_set for obj in by_name.get(name, [])]
     everything = [obj for objects in by_name.values() for obj in objects]

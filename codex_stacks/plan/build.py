@@ -431,7 +431,9 @@ def _plan(request: PlanRequest) -> Plan:
             if component.name in repair_infra or component.name in repair_services or (component.kind == "CodexAgent")
         )
     if settings.codex.rbac == "none" and agent_service in selected:
-        raise_all(shipped_rbac_problems(components, repair_set=repair_set, service=agent_service))
+        ref = next(chosen.ref for chosen in services if chosen.ref.name == agent_service)
+        where = settings.document.location([*ref.path, "manifests"])
+        raise_all(shipped_rbac_problems(components, repair_set=repair_set, service=agent_service, where=where))
     return Plan(
         target=target,
         settings=settings,

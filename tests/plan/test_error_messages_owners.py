@@ -52,7 +52,8 @@ SA = "---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: agent\n"
 """Lines 14-18 after DEPLOYMENT: the ServiceAccount ``agent``."""
 AGENT = [
     case(
-        "the agent's service 'codex' has no Deployment\n  hint: codex.service names it",
+        "<root>/services.yaml:12: services[0].manifests: the agent's service 'codex' has no Deployment\n"
+        "  hint: codex.service names it",
         id="agent-without-deployment",
         services=SHIPPED,
         files={"ns.yaml": NS, "codex.yaml": CM},
