@@ -245,7 +245,7 @@ def bind(request: PlanRequest, document: ServicesDocument) -> tuple[Target, Sett
         known = ", ".join(sorted(document.environments)) or "none"
         raise PlanError(
             f"stack {request.stack!r} means environment {env_name!r}, which {source.name} does not define",
-            location=document.location(["environments"]),
+            location=Location(file=source, path="environments"),
             hint=f"known environments: {known}; slot stacks are named ai-slot-<N>; "
             f"or set codex:env in the stack config ({STACK_CONFIG_FILE.format(stack=request.stack)})",
         )
@@ -269,7 +269,7 @@ def bind(request: PlanRequest, document: ServicesDocument) -> tuple[Target, Sett
         if max_slots and slot > max_slots:
             raise PlanError(
                 f"slot {slot} is out of range: {source.name} allows maxSlots={max_slots}",
-                location=document.location(["maxSlots"]),
+                location=Location(file=source, path="maxSlots"),
                 hint=f"use a slot from 1 to {max_slots}, or raise maxSlots",
             )
     environment = settings.environment(env_name)
