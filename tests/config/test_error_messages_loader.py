@@ -23,7 +23,9 @@ CASES = [
         "- project\n- demo\n", "services.yaml:1: the top level must be a mapping of keys, not a list", id="top-list"
     ),
     pytest.param(
-        "'{{ project }}'\n", "services.yaml:1: the top level must be a mapping of keys, not a template", id="top-template"
+        "'{{ project }}'\n",
+        "services.yaml:1: the top level must be a mapping of keys, not a template",
+        id="top-template",
     ),
     pytest.param(
         "project: demo\nmaxSlot: 3\n",
@@ -37,9 +39,7 @@ CASES = [
         "services, vars, versions",
         id="unknown-top-key-far",
     ),
-    pytest.param(
-        "maxSlots: 1\n", "services.yaml:1: project: missing required key 'project'", id="missing-project"
-    ),
+    pytest.param("maxSlots: 1\n", "services.yaml:1: project: missing required key 'project'", id="missing-project"),
     pytest.param(
         "maxSlot: 1\n",
         "services.yaml:1: maxSlot: unknown key 'maxSlot'\n  hint: did you mean 'maxSlots'?\n"
@@ -48,11 +48,14 @@ CASES = [
     ),
     pytest.param(
         "project: '{{ env }}'\n",
-        "services.yaml:1: project: project must be written out, not a template\n  hint: names are fixed for every stack",
+        "services.yaml:1: project: project must be written out, not a template\n"
+        "  hint: names are fixed for every stack",
         id="project-template",
     ),
     pytest.param(
-        "project: Demo\n", f"services.yaml:1: project: project 'Demo' is not a valid name\n{NAME_HINT}", id="project-case"
+        "project: Demo\n",
+        f"services.yaml:1: project: project 'Demo' is not a valid name\n{NAME_HINT}",
+        id="project-case",
     ),
     pytest.param(
         "project: 12\n", f"services.yaml:1: project: project 12 is not a valid name\n{NAME_HINT}", id="project-number"
@@ -76,7 +79,9 @@ CASES = [
         id="namespace-patterns-list",
     ),
     pytest.param(
-        "project: demo\nvars: [a, b]\n", "services.yaml:2: vars: vars must be a mapping of names to values", id="vars-list"
+        "project: demo\nvars: [a, b]\n",
+        "services.yaml:2: vars: vars must be a mapping of names to values",
+        id="vars-list",
     ),
     pytest.param(
         "project: demo\nvars:\n  my-var: 1\n",
@@ -131,7 +136,9 @@ CASES = [
         id="missing-key-of-union-member",
     ),
     pytest.param(
-        "project: demo\nservices: {}\n", "services.yaml:2: services: services must be a list of items", id="services-map"
+        "project: demo\nservices: {}\n",
+        "services.yaml:2: services: services must be a list of items",
+        id="services-map",
     ),
     pytest.param(
         "project: demo\ninfrastructure: db\n",
