@@ -13,6 +13,7 @@ import pytest
 from codex_stacks.config.limits import Limits
 from codex_stacks.config.yamlio import compose_bounded, load_document, load_documents
 from codex_stacks.errors import ConfigError
+from tests.config.error_messages import problems_of
 
 FILE = Path("deploy/api.yaml")
 NODES_HINT = "  hint: the limit is CODEX_MAX_YAML_NODES in the environment of codexctl and pulumi"
@@ -110,6 +111,28 @@ CASES = [
         id="aliases-one-over",
     ),
     pytest.param(
+        "one",
+        "a: &x [1, 2, 3]\nb: *x\nc: *x\n",
+        Limits(yaml_nodes=12),
+        f"deploy/api.yaml:1: the YAML has more than 12 nodes once its aliases are expanded\n{NODES_HINT}",
+        id="aliases-over-at-an-alias",
+    ),
+    pytest.param("nodes", "a: &x [1, 2]\nb: *x\n", Limits(yaml_nodes=9), "no problem", id="nodes-walk-at-the-bound"),
+    pytest.param(
+        "nodes",
+        "a: &x [1, 2]\nb: *x\n",
+        Limits(yaml_nodes=8),
+        f"deploy/api.yaml:1: the YAML has more than 8 nodes once its aliases are expanded\n{NODES_HINT}",
+        id="nodes-walk-one-over",
+    ),
+    pytest.param(
+        "nodes",
+        "a: 1\nb: 2\nc: 3\n",
+        Limits(yaml_nodes=4),
+        f"deploy/api.yaml:2: the YAML has more than 4 nodes\n{NODES_HINT}",
+        id="nodes-composed-over",
+    ),
+    pytest.param(
         "nodes",
         "!!str x\n",
         Limits(yaml_nodes=0),
@@ -182,3 +205,32 @@ def _outcome(loader: str, text: str, limits: Limits) -> str:
 @pytest.mark.parametrize(("loader", "text", "limits", "expected"), CASES)
 def test_what_a_manifest_error_reads(loader: str, text: str, limits: Limits, expected: str) -> None:
     assert _outcome(loader, text, limits) == expected
+
+
+ENVIRONMENT_CASES = [
+    pytest.param({"CODEX_MAX_YAML_NODES": "7"}, "no problem", id="services-nodes-at-the-bound"),
+    pytest.param(
+        {"CODEX_MAX_YAML_NODES": "6"},
+        "services.yaml:3: the YAML has more than 6 nodes\n"
+        "  hint: the limit is CODEX_MAX_YAML_NODES in the environment of codexctl and pulumi",
+        id="services-nodes-one-over",
+    ),
+    pytest.param({"CODEX_MAX_YAML_DEPTH": "3"}, "no problem", id="services-depth-at-the-bound"),
+    pytest.param(
+        {"CODEX_MAX_YAML_DEPTH": "2"},
+        "services.yaml:3: the YAML nests deeper than 2 levels\n"
+        "  hint: the limit is CODEX_MAX_YAML_DEPTH in the environment of codexctl and pulumi",
+        id="services-depth-one-over",
+    ),
+]
+
+
+@pytest.mark.parametrize(("environ", "expected"), ENVIRONMENT_CASES)
+def test_what_services_yaml_past_a_limit_reads(
+    environ: dict[str, str], expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """services.yaml is read with the operator's limits. Its 7 nodes: the root, project and its
+    name, environments, its mapping, dev and dev's mapping (line 3, the third level)."""
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert problems_of("project: demo\nenvironments:\n  dev: {}\n") == expected
