@@ -87,6 +87,12 @@ CASES = [
         id="failed-template-hides-missing-key",
     ),
     pytest.param(
+        HEAD + "dataPaths:\n  rot: /data\ncodex:\n  projectContext: '{{ storage }}'\n",
+        "services.yaml:5: dataPaths.rot: unknown key 'rot'\n  hint: did you mean 'root'?\n"
+        "services.yaml:4: dataPaths.root: missing required key 'root'",
+        id="problems-of-a-section-a-template-uses",
+    ),
+    pytest.param(
         HEAD + "codex:\n  model: '{{ a }}'\n  links: [{path: /x}]\n",
         "services.yaml:5: codex.model: undefined template variable: 'a' is undefined\n"
         f"{KNOWN}\nservices.yaml:6: codex.links[0].title: missing required key 'title'",

@@ -9,7 +9,7 @@ import pytest
 from tests.config.error_messages import problems_of
 
 HEAD = "project: demo\nenvironments:\n  dev: {}\ncodex:\n"
-"""``codex:`` is line 4; ``configBlocks:`` line 5 (or 7 after an MCP server), its blocks below."""
+"""``codex:`` is line 4; ``configBlocks:`` line 5 (or 8 after an MCP server), its blocks below."""
 SERVER = "  mcp:\n    servers:\n      - {name: docs, type: http, url: 'https://docs.example'}\n"
 
 
