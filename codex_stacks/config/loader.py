@@ -377,6 +377,8 @@ def validation_problems(
         inner = _document_path(error["loc"], data)
         path = [*base, *inner]
         message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "model_type":  # "… or instance of CodexSettings": a Python class, not a word of the file
+            message = message.partition(" or instance of ")[0]
         hint = None
         if error["type"] == "extra_forbidden" and path:
             key = str(path[-1])
