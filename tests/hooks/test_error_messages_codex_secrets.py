@@ -38,7 +38,9 @@ def test_a_secret_without_a_value_is_a_warning_naming_where_to_set_it(
     monkeypatch.setenv("CODEX_GH_PAT", "")  # a workflow maps an unset secret to an empty value
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     item: dict[str, Any] = {"name": "github-secret", "key": "CODEX_GH_PAT", "config": "githubToken", "env": env}
-    props = step_props("codex.ensure-codex-secrets", {"namespace": "alimentor-dev-3", "secrets": [item]}, stage="beforeApply")
+    props = step_props(
+        "codex.ensure-codex-secrets", {"namespace": "alimentor-dev-3", "secrets": [item]}, stage="beforeApply"
+    )
     created = EnsureCodexSecretsProvider().create(props)
     assert created.outs["warnings"] == [expected]
     assert capfd.readouterr().err == f"warning: hook codex/beforeApply/step: {expected}\n"

@@ -35,7 +35,9 @@ def allowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 # {t} is the test's folder; data/slots is a symbolic link to elsewhere
 CASES = [
     pytest.param(
-        "relative", "relative/dev", ["relative/dev/pg"],
+        "relative",
+        "relative/dev",
+        ["relative/dev/pg"],
         "refusing data root 'relative': it must be an absolute folder other than /",
         id="relative-root",
     ),
@@ -43,31 +45,41 @@ CASES = [
         "/", "/dev3", ["/dev3/pg"], "refusing data root '/': it must be an absolute folder other than /", id="root-is-/"
     ),
     pytest.param(
-        "{t}/data", "{t}/data", ["{t}/data/pg"],
+        "{t}/data",
+        "{t}/data",
+        ["{t}/data/pg"],
         "refusing data folder '{t}/data': not inside the data root '{t}/data'",
         id="env-folder-is-the-root",
     ),
     pytest.param(
-        "{t}/data", "{t}/database/dev", ["{t}/database/dev/pg"],
+        "{t}/data",
+        "{t}/database/dev",
+        ["{t}/database/dev/pg"],
         "refusing data folder '{t}/database/dev': not inside the data root '{t}/data'",
         id="env-folder-beside-the-root",
     ),
     pytest.param(
-        "{t}/data", "{t}/data/dev", ["{t}/data/dev/../../etc"],
+        "{t}/data",
+        "{t}/data/dev",
+        ["{t}/data/dev/../../etc"],
         "refusing data folder '{t}/etc': not inside '{t}/data/dev'",
         id="data-folder-climbs-out",
     ),
     pytest.param(
-        "{t}/data", "{t}/data/dev", ["{t}/data/dev"],
+        "{t}/data",
+        "{t}/data/dev",
+        ["{t}/data/dev"],
         "refusing data folder '{t}/data/dev': not inside '{t}/data/dev'",
         id="data-folder-is-the-env-folder",
     ),
     pytest.param(
-        "{t}/data", "{t}/data/slots/3", ["{t}/data/slots/3/pg"],
+        "{t}/data",
+        "{t}/data/slots/3",
+        ["{t}/data/slots/3/pg"],
         "refusing data folder '{t}/data/slots/3': {t}/data/slots is a symbolic link (never followed)",
         id="a-link-on-the-way",
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("root", "env_dir", "paths", "expected"), CASES)
@@ -110,4 +122,7 @@ def test_a_chmod_the_runner_may_not_do_is_a_warning(
     t = str(tmp_path)
     created = EnsureDataDirsProvider().create(dirs(f"{t}/data", f"{t}/data/dev", []))
     assert created.outs["warnings"] == [f"could not chmod {t}/data/dev: Operation not permitted"]
-    assert capfd.readouterr().err == f"warning: hook stack/beforeAll/step: could not chmod {t}/data/dev: Operation not permitted\n"
+    assert (
+        capfd.readouterr().err
+        == f"warning: hook stack/beforeAll/step: could not chmod {t}/data/dev: Operation not permitted\n"
+    )

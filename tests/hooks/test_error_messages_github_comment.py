@@ -94,26 +94,50 @@ HTTPS_ONLY = "the token goes over https only (plain http only to a loopback addr
 @pytest.mark.parametrize(
     ("api_url", "runner_api", "expected"),
     [
-        pytest.param("https://x:ghp-in-url@api.github.com/", "", f"refusing apiUrl 'https://***@api.github.com': {PLAIN}",
-                     id="a-password-is-never-shown"),
-        pytest.param("https://bot@api.github.com", "", f"refusing apiUrl 'https://***@api.github.com': {PLAIN}",
-                     id="a-user-is-never-shown"),
-        pytest.param("https://api.github.com?per_page=1", "", f"refusing apiUrl 'https://api.github.com?per_page=1': {PLAIN}",
-                     id="a-query"),
-        pytest.param("https://api.github.com/#top", "", f"refusing apiUrl 'https://api.github.com/#top': {PLAIN}",
-                     id="a-fragment"),
-        pytest.param("http://api.github.com", "", f"refusing apiUrl 'http://api.github.com': {HTTPS_ONLY}", id="plain-http"),
+        pytest.param(
+            "https://x:ghp-in-url@api.github.com/",
+            "",
+            f"refusing apiUrl 'https://***@api.github.com': {PLAIN}",
+            id="a-password-is-never-shown",
+        ),
+        pytest.param(
+            "https://bot@api.github.com",
+            "",
+            f"refusing apiUrl 'https://***@api.github.com': {PLAIN}",
+            id="a-user-is-never-shown",
+        ),
+        pytest.param(
+            "https://api.github.com?per_page=1",
+            "",
+            f"refusing apiUrl 'https://api.github.com?per_page=1': {PLAIN}",
+            id="a-query",
+        ),
+        pytest.param(
+            "https://api.github.com/#top",
+            "",
+            f"refusing apiUrl 'https://api.github.com/#top': {PLAIN}",
+            id="a-fragment",
+        ),
+        pytest.param(
+            "http://api.github.com", "", f"refusing apiUrl 'http://api.github.com': {HTTPS_ONLY}", id="plain-http"
+        ),
         pytest.param("ftp://127.0.0.1/", "", f"refusing apiUrl 'ftp://127.0.0.1': {HTTPS_ONLY}", id="not-http-at-all"),
-        pytest.param("https://github.example/api/v3", "",
-                     "refusing apiUrl 'https://github.example/api/v3': the token goes only to api.github.com "
-                     "(set GITHUB_API_URL on the runner for GitHub Enterprise)",
-                     id="another-host"),
-        pytest.param("https://github.example/api/v3", "https://GHE.corp.example/api/v3",
-                     "refusing apiUrl 'https://github.example/api/v3': the token goes only to api.github.com or "
-                     "ghe.corp.example (set GITHUB_API_URL on the runner for GitHub Enterprise)",
-                     id="another-host-than-the-runners"),
+        pytest.param(
+            "https://github.example/api/v3",
+            "",
+            "refusing apiUrl 'https://github.example/api/v3': the token goes only to api.github.com "
+            "(set GITHUB_API_URL on the runner for GitHub Enterprise)",
+            id="another-host",
+        ),
+        pytest.param(
+            "https://github.example/api/v3",
+            "https://GHE.corp.example/api/v3",
+            "refusing apiUrl 'https://github.example/api/v3': the token goes only to api.github.com or "
+            "ghe.corp.example (set GITHUB_API_URL on the runner for GitHub Enterprise)",
+            id="another-host-than-the-runners",
+        ),
     ],
-)  # fmt: skip
+)
 def test_an_api_url_the_token_may_not_go_to_is_refused(
     monkeypatch: pytest.MonkeyPatch, api_url: str, runner_api: str, expected: str
 ) -> None:
@@ -129,41 +153,100 @@ LONG = "m" * 200
 
 # (method answered, answers, expected after "GitHub ")
 ANSWERS = [
-    pytest.param("GET", [Answer(404, message("Not Found"), JSON)], f"GET {LIST}: HTTP 404 Not Found (Not Found)",
-                 id="404-at-once"),
-    pytest.param("GET", [Answer(403, message("Resource not accessible by integration"), JSON)],
-                 f"GET {LIST}: HTTP 403 Forbidden (Resource not accessible by integration)", id="a-403-that-is-a-permission"),
-    pytest.param("GET", [Answer(401, b"<html>Unauthorized</html>", HTML)], f"GET {LIST}: HTTP 401 Unauthorized",
-                 id="an-answer-without-a-message"),
-    pytest.param("GET", [Answer(422, message(LONG), JSON)], f"GET {LIST}: HTTP 422 Unprocessable Entity ({LONG})",
-                 id="a-200-character-message-whole"),
-    pytest.param("GET", [Answer(422, message(LONG + "X"), JSON)], f"GET {LIST}: HTTP 422 Unprocessable Entity ({LONG}…)",
-                 id="a-201-character-message-cut"),
-    pytest.param("GET", [Answer(502, b"", JSON)] * 3, f"GET {LIST}: HTTP 502 Bad Gateway; gave up after 3 attempts",
-                 id="502-three-times"),
-    pytest.param("GET", [Answer(409, message("Conflict"), JSON)] * 3,
-                 f"GET {LIST}: HTTP 409 Conflict (Conflict); gave up after 3 attempts", id="409-three-times"),
-    pytest.param("GET", [Answer(429, b"{}", {**JSON, "Retry-After": "30"})],
-                 f"GET {LIST}: rate limited (HTTP 429 Too Many Requests); GitHub asks to wait 30s, more than the 5s "
-                 "left of the step's timeout", id="a-retry-after-past-the-timeout"),
-    pytest.param("GET", [Answer(403, message(SECONDARY), JSON)],
-                 f"GET {LIST}: rate limited (HTTP 403 Forbidden ({SECONDARY})); GitHub asks to wait 60s, more than "
-                 "the 5s left of the step's timeout", id="a-secondary-limit-without-a-wait-is-a-minute"),
-    pytest.param("GET", [Answer(200, b"<html>captive portal</html>", HTML)],
-                 f"GET {LIST}: answered 200 with a body that is not JSON", id="a-200-that-is-not-json"),
-    pytest.param("GET", [Answer(200, b'{"comments": []}', JSON)], f"GET {COMMENTS}: the answer is not a list of comments",
-                 id="an-object-for-a-list"),
-    pytest.param("POST", [Answer(201, b'{"id": "7"}', JSON)], f"POST {COMMENTS}: the answer names no comment id",
-                 id="an-id-that-is-not-a-number"),
-    pytest.param("POST", [Answer(201, b"[]", JSON)], f"POST {COMMENTS}: the answer names no comment id",
-                 id="a-list-for-the-comment"),
+    pytest.param(
+        "GET",
+        [Answer(404, message("Not Found"), JSON)],
+        f"GET {LIST}: HTTP 404 Not Found (Not Found)",
+        id="404-at-once",
+    ),
+    pytest.param(
+        "GET",
+        [Answer(403, message("Resource not accessible by integration"), JSON)],
+        f"GET {LIST}: HTTP 403 Forbidden (Resource not accessible by integration)",
+        id="a-403-that-is-a-permission",
+    ),
+    pytest.param(
+        "GET",
+        [Answer(401, b"<html>Unauthorized</html>", HTML)],
+        f"GET {LIST}: HTTP 401 Unauthorized",
+        id="an-answer-without-a-message",
+    ),
+    pytest.param(
+        "GET",
+        [Answer(422, message(LONG), JSON)],
+        f"GET {LIST}: HTTP 422 Unprocessable Entity ({LONG})",
+        id="a-200-character-message-whole",
+    ),
+    pytest.param(
+        "GET",
+        [Answer(422, message(LONG + "X"), JSON)],
+        f"GET {LIST}: HTTP 422 Unprocessable Entity ({LONG}…)",
+        id="a-201-character-message-cut",
+    ),
+    pytest.param(
+        "GET",
+        [Answer(502, b"", JSON)] * 3,
+        f"GET {LIST}: HTTP 502 Bad Gateway; gave up after 3 attempts",
+        id="502-three-times",
+    ),
+    pytest.param(
+        "GET",
+        [Answer(409, message("Conflict"), JSON)] * 3,
+        f"GET {LIST}: HTTP 409 Conflict (Conflict); gave up after 3 attempts",
+        id="409-three-times",
+    ),
+    pytest.param(
+        "GET",
+        [Answer(429, b"{}", {**JSON, "Retry-After": "30"})],
+        f"GET {LIST}: rate limited (HTTP 429 Too Many Requests); GitHub asks to wait 30s, more than the 5s "
+        "left of the step's timeout",
+        id="a-retry-after-past-the-timeout",
+    ),
+    pytest.param(
+        "GET",
+        [Answer(403, message(SECONDARY), JSON)],
+        f"GET {LIST}: rate limited (HTTP 403 Forbidden ({SECONDARY})); GitHub asks to wait 60s, more than "
+        "the 5s left of the step's timeout",
+        id="a-secondary-limit-without-a-wait-is-a-minute",
+    ),
+    pytest.param(
+        "GET",
+        [Answer(200, b"<html>captive portal</html>", HTML)],
+        f"GET {LIST}: answered 200 with a body that is not JSON",
+        id="a-200-that-is-not-json",
+    ),
+    pytest.param(
+        "GET",
+        [Answer(200, b'{"comments": []}', JSON)],
+        f"GET {COMMENTS}: the answer is not a list of comments",
+        id="an-object-for-a-list",
+    ),
+    pytest.param(
+        "POST",
+        [Answer(201, b'{"id": "7"}', JSON)],
+        f"POST {COMMENTS}: the answer names no comment id",
+        id="an-id-that-is-not-a-number",
+    ),
+    pytest.param(
+        "POST",
+        [Answer(201, b"[]", JSON)],
+        f"POST {COMMENTS}: the answer names no comment id",
+        id="a-list-for-the-comment",
+    ),
     pytest.param("POST", [Answer(204)], f"POST {COMMENTS}: the answer names no comment id", id="an-empty-answer"),
-    pytest.param("POST", [Answer(422, message("Validation Failed"), JSON)],
-                 f"POST {COMMENTS}: HTTP 422 Unprocessable Entity (Validation Failed)", id="a-refused-post"),
-    pytest.param("POST", [Answer(429, b"{}", {**JSON, "Retry-After": "0"})] * 3,
-                 f"POST {COMMENTS}: HTTP 429 Too Many Requests; gave up after 3 attempts",
-                 id="a-post-refused-by-rate-limits-every-time"),
-]  # fmt: skip
+    pytest.param(
+        "POST",
+        [Answer(422, message("Validation Failed"), JSON)],
+        f"POST {COMMENTS}: HTTP 422 Unprocessable Entity (Validation Failed)",
+        id="a-refused-post",
+    ),
+    pytest.param(
+        "POST",
+        [Answer(429, b"{}", {**JSON, "Retry-After": "0"})] * 3,
+        f"POST {COMMENTS}: HTTP 429 Too Many Requests; gave up after 3 attempts",
+        id="a-post-refused-by-rate-limits-every-time",
+    ),
+]
 
 
 @pytest.mark.parametrize(("method", "answers", "expected"), ANSWERS)

@@ -38,7 +38,9 @@ def wait(name: str = "codex", **tuning: Any) -> dict[str, Any]:
         "condition": "Available",
         "wait": 0.0,
     }
-    return step_props("kubectl.wait", params, tuning={"request_timeout": 5.0, "retry_delay": 0.01, "attempts": 2, **tuning})
+    return step_props(
+        "kubectl.wait", params, tuning={"request_timeout": 5.0, "retry_delay": 0.01, "attempts": 2, **tuning}
+    )
 
 
 def kubeconfig_at(folder: Path, monkeypatch: pytest.MonkeyPatch, server: str, **cluster: Any) -> None:
@@ -103,8 +105,12 @@ def test_a_server_url_that_is_not_http_says_so(tmp_path: Path, monkeypatch: pyte
 
 
 @pytest.mark.parametrize("server", ["http://127.0.0.1:6443", "https://127.0.0.1:6443"])
-def test_a_proxy_that_is_not_http_says_which_scheme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str) -> None:
-    kubeconfig_at(tmp_path, monkeypatch, server, **{"proxy-url": "socks5://127.0.0.1:1080", "insecure-skip-tls-verify": True})
+def test_a_proxy_that_is_not_http_says_which_scheme(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str
+) -> None:
+    kubeconfig_at(
+        tmp_path, monkeypatch, server, **{"proxy-url": "socks5://127.0.0.1:1080", "insecure-skip-tls-verify": True}
+    )
     assert failure(KubectlWaitProvider(), wait()) == (
         f"{FAILED}GET {PATH}codex: only http:// proxies are supported here, not socks5; gave up after 2 attempts"
     )
@@ -143,7 +149,9 @@ def test_a_long_reason_is_cut_at_200_characters(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, expected: str
 ) -> None:
     kubeconfig_at(tmp_path, monkeypatch, f"http://127.0.0.1:{free_port()}")
-    assert failure(KubectlWaitProvider(), wait(name)) == f"{FAILED}GET {PATH}{name}: {expected}; gave up after 2 attempts"
+    assert (
+        failure(KubectlWaitProvider(), wait(name)) == f"{FAILED}GET {PATH}{name}: {expected}; gave up after 2 attempts"
+    )
 
 
 def ready(size: int) -> bytes:

@@ -42,20 +42,24 @@ def wait(**tuning: Any) -> dict[str, Any]:
         "poll_interval": 0.05,
     }
     timeout = tuning.pop("timeout", 5.0)
-    return step_props("kubectl.wait", params, timeout=timeout, tuning={"request_timeout": 0.3, "retry_delay": 0.01, "attempts": 3, **tuning})
+    return step_props(
+        "kubectl.wait",
+        params,
+        timeout=timeout,
+        tuning={"request_timeout": 0.3, "retry_delay": 0.01, "attempts": 3, **tuning},
+    )
 
 
 def secret(**tuning: Any) -> dict[str, Any]:
     items = [{"name": "openai-secret", "key": "OPENAI_API_KEY", "config": "openaiApiKey", "env": []}]
     timeout = tuning.pop("timeout", 5.0)
-    props = step_props(
+    return step_props(
         "codex.ensure-codex-secrets",
         {"namespace": "alimentor-dev-3", "secrets": items},
         secrets={"openai-secret": CANARY},
         timeout=timeout,
         tuning={"request_timeout": 0.3, "retry_delay": 0.01, "attempts": 3, **tuning},
     )
-    return props
 
 
 Arrange = Callable[[KubeDouble], None]
@@ -68,49 +72,59 @@ def nothing(kube: KubeDouble) -> None:
 DOUBLE_CASES = [
     pytest.param(
         lambda kube: kube.fault("GET", "/deployments/codex", status=403),
-        KubectlWaitProvider(), wait(),
+        KubectlWaitProvider(),
+        wait(),
         f"GET {DEPLOYMENT}: HTTP 403 (injected 403)",
         id="a-refusal-is-not-retried",
     ),
     pytest.param(
         lambda kube: kube.fault("POST", "/secrets", status=500, times=3),
-        EnsureCodexSecretsProvider(), secret(),
+        EnsureCodexSecretsProvider(),
+        secret(),
         f"POST {SECRETS}: HTTP 500 (Internal error occurred: injected); gave up after 3 attempts",
         id="500-three-times",
     ),
     pytest.param(
         lambda kube: kube.fault("GET", "/deployments/codex", status=503, times=2),
-        KubectlWaitProvider(), wait(attempts=2),
+        KubectlWaitProvider(),
+        wait(attempts=2),
         f"GET {DEPLOYMENT}: HTTP 503 (the server is currently unable to handle the request (injected)); "
         "gave up after 2 attempts",
         id="503-as-often-as-the-attempts",
     ),
     pytest.param(
         lambda kube: kube.fault("POST", "/secrets", status=429),
-        EnsureCodexSecretsProvider(), secret(timeout=0.45),
+        EnsureCodexSecretsProvider(),
+        secret(timeout=0.45),
         f"POST {SECRETS}: HTTP 429 (Too many requests, please try again later.); the API server asks to wait 1s, "
         "more than the 0s left of the step's timeout",
         id="a-retry-after-past-the-timeout",
     ),
     pytest.param(
-        lambda kube: (kube.fault("POST", "/secrets", status=409, times=3), kube.fault("PUT", "/secrets", status=404, times=3)),
-        EnsureCodexSecretsProvider(), secret(),
+        lambda kube: (
+            kube.fault("POST", "/secrets", status=409, times=3),
+            kube.fault("PUT", "/secrets", status=404, times=3),
+        ),
+        EnsureCodexSecretsProvider(),
+        secret(),
         f"could not write {SECRETS}/openai-secret: it vanished between create and replace",
         id="created-by-another-then-gone-every-time",
     ),
     pytest.param(
         lambda kube: kube.fault("POST", "/secrets", delay=0.5, times=5),
-        EnsureCodexSecretsProvider(), secret(timeout=0.2, request_timeout=5),
+        EnsureCodexSecretsProvider(),
+        secret(timeout=0.2, request_timeout=5),
         f"POST {SECRETS}: timed out after 0.2s (the step's timeout)",
         id="the-steps-timeout-ends-the-retries",
     ),
     pytest.param(
         lambda kube: kube.fault("POST", "/secrets", delay=0.5, times=3),
-        EnsureCodexSecretsProvider(), secret(request_timeout=0.1),
+        EnsureCodexSecretsProvider(),
+        secret(request_timeout=0.1),
         f"POST {SECRETS}: no complete answer within 0.1s; gave up after 3 attempts",
         id="each-request-is-bounded",
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("arrange", "provider", "props", "expected"), DOUBLE_CASES)
@@ -123,16 +137,23 @@ def test_an_api_server_failure_says(
     assert CANARY not in text
 
 
-@pytest.fixture
-def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedApi]:
-    """A loopback server answering what the test queues, else an Available Deployment."""
+@pytest.fixture(scope="module")
+def server() -> Iterator[ScriptedApi]:
+    """One server for the file (stopping one takes half a second)."""
     ready = {"kind": "Deployment", "status": {"conditions": [{"type": "Available", "status": "True"}]}}
     scripted = ScriptedApi({"GET": Answer(200, json.dumps(ready).encode(), JSON)})
-    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kubeconfig", scripted.url)))
     try:
         yield scripted
     finally:
         scripted.stop()
+
+
+@pytest.fixture
+def api(server: ScriptedApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ScriptedApi:
+    """A loopback server answering what the test queues, else an Available Deployment."""
+    server.script.clear()
+    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kubeconfig", server.url)))
+    return server
 
 
 HTML = {"Content-Type": "text/html"}
@@ -143,19 +164,39 @@ def status(message: str) -> bytes:
 
 
 SCRIPTED_CASES = [
-    pytest.param([Answer(200, b"<html>sign in</html>", HTML)], {},
-                 f"GET {DEPLOYMENT}: answered 200 with a body that is not JSON", id="a-2xx-that-is-not-json"),
+    pytest.param(
+        [Answer(200, b"<html>sign in</html>", HTML)],
+        {},
+        f"GET {DEPLOYMENT}: answered 200 with a body that is not JSON",
+        id="a-2xx-that-is-not-json",
+    ),
     pytest.param([Answer(403, b"<html>denied</html>", HTML)], {}, f"GET {DEPLOYMENT}: HTTP 403", id="an-html-refusal"),
-    pytest.param([Answer(200, b'[{"kind": "Deployment"}]', JSON)], {},
-                 f"GET {DEPLOYMENT}: the answer is not an object", id="a-list-for-an-object"),
-    pytest.param([Answer(403, status("m" * 200), JSON)], {}, f"GET {DEPLOYMENT}: HTTP 403 ({'m' * 200})",
-                 id="a-200-character-message-whole"),
-    pytest.param([Answer(403, status("m" * 200 + "X"), JSON)], {}, f"GET {DEPLOYMENT}: HTTP 403 ({'m' * 200})",
-                 id="a-201-character-message-cut-at-200"),
-    pytest.param([Answer(503, status("busy"), {**JSON, "Retry-After": "30"})], {"timeout": 5.0},
-                 f"GET {DEPLOYMENT}: HTTP 503 (busy); the API server asks to wait 30s, more than the 5s left "
-                 "of the step's timeout", id="a-503-asking-for-more-than-the-step-has"),
-]  # fmt: skip
+    pytest.param(
+        [Answer(200, b'[{"kind": "Deployment"}]', JSON)],
+        {},
+        f"GET {DEPLOYMENT}: the answer is not an object",
+        id="a-list-for-an-object",
+    ),
+    pytest.param(
+        [Answer(403, status("m" * 200), JSON)],
+        {},
+        f"GET {DEPLOYMENT}: HTTP 403 ({'m' * 200})",
+        id="a-200-character-message-whole",
+    ),
+    pytest.param(
+        [Answer(403, status("m" * 200 + "X"), JSON)],
+        {},
+        f"GET {DEPLOYMENT}: HTTP 403 ({'m' * 200})",
+        id="a-201-character-message-cut-at-200",
+    ),
+    pytest.param(
+        [Answer(503, status("busy"), {**JSON, "Retry-After": "30"})],
+        {"timeout": 5.0},
+        f"GET {DEPLOYMENT}: HTTP 503 (busy); the API server asks to wait 30s, more than the 5s left "
+        "of the step's timeout",
+        id="a-503-asking-for-more-than-the-step-has",
+    ),
+]
 
 
 @pytest.mark.parametrize(("answers", "tuning", "expected"), SCRIPTED_CASES)
@@ -189,11 +230,16 @@ def test_a_certificate_authority_that_is_not_a_certificate_says_the_tls_settings
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:6443", "certificate-authority": str(tmp_path / "ca.pem")}}],
+        "clusters": [
+            {
+                "name": "c",
+                "cluster": {"server": "https://127.0.0.1:6443", "certificate-authority": str(tmp_path / "ca.pem")},
+            }
+        ],
         "users": [{"name": "u", "user": {"token": "t"}}],
         "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
         "current-context": "x",
-    }  # fmt: skip
+    }
     (tmp_path / "kubeconfig").write_text(json.dumps(config), encoding="utf-8")
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "kubeconfig"))
     text = re.sub(r"\(_ssl\.c:\d+\)", "(_ssl.c:N)", failure(KubectlWaitProvider(), wait()))

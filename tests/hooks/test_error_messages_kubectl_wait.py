@@ -35,7 +35,9 @@ def wait(name: str, condition: str, seconds: float) -> dict[str, Any]:
         pytest.param("ghost", "Available", 0.1, "Deployment/ghost: Available is absent after 0.1s", id="no-object"),
     ],
 )
-def test_a_wait_that_ends_unmet_says(kube: KubeDouble, name: str, condition: str, seconds: float, expected: str) -> None:
+def test_a_wait_that_ends_unmet_says(
+    kube: KubeDouble, name: str, condition: str, seconds: float, expected: str
+) -> None:
     kube.seed(
         {
             "apiVersion": "apps/v1",
@@ -47,4 +49,7 @@ def test_a_wait_that_ends_unmet_says(kube: KubeDouble, name: str, condition: str
             },
         }
     )
-    assert failure(KubectlWaitProvider(), wait(name, condition, seconds)) == f"hook codex/afterApply/step failed: {expected}"
+    assert (
+        failure(KubectlWaitProvider(), wait(name, condition, seconds))
+        == f"hook codex/afterApply/step failed: {expected}"
+    )

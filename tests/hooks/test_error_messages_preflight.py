@@ -26,28 +26,51 @@ def unreachable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return server
 
 
-UNREACHABLE = "Kubernetes API not reachable: GET /version: ConnectionRefusedError: [Errno 111] Connection refused; gave up after 3 attempts"
+UNREACHABLE = (
+    "Kubernetes API not reachable: GET /version: ConnectionRefusedError: [Errno 111] Connection refused; "
+    "gave up after 3 attempts"
+)
 
 
 @pytest.mark.parametrize(
     ("env", "secrets", "check_cluster", "expected"),
     [
-        pytest.param(["CODEX_PRESENT", "CODEX_MISSING_A"], {}, False,
-                     "environment variable CODEX_MISSING_A is not set", id="a-variable"),
-        pytest.param(["CODEX_MISSING_B"], {}, False, "environment variable CODEX_MISSING_B is not set", id="an-empty-variable"),
-        pytest.param([], {"config:openaiApiKey": "", "config:githubToken": ""}, False,
-                     "secret config codex:githubToken is not set; secret config codex:openaiApiKey is not set",
-                     id="secret-config-sorted"),
+        pytest.param(
+            ["CODEX_PRESENT", "CODEX_MISSING_A"],
+            {},
+            False,
+            "environment variable CODEX_MISSING_A is not set",
+            id="a-variable",
+        ),
+        pytest.param(
+            ["CODEX_MISSING_B"], {}, False, "environment variable CODEX_MISSING_B is not set", id="an-empty-variable"
+        ),
+        pytest.param(
+            [],
+            {"config:openaiApiKey": "", "config:githubToken": ""},
+            False,
+            "secret config codex:githubToken is not set; secret config codex:openaiApiKey is not set",
+            id="secret-config-sorted",
+        ),
         pytest.param([], {}, True, UNREACHABLE, id="the-cluster"),
-        pytest.param(["CODEX_MISSING_A"], {"config:githubToken": "", "config:openaiApiKey": "sk"}, True,
-                     f"environment variable CODEX_MISSING_A is not set; secret config codex:githubToken is not set; {UNREACHABLE}",
-                     id="all-at-once"),
+        pytest.param(
+            ["CODEX_MISSING_A"],
+            {"config:githubToken": "", "config:openaiApiKey": "sk"},
+            True,
+            "environment variable CODEX_MISSING_A is not set; secret config codex:githubToken is not set; "
+            + UNREACHABLE,
+            id="all-at-once",
+        ),
     ],
-)  # fmt: skip
+)
 def test_preflight_names_what_is_missing(
     unreachable: str, env: list[str], secrets: dict[str, str], check_cluster: bool, expected: str
 ) -> None:
     props = step_props(
-        "preflight", {"require_env": env, "check_cluster": check_cluster}, stage="beforeAll", step="preflight", secrets=secrets
+        "preflight",
+        {"require_env": env, "check_cluster": check_cluster},
+        stage="beforeAll",
+        step="preflight",
+        secrets=secrets,
     )
     assert failure(PreflightProvider(), props) == FAILED + expected

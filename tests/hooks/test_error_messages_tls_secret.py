@@ -25,7 +25,9 @@ def tls(seconds: float) -> dict[str, Any]:
     return step_props("codex.reuse-dev-tls-secret", params, step="tls")
 
 
-@pytest.mark.parametrize(("seconds", "shown"), [pytest.param(0.1, "0.1s", id="wait"), pytest.param(0, "0s", id="no-wait")])
+@pytest.mark.parametrize(
+    ("seconds", "shown"), [pytest.param(0.1, "0.1s", id="wait"), pytest.param(0, "0s", id="no-wait")]
+)
 def test_a_certificate_that_does_not_come_is_a_warning(
     kube: KubeDouble, capfd: pytest.CaptureFixture[str], seconds: float, shown: str
 ) -> None:
