@@ -20,7 +20,7 @@ import pytest
 from codex_stacks.components.hooks.providers.kubectl_wait import KubectlWaitProvider
 from tests.hooks.helpers import step_props
 from tests.hooks.test_error_messages_base import failure
-from tests.hooks.test_http_bounds import JSON, Answer, ScriptedApi
+from tests.hooks.test_http_bounds import JSON, Answer, DripServer, ScriptedApi
 from tests.support.kube_double import free_port, write_kubeconfig
 
 FAILED = "hook codex/afterApply/step failed: "
@@ -123,6 +123,20 @@ def test_an_answer_that_does_not_come_in_time_says_the_bound(tmp_path: Path, mon
         text = failure(KubectlWaitProvider(), wait(request_timeout=0.2))
     finally:
         listener.close()
+    assert text == f"{FAILED}GET {PATH}codex: no complete answer within 0.2s; gave up after 2 attempts"
+
+
+def test_a_body_that_arrives_a_byte_a_second_is_cut_at_the_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Complete headers promising 30 bytes, then one byte a second: the cut socket reads as the
+    end of the body, and the step says the time ran out, not that the answer was short."""
+    drip = DripServer("body")
+    try:
+        kubeconfig_at(tmp_path, monkeypatch, drip.url)
+        text = failure(KubectlWaitProvider(), wait(request_timeout=0.2))
+    finally:
+        drip.stop()
     assert text == f"{FAILED}GET {PATH}codex: no complete answer within 0.2s; gave up after 2 attempts"
 
 
