@@ -144,6 +144,14 @@ def _type_name(value: Any) -> str:
         return "a list"
     if isinstance(value, Expr):
         return "a template"
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
     return type(value).__name__
 
 

@@ -152,21 +152,21 @@ CASES = [
     ),
     pytest.param(
         "project: demo\nservices:\n  - api\n",
-        "services.yaml:3: services[0]: an item must be a mapping with a name, not str",
+        "services.yaml:3: services[0]: an item must be a mapping with a name, not a string",
         id="item-string",
     ),
     pytest.param(
         "project: demo\ninfrastructure:\n  - name: db\n  -\n",
-        "services.yaml:4: infrastructure[1]: an item must be a mapping with a name, not NoneType",
+        "services.yaml:4: infrastructure[1]: an item must be a mapping with a name, not empty",
         id="item-empty",
     ),
     pytest.param(
         "project: demo\nservices:\n  - 3\n  - true\n",
-        "services.yaml:3: services[0]: an item must be a mapping with a name, not int\n"
-        "services.yaml:4: services[1]: an item must be a mapping with a name, not bool",
+        "services.yaml:3: services[0]: an item must be a mapping with a name, not a number\n"
+        "services.yaml:4: services[1]: an item must be a mapping with a name, not a boolean",
         id="item-number-and-boolean",
     ),
-    pytest.param("demo\n", "services.yaml:1: the top level must be a mapping of keys, not str", id="top-string"),
+    pytest.param("demo\n", "services.yaml:1: the top level must be a mapping of keys, not a string", id="top-string"),
     pytest.param(
         "project: demo\nservices:\n  - image: x\n",
         "services.yaml:3: services[0]: missing required key 'name'",
