@@ -949,6 +949,11 @@ class BudgetCodeGenerator(CodeGenerator):
         else:
             super().visit_ExprStmt(node, frame)
 
+    def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
+        if frame.buffer is not None:  # Jinja leaves ``buffer.append(``/``extend((`` without a line:
+            self.newline(node)  # an output limit reached there names the line the text starts on
+        super().visit_Output(node, frame)
+
     def buffer(self, frame: Frame) -> None:
         frame.buffer = self.temporary_identifier()
         self.writeline(f"{frame.buffer} = environment.budget_buffer()")
