@@ -9,13 +9,16 @@ out by hand from the template beside them; count the lines of the source to chec
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import pytest
 
-from codex_stacks.config.budget import RenderBudget, budgeted_environment, evaluate_bounded
+from codex_stacks.config.budget import RenderBudget, budgeted_environment, evaluate_bounded, render_bounded
 from codex_stacks.config.templating import render
 from codex_stacks.errors import ConfigError, TemplateError
 
@@ -326,7 +329,7 @@ def test_an_expression_that_cannot_be_read_is_a_syntax_error_on_line_1(source: s
     ("source", "line"),
     [
         pytest.param("a\nb\n{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}", 3, id="deep-parentheses"),
-        pytest.param("a\n{{ " + " + ".join(["x"] * 5000) + " }}", 1, id="long-chain-of-operators"),
+        pytest.param("a\n{{ " + " + ".join(["x"] * 5000) + " }}", 2, id="long-chain-of-operators"),
     ],
 )
 def test_a_template_nested_too_deeply_is_a_syntax_error_with_its_line(source: str, line: int) -> None:
@@ -344,6 +347,87 @@ def test_str_format_map_is_called_as_python_calls_it() -> None:
     with pytest.raises(TemplateError) as caught:
         render("a\n{{ '{x}'.format_map({}, x=1) }}", {}, source="deploy/m.yaml")
     assert str(caught.value) == "deploy/m.yaml:2: template failed: TypeError: format_map() takes no keyword arguments"
+
+
+# --------------------------------------------------------------------------- every way to run a template
+
+
+def test_each_way_to_run_a_template_ends_in_the_same_one_line() -> None:
+    env = budgeted_environment(B(max_size=10))
+    code = env.compile("a\nb\n{{ 'x' * 11 }}\n", name="m.yaml", filename="deploy/m.yaml")
+    template = env.template_class.from_code(env, code, env.make_globals(None))
+    expected = (
+        "deploy/m.yaml:3: template budget exceeded: size of a value (characters or items) > 10"
+        " (CODEX_TEMPLATE_MAX_SIZE)"
+    )
+    runs = {
+        "render": template.render,
+        "render_bounded": lambda: render_bounded(template, {}),
+        "generate": lambda: "".join(template.generate()),
+        "make_module": template.make_module,
+    }
+    for way, run in runs.items():
+        with pytest.raises(TemplateError) as caught:
+            run()
+        assert (way, str(caught.value)) == (way, expected)
+    with pytest.raises(TemplateError) as caught:  # an expression called directly: no file of its own
+        env.compile_expression("x * 11")(x="y")
+    assert str(caught.value) == (
+        "template budget exceeded: size of a value (characters or items) > 10 (CODEX_TEMPLATE_MAX_SIZE)"
+    )
+
+
+def test_running_out_of_memory_is_one_line_too() -> None:
+    """In a child whose address space is capped (a hang guard bounds it): with the size limits
+    lifted, the allocation itself fails."""
+    child = textwrap.dedent(
+        """
+        import resource
+        from codex_stacks.config.budget import RenderBudget, budgeted_environment
+        from codex_stacks.errors import TemplateError
+        env = budgeted_environment(RenderBudget(max_size=10**12, max_total=10**12))
+        code = env.compile("a\\n{{ 'x' * 4 * 10**9 }}", name="m.yaml", filename="deploy/m.yaml")
+        template = env.template_class.from_code(env, code, env.make_globals(None))
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+        try:
+            template.render()
+        except TemplateError as exc:
+            print(exc)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60, check=False)
+    assert (done.stdout, done.stderr) == ("deploy/m.yaml:2: template ran out of memory\n", "")
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        pytest.param(
+            lambda: budgeted_environment(enable_async=True),
+            "BudgetedEnvironment renders synchronously only (its checkpoints are not async)",
+            id="async",
+        ),
+        pytest.param(
+            lambda: budgeted_environment(finalize=jinja2.pass_context(lambda context, value: value)),
+            "BudgetedEnvironment accepts only a plain finalize function",
+            id="finalize-taking-the-context",
+        ),
+        pytest.param(
+            lambda: render_bounded(jinja2.Environment().from_string("a"), {}),
+            "render_bounded needs a template of a BudgetedEnvironment",
+            id="render-a-plain-template",
+        ),
+        pytest.param(
+            lambda: evaluate_bounded(jinja2.Environment().compile_expression("1"), {}),
+            "evaluate_bounded needs an expression compiled by a BudgetedEnvironment",
+            id="evaluate-a-plain-expression",
+        ),
+    ],
+)
+def test_code_that_misuses_the_budget_api_is_told_how(make: Any, expected: str) -> None:
+    with pytest.raises(TypeError) as caught:
+        make()
+    assert str(caught.value) == expected
 
 
 # --------------------------------------------------------------------------- the operator's settings
