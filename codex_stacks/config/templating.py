@@ -257,10 +257,10 @@ def _fail(exc: BaseException, *, where: Callable[[int | None], Location], name: 
         ) from None
     if isinstance(exc, jinja2.TemplateError):
         raise TemplateError(f"template error: {_masked(str(exc))}", location=where(line)) from None
-    if isinstance(exc, TypeError | ValueError | ArithmeticError | LookupError | RecursionError | MemoryError):
-        message = _masked(f"{type(exc).__name__}: {exc}")
-        raise TemplateError(f"template failed: {message}", location=where(line)) from None
-    raise exc
+    # Any other error (an AttributeError of a filter given the wrong type, a dict changed while a
+    # loop walks it) is the template's too: one line, never a traceback.
+    message = _masked(f"{type(exc).__name__}: {exc}")
+    raise TemplateError(f"template failed: {message}", location=where(line)) from None
 
 
 def _names(scope: Mapping[str, Any]) -> Iterator[str]:
