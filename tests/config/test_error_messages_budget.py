@@ -292,6 +292,97 @@ def test_a_render_ends_in_this_one_line(
     assert outcome(source, budget, **context) == expected
 
 
+# --------------------------------------------------------------------------- each operation's bound
+
+
+def over(limit: int, what: str = "size of a value (characters or items)", unit: str = "") -> str:
+    """The one line a render of one line ends in when ``what`` passes ``limit``."""
+    variable = {
+        "size of a value (characters or items)": "CODEX_TEMPLATE_MAX_SIZE",
+        "integer size": "CODEX_TEMPLATE_MAX_INT_BITS",
+    }[what]
+    return f"deploy/main.yaml:1: template budget exceeded: {what} > {limit}{unit} ({variable})"
+
+
+BITS = "integer size"
+TEN = B(max_size=10)
+WORDS = {"items": ["abc", "def", "gh"], "more": ["abc", "def", "ghi"]}
+
+BOUNDS = [
+    # filters, measured before they run: a case at the limit, a case one over it
+    pytest.param("{{ s|center(10) }}", TEN, {"s": "ab"}, RENDERED, id="center-filter-at"),
+    pytest.param("{{ s|center(11) }}", TEN, {"s": "ab"}, over(10), id="center-filter-over"),
+    pytest.param("{{ s|indent(2) }}", TEN, {"s": "ab\nc"}, RENDERED, id="indent-at"),  # 4 + 3 lines * 2
+    pytest.param("{{ s|indent(3) }}", TEN, {"s": "ab\nc"}, over(10), id="indent-over"),
+    pytest.param("{{ s|indent('   ') }}", TEN, {"s": "ab\nc"}, over(10), id="indent-by-text-over"),
+    pytest.param("{{ s|wordwrap(79) }}", TEN, {"s": "ab"}, RENDERED, id="wordwrap-short"),
+    pytest.param("{{ s|wordwrap(2) }}", TEN, {"s": "aaaa bbbb"}, over(10), id="wordwrap-into-many-lines"),
+    pytest.param("{{ '%s'|format(s) }}", TEN, {"s": "a" * 8}, RENDERED, id="format-filter-at"),
+    pytest.param("{{ '%s'|format(s) }}", TEN, {"s": "a" * 9}, over(10), id="format-filter-over"),
+    pytest.param("{{ items|join(',') }}", TEN, WORDS, RENDERED, id="join-filter-at"),
+    pytest.param("{{ more|join(',') }}", TEN, WORDS, over(10), id="join-filter-over"),
+    pytest.param("{{ s|replace('a', 'bb') }}", TEN, {"s": "aaaaa"}, RENDERED, id="replace-filter-at"),
+    pytest.param("{{ s|replace('a', 'bb') }}", TEN, {"s": "aaaaaa"}, over(10), id="replace-filter-over"),
+    pytest.param("{{ s|replace('a', 'bb', 4) }}", TEN, {"s": "aaaaaa"}, RENDERED, id="replace-filter-counted"),
+    pytest.param("{{ s|batch(10)|list|length }}", TEN, {"s": [1]}, RENDERED, id="batch-at"),
+    pytest.param("{{ s|batch(11)|list|length }}", TEN, {"s": [1]}, over(10), id="batch-over"),
+    pytest.param("{{ s|slice(11)|list|length }}", TEN, {"s": [1]}, over(10), id="slice-over"),
+    pytest.param("{{ 1.5|round(3) }}", B(max_int_bits=10), {}, RENDERED, id="round-at"),  # 10**3 < 2**10
+    pytest.param("{{ 1.5|round(4) }}", B(max_int_bits=10), {}, over(10, BITS, " bits"), id="round-over"),
+    pytest.param("{{ s|int }}", B(max_int_bits=2), {"s": "00000003"}, RENDERED, id="int-of-8-digits"),
+    pytest.param("{{ s|int }}", B(max_int_bits=2), {"s": "000000003"}, over(2, BITS, " bits"), id="int-of-9-digits"),
+    pytest.param("{{ s|int }}", B(max_int_bits=2), {"s": "4"}, over(2, BITS, " bits"), id="int-too-large"),
+    pytest.param("{{ x|tojson }}", TEN, {"x": [1, 2]}, RENDERED, id="tojson-at"),
+    pytest.param("{{ x|tojson(1) }}", TEN, {"x": [1, 2]}, over(10), id="tojson-indented-over"),
+    pytest.param("{{ x|pprint }}", B(max_size=20), {"x": [1, 2]}, RENDERED, id="pprint-at"),
+    pytest.param("{{ x|pprint }}", TEN, {"x": [1, 2]}, over(10), id="pprint-over"),
+    pytest.param("{{ x|unique|list|length }}", TEN, {"x": [[1, 2, 3, 4, 5]]}, over(10), id="unique-compares"),
+    pytest.param("{{ (x|sum(start=[]))|length }}", B(max_size=2), {"x": [[1], [2]]}, RENDERED, id="sum-at"),
+    pytest.param("{{ (x|sum(start=[]))|length }}", B(max_size=2), {"x": [[1], [2, 3]]}, over(2), id="sum-over"),
+    # globals
+    pytest.param("{{ range(10)|length }}", TEN, {}, RENDERED, id="range-at"),
+    pytest.param("{{ range(11)|length }}", TEN, {}, over(10), id="range-over"),
+    pytest.param("{{ range(10**30)|length }}", TEN, {}, over(10), id="range-past-any-length"),
+    pytest.param("{{ lipsum(1) }}", TEN, {}, over(10), id="lipsum"),
+    # operators
+    pytest.param("{{ 10 * s }}", TEN, {"s": "a"}, RENDERED, id="repeat-on-the-right-at"),
+    pytest.param("{{ 11 * s }}", TEN, {"s": "a"}, over(10), id="repeat-on-the-right-over"),
+    pytest.param("{{ 2 ** 7 }}", B(max_int_bits=8), {}, RENDERED, id="power-at"),
+    pytest.param("{{ 2 ** 8 }}", B(max_int_bits=8), {}, over(8, BITS, " bits"), id="power-over"),
+    pytest.param("{{ a + b }}", TEN, {"a": "abcde", "b": "fghij"}, RENDERED, id="plus-at"),
+    pytest.param("{{ a + b }}", TEN, {"a": "abcde", "b": "fghijk"}, over(10), id="plus-over"),
+    pytest.param("{{ x == x }}", TEN, {"x": [1, 2, 3, 4, 5]}, over(10), id="comparing-walks-both"),
+    pytest.param("{{ {x: 1} }}", TEN, {"x": (1, 2, 3, 4, 5)}, over(10), id="a-dict-key-is-hashed"),
+    # methods of strings, lists and numbers
+    pytest.param("{{ s.center(10) }}", TEN, {"s": "ab"}, RENDERED, id="center-method-at"),
+    pytest.param("{{ s.center(11) }}", TEN, {"s": "ab"}, over(10), id="center-method-over"),
+    pytest.param("{{ s.expandtabs(4) }}", TEN, {"s": "ab\tdef"}, RENDERED, id="expandtabs-at"),  # 6 + 1 tab * 4
+    pytest.param("{{ s.expandtabs(4) }}", TEN, {"s": "abc\tdef"}, over(10), id="expandtabs-over"),
+    pytest.param("{{ ','.join(items) }}", TEN, WORDS, RENDERED, id="join-method-at"),
+    pytest.param("{{ ','.join(more) }}", TEN, WORDS, over(10), id="join-method-over"),
+    pytest.param("{{ s.replace('a', 'bb') }}", TEN, {"s": "aaaaa"}, RENDERED, id="replace-method-at"),
+    pytest.param("{{ s.replace('a', 'bb') }}", TEN, {"s": "aaaaaa"}, over(10), id="replace-method-over"),
+    pytest.param("{{ s.translate({97: 'xyz'}) }}", B(max_size=9), {"s": "abc"}, RENDERED, id="translate-at"),
+    pytest.param("{{ s.translate({97: 'xyz'}) }}", B(max_size=9), {"s": "abcd"}, over(9), id="translate-over"),
+    pytest.param("{{ '{:>10}'.format(s) }}", TEN, {"s": "a"}, RENDERED, id="str-format-width-at"),
+    pytest.param("{{ '{:>11}'.format(s) }}", TEN, {"s": "a"}, over(10), id="str-format-width-over"),
+    pytest.param("{{ (1).to_bytes(10, 'big')|length }}", TEN, {}, RENDERED, id="to-bytes-at"),
+    pytest.param("{{ (1).to_bytes(11, 'big')|length }}", TEN, {}, over(10), id="to-bytes-over"),
+    pytest.param("{% set _ = l.append(0) %}{{ l|length }}", TEN, {"l": [0] * 9}, RENDERED, id="append-at"),
+    pytest.param("{% set _ = l.append(0) %}{{ l|length }}", TEN, {"l": [0] * 10}, over(10), id="append-over"),
+    pytest.param("{% set _ = l.extend(l) %}{{ l|length }}", TEN, {"l": [0] * 5}, RENDERED, id="extend-at"),
+    pytest.param("{% set _ = l.extend(l) %}{{ l|length }}", TEN, {"l": [0] * 6}, over(10), id="extend-over"),
+    pytest.param("{{ l.count(0) }}", TEN, {"l": [0] * 5}, over(10), id="counting-items-compares-them"),
+]
+
+
+@pytest.mark.parametrize(("source", "budget", "context", "expected"), BOUNDS)
+def test_each_operation_is_bounded_at_its_limit(
+    source: str, budget: RenderBudget, context: dict[str, Any], expected: str
+) -> None:
+    assert outcome(source, budget, **context) == expected
+
+
 # --------------------------------------------------------------------------- expressions
 
 
