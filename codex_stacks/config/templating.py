@@ -299,17 +299,12 @@ def evaluate(
     try:
         single, template = _compile(source, name)
         if single is None:
-            raise TemplateError(
+            raise TemplateError(  # located (the whole value) by _fail below
                 "only {{ … }} expressions are allowed in services.yaml values, not {% … %} statements",
-                location=where(None),
                 hint="use when: to switch an item on or off, and vars: for values computed once",
             )
         value, seen = _run(template, scope, _Output(mode="track", known=known), expression=single)
-    except CodexError as exc:
-        if exc.location.file is None and exc.location.line is None:
-            raise TemplateError(exc.message, location=where(None), hint=exc.hint) from None
-        raise
-    except Exception as exc:  # every failure of a template is the template's
+    except Exception as exc:  # every failure of a template is the template's (at the line it failed on)
         _fail(exc, where=where, name=name, scope=scope)
         raise
     if not single and seen:

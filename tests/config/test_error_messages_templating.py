@@ -136,6 +136,23 @@ VALUES = [
         id="env-or-undeclared",
     ),
     pytest.param(
+        "  x: |\n    first\n    {{ env_or('CODEX_EMT_UNDECLARED') }}\n",
+        "<project>/services.yaml:15: vars.x: env_or('CODEX_EMT_UNDECLARED'): CODEX_EMT_UNDECLARED is not declared\n"
+        "  hint: declare it in services.yaml: envVars: {CODEX_EMT_UNDECLARED: {}} (add secret: true for a secret)",
+        id="env-or-undeclared-on-the-second-line-of-a-block",
+    ),
+    pytest.param(
+        "  x: |\n    first\n    {{ 'a' ~\n    env_or('CODEX_EMT_UNDECLARED') }}\n",
+        "<project>/services.yaml:15: vars.x: env_or('CODEX_EMT_UNDECLARED'): CODEX_EMT_UNDECLARED is not declared\n"
+        "  hint: declare it in services.yaml: envVars: {CODEX_EMT_UNDECLARED: {}} (add secret: true for a secret)",
+        id="an-expression-over-two-lines-is-named-by-its-first",
+    ),
+    pytest.param(
+        "  x: |\n    first\n    {{ 'a' ~\n    nope }}\n",
+        "<project>/services.yaml:15: vars.x: undefined template variable: 'nope' is undefined\n" + UNDEFINED_HINT,
+        id="undefined-in-an-expression-over-two-lines",
+    ),
+    pytest.param(
         "  x: \"{{ env_or('GITHUB_TOKEN') }}\"\n",
         "<project>/services.yaml:13: vars.x: env_or('GITHUB_TOKEN') is not allowed: "
         "it holds the runner's deploy or agent credentials",
@@ -195,6 +212,12 @@ VALUES = [
         "<project>/services.yaml:13: vars.x: env_or('CODEX_EMT_UNDECLARED'): CODEX_EMT_UNDECLARED is not declared\n"
         "  hint: declare it in services.yaml: envVars: {CODEX_EMT_UNDECLARED: {}} (add secret: true for a secret)",
         id="env-or-undeclared-with-whitespace-control",
+    ),
+    pytest.param(
+        "  x: |\n    first\n    {{- env_or('CODEX_EMT_UNDECLARED') }}\n",
+        "<project>/services.yaml:15: vars.x: env_or('CODEX_EMT_UNDECLARED'): CODEX_EMT_UNDECLARED is not declared\n"
+        "  hint: declare it in services.yaml: envVars: {CODEX_EMT_UNDECLARED: {}} (add secret: true for a secret)",
+        id="env-or-undeclared-with-whitespace-control-on-the-second-line-of-a-block",
     ),
     pytest.param(
         '  x: "{{- nope }}"\n',
