@@ -352,3 +352,19 @@ def outcome_of(project: Path, services: str) -> str:
     except CodexError as exc:
         return str(exc).replace(str(project.resolve()), "<project>")
     return VALID
+
+
+@pytest.mark.parametrize(
+    ("secret", "shown"),
+    [
+        pytest.param("q7z4", "[secret]", id="a-secret-of-4-characters-is-masked"),
+        pytest.param("q7z", "q7z", id="one-of-3-is-too-short-to-mask-without-garbling-the-message"),
+    ],
+)
+def test_how_short_a_secret_is_still_masked(
+    project: Path, monkeypatch: pytest.MonkeyPatch, secret: str, shown: str
+) -> None:
+    monkeypatch.setenv("CODEX_EMT_SECRET", secret)
+    assert outcome(project, "  x: \"{{ [1].index(env_or('CODEX_EMT_SECRET')) }}\"\n") == (
+        f"<project>/services.yaml:13: vars.x: template failed: ValueError: '{shown}' is not in list"
+    )
