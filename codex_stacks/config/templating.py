@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import jinja2
 from jinja2 import nodes
@@ -228,7 +228,9 @@ def _compile(source: str, name: str) -> tuple[bool | None, jinja2.Template]:
     return single is not None, env.template_class.from_code(env, code, env.make_globals(None))
 
 
-def _fail(exc: BaseException, *, where: Callable[[int | None], Location], name: str, scope: Mapping[str, Any]) -> None:
+def _fail(
+    exc: BaseException, *, where: Callable[[int | None], Location], name: str, scope: Mapping[str, Any]
+) -> NoReturn:
     """Raise ``exc`` as one TemplateError at the template's line (CodexErrors pass through).
     Called inside the ``except`` block: Jinja maps the generated code's lines to the template's."""
     if not isinstance(exc, jinja2.TemplateSyntaxError):
@@ -306,7 +308,6 @@ def evaluate(
         value, seen = _run(template, scope, _Output(mode="track", known=known), expression=single)
     except Exception as exc:  # every failure of a template is the template's (at the line it failed on)
         _fail(exc, where=where, name=name, scope=scope)
-        raise
     if not single and seen:
         return Outside(value, origin=seen[0].origin, secret=any(item.secret for item in seen))
     return value
@@ -394,7 +395,6 @@ def _evaluate_pieces(
             raise
         except Exception as exc:  # every failure of a template is the template's
             _fail(exc, where=partial(_shifted, where, piece.line), name=name, scope=scope)
-            raise
     text = "".join(output)
     if policy.seen:
         return Outside(text, origin=policy.seen[0].origin, secret=any(item.secret for item in policy.seen))
@@ -418,7 +418,6 @@ def render_text(text: str, scope: Mapping[str, Any], *, source: Path, known: Out
         rendered, _ = _run(template, scope, policy, expression=False)
     except Exception as exc:
         _fail(exc, where=lambda line: Location(file=source, line=line), name=name, scope=scope)
-        raise
     return RenderedText(text=rendered, outside=dict(policy.tokens))
 
 

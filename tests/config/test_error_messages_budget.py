@@ -395,6 +395,18 @@ def test_an_expression_error_takes_the_file_and_line_of_its_scalar() -> None:
         "services.yaml:12: template budget exceeded: size of a value (characters or items) > 3"
         " (CODEX_TEMPLATE_MAX_SIZE)"
     )
+    listed = budgeted_environment(B(max_size=14)).compile_expression("[x] * n")
+    assert evaluate_bounded(listed, {"x": 1, "n": 3}) == [
+        1,
+        1,
+        1,
+    ]  # estimated: 8 for the brackets and commas, 2 a digit
+    with pytest.raises(TemplateError) as caught:  # the list the caller will print is measured too
+        evaluate_bounded(listed, {"x": 11, "n": 3}, file=Path("services.yaml"), line=12)
+    assert str(caught.value) == (
+        "services.yaml:12: template budget exceeded: size of a value (characters or items) > 14"
+        " (CODEX_TEMPLATE_MAX_SIZE)"
+    )
     with pytest.raises(TemplateError) as caught:  # no place given: the message alone
         evaluate_bounded(expression, {"x": "a", "n": 4})
     assert (
