@@ -922,16 +922,17 @@ def _is_checkpoint(node: nodes.Node) -> bool:
     )
 
 
-def _deep_line(tree: nodes.Node, depth: int = 200) -> int:
-    """The line of the first node nested ``depth`` deep in ``tree`` (found without recursion):
-    where a template the generator cannot nest through is too deep. 1 when none is."""
+def _deep_line(tree: nodes.Node) -> int:
+    """The line of the most deeply nested node of ``tree`` (found without recursion): where a
+    template the generator cannot nest through is too deep."""
+    deepest, line = -1, tree.lineno
     stack = [(tree, 0)]
     while stack:
         node, level = stack.pop()
-        if level >= depth:
-            return node.lineno
+        if level > deepest:
+            deepest, line = level, node.lineno
         stack.extend((child, level + 1) for child in node.iter_child_nodes())
-    return 1
+    return line
 
 
 class BudgetCodeGenerator(CodeGenerator):
