@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import jinja2
@@ -463,7 +464,7 @@ def test_each_way_to_run_a_template_ends_in_the_same_one_line() -> None:
         "deploy/m.yaml:3: template budget exceeded: size of a value (characters or items) > 10"
         " (CODEX_TEMPLATE_MAX_SIZE)"
     )
-    runs = {
+    runs: dict[str, Callable[[], object]] = {
         "render": template.render,
         "render_bounded": lambda: render_bounded(template, {}),
         "generate": lambda: "".join(template.generate()),

@@ -49,7 +49,6 @@ VALID = "valid"
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CODEX_EMT_OUTSIDE", OUTSIDE)
     monkeypatch.setenv("CODEX_EMT_SECRET", SECRET)
     monkeypatch.setenv("CODEX_EMT_PLAIN", "plain")
@@ -58,11 +57,16 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def outcome(project: Path, lines: str, manifest_line: str | None = None) -> str:
-    """What ``validate`` of the dev stack shows: ``VALID``, or the whole text of its error."""
-    Path("services.yaml").write_text(HEAD + lines, encoding="utf-8")
+    """``validate`` of a case: HEAD + ``lines``, and the manifest with ``manifest_line`` as its line 6."""
     manifest = MANIFEST if manifest_line is None else MANIFEST.replace('  x: "1"\n', manifest_line + "\n")
-    Path("k").mkdir(exist_ok=True)
-    Path("k/a.yaml").write_text(manifest, encoding="utf-8")
+    return outcome_of(project, HEAD + lines, manifest)
+
+
+def outcome_of(project: Path, services: str, manifest: str = MANIFEST) -> str:
+    """What ``validate`` of the dev stack shows for these files: ``VALID``, or the whole text of its error."""
+    (project / "services.yaml").write_text(services, encoding="utf-8")
+    (project / "k").mkdir(exist_ok=True)
+    (project / "k" / "a.yaml").write_text(manifest, encoding="utf-8")
     request = PlanRequest(stack="dev", project_dir=project)
     try:
         raise_all(check_everything(request))
@@ -229,7 +233,6 @@ VALUES = [
         "<project>/services.yaml:13: vars.a: undefined template variable: 'nope' is undefined\n" + UNDEFINED_HINT,
         id="a-failed-var-through-the-full-compiler-names-the-first",
     ),
-    # -- a credential declared in envVars
     pytest.param(
         "  x: 1\n",
         VALID,
@@ -338,20 +341,6 @@ def test_a_manifest_using_a_failed_var_names_the_var_in_services_yaml(project: P
 def test_declaring_a_runner_credential_is_refused(project: Path, name: str, expected: str) -> None:
     text = HEAD.replace("  CODEX_EMT_PLAIN: {}\n", f"  CODEX_EMT_PLAIN: {{}}\n  {name}: {{}}\n")
     assert outcome_of(project, text + "  x: 1\n") == expected
-
-
-def outcome_of(project: Path, services: str) -> str:
-    """``outcome`` for a whole services.yaml of the case's own."""
-    Path("k").mkdir(exist_ok=True)
-    Path("k/a.yaml").write_text(MANIFEST, encoding="utf-8")
-    Path("services.yaml").write_text(services, encoding="utf-8")
-    request = PlanRequest(stack="dev", project_dir=project)
-    try:
-        raise_all(check_everything(request))
-        build_plan(request)
-    except CodexError as exc:
-        return str(exc).replace(str(project.resolve()), "<project>")
-    return VALID
 
 
 @pytest.mark.parametrize(
