@@ -194,7 +194,7 @@ def _as_template_error(exc: BaseException) -> TemplateError:
     elif isinstance(exc, MemoryError):
         message = "template ran out of memory"
     else:
-        message = f"template failed: a number is too large ({exc})"
+        message = "template failed: a number is too large to compute"
     file = Path(filename) if filename and filename != "<template>" else None
     return TemplateError(message, location=Location(file=file, line=line))
 

@@ -137,7 +137,7 @@ def _inside(path: Path, root: Path | None) -> tuple[str, str | None]:
     if root is None:
         return os.fspath(path), None
     try:
-        real_root = _real_folder(os.fspath(root))
+        real_root = _real_folder(os.path.abspath(root))
         absolute = os.path.abspath(path)
         if stat.S_ISLNK(os.lstat(absolute).st_mode):
             real = os.path.realpath(absolute, strict=True)
