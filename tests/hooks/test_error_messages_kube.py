@@ -186,7 +186,7 @@ SCRIPTED_CASES = [
     pytest.param(
         [Answer(403, status("m" * 200 + "X"), JSON)],
         {},
-        f"GET {DEPLOYMENT}: HTTP 403 ({'m' * 200})",
+        f"GET {DEPLOYMENT}: HTTP 403 ({'m' * 200}…)",
         id="a-201-character-message-cut-at-200",
     ),
     pytest.param(

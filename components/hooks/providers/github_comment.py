@@ -211,8 +211,9 @@ def _message(body: bytes) -> str:
         data = json.loads(body)
     except ValueError:
         return ""
-    text = str(data.get("message") or "") if isinstance(data, dict) else ""
-    return text if len(text) <= 200 else text[:200] + "…"
+    from codex_stacks.components.hooks.providers.httpcall import shortened
+
+    return shortened(str(data.get("message") or "") if isinstance(data, dict) else "")
 
 
 def next_link(header: str) -> str | None:
