@@ -59,4 +59,4 @@ def test_a_failed_script_says(script: str, secrets: dict[str, str] | None, timeo
 
 def test_what_a_script_prints_goes_to_the_log_masked(capfd: pytest.CaptureFixture[str]) -> None:
     ShellStepProvider().create(shell('echo "logged in as $TOKEN"', secrets=TOKEN))
-    assert capfd.readouterr().err == "logged in as [secret]\n\n"
+    assert capfd.readouterr().err == "logged in as [secret]\n"

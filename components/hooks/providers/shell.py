@@ -79,5 +79,5 @@ class ShellStepProvider(HookProvider):
             said = err[-TAIL:].strip() or out[-TAIL:].strip() or "(no output)"
             raise HookError(f"script exited with {process.returncode}: {said}")
         if out.strip():
-            print(out[-TAIL:], file=sys.stderr)  # the engine log, not the state
+            print(out[-TAIL:].rstrip("\n"), file=sys.stderr)  # the engine log, not the state
         return {"exit_code": 0}
