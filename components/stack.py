@@ -116,4 +116,21 @@ def outputs(plan: Plan) -> dict[str, object]:
         "skipped": {item.name: item.reason for item in plan.skipped},
         "agentDeployment": plan.agent_deployment,
         "links": [{"title": link.title, "url": link.url} for link in plan.links],
+        "podSecurity": _pod_security(plan),
     }
+
+
+POD_SECURITY_SHOWN = 20
+"""Lines of ``podSecurity.because`` at most; one more counts the rest."""
+
+
+def _pod_security(plan: Plan) -> dict[str, object] | None:
+    """The level the namespace enforces and what keeps it from the next stricter one (docs/security.md)."""
+    security = plan.pod_security
+    if security is None:
+        return None
+    because = list(security.because[:POD_SECURITY_SHOWN])
+    hidden = len(security.because) - len(because)
+    if hidden:
+        because.append(f"… and {hidden} more")
+    return {"enforce": security.enforce, "because": because}

@@ -327,6 +327,7 @@ def preview_document(
         "stack_hooks": [_hook_entry(step, diff) for step in (hooks_of(run, root) if root else [])],
         "skipped": dict(outputs.get("skipped") or {}),
         "links": list(outputs.get("links") or []),
+        "pod_security": outputs.get("podSecurity"),
         "summary": summary_of(run),
         "out": str(out) if out is not None else None,
         "diff": diff.as_json() if diff is not None else None,
@@ -390,6 +391,21 @@ def run_preview(
     _print(run, out, show_secrets=show_secrets, default=default, diff=changes, as_json=as_json)
 
 
+def _print_pod_security(security: object) -> None:
+    """One line with the level the namespace enforces, then what keeps it from a stricter one."""
+    from codex_stacks.cli.output import out as stdout
+
+    if not isinstance(security, Mapping):
+        return
+    enforce = str(security.get("enforce"))
+    because = [str(line) for line in security.get("because") or []]
+    stricter = {"privileged": "baseline", "baseline": "restricted"}.get(enforce)
+    more = f", not {stricter}, because:" if because and stricter else ""
+    stdout.print(f"  pod security: enforce {escape(enforce)}{escape(more)}")
+    for line in because:
+        stdout.print(f"    [dim]{escape(line)}[/dim]")
+
+
 def _print(
     run: ProgramRun, folder: Path, *, show_secrets: bool, default: bool, diff: StackDiff | None, as_json: bool
 ) -> None:
@@ -402,6 +418,7 @@ def _print(
             stdout.print(f"  [dim]skipped {escape(str(name))}: {escape(str(reason))}[/dim]")
         for link in run.outputs.get("links") or []:
             stdout.print(f"  {escape(str(link['title']))}: {escape(str(link['url']))}")
+        _print_pod_security(run.outputs.get("podSecurity"))
     if run.outputs.get("mode") == "repair":
         console.print(
             "[dim]note: this is the repair set; `pulumi up` in repair mode registers the rest of the "

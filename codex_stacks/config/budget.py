@@ -194,7 +194,7 @@ def _as_template_error(exc: BaseException) -> TemplateError:
     elif isinstance(exc, MemoryError):
         message = "template ran out of memory"
     else:
-        message = f"template failed: a number is too large ({exc})"
+        message = "template failed: a number is too large to compute"
     file = Path(filename) if filename and filename != "<template>" else None
     return TemplateError(message, location=Location(file=file, line=line))
 
@@ -265,11 +265,6 @@ class _Meter:
             self.fail("max_loops")
         if _monotonic() > self.deadline:
             self.fail("max_seconds")
-
-    def enter(self) -> None:
-        if self.depth >= self.max_depth:
-            self.fail("max_depth")
-        self.depth += 1
 
     def wrote(self, count: int) -> None:
         if self.scoped:
@@ -927,6 +922,19 @@ def _is_checkpoint(node: nodes.Node) -> bool:
     )
 
 
+def _deep_line(tree: nodes.Node) -> int:
+    """The line of the most deeply nested node of ``tree`` (found without recursion): where a
+    template the generator cannot nest through is too deep."""
+    deepest, line = -1, tree.lineno
+    stack = [(tree, 0)]
+    while stack:
+        node, level = stack.pop()
+        if level > deepest:
+            deepest, line = level, node.lineno
+        stack.extend((child, level + 1) for child in node.iter_child_nodes())
+    return line
+
+
 class BudgetCodeGenerator(CodeGenerator):
     """Jinja's generator plus the checkpoints: per loop iteration, per output buffer write,
     around ``~`` concatenation, comparison operands, dict keys and container literals."""
@@ -935,7 +943,8 @@ class BudgetCodeGenerator(CodeGenerator):
         try:
             super().visit_Template(node, frame)
         except RecursionError:
-            raise TemplateSyntaxError("the template nests too deeply", 1, self.name, self.filename) from None
+            line = _deep_line(node)
+            raise TemplateSyntaxError("the template nests too deeply", line, self.name, self.filename) from None
 
     def visit_For(self, node: nodes.For, frame: Frame) -> None:
         if not (node.body and _is_checkpoint(node.body[0])):
@@ -948,6 +957,11 @@ class BudgetCodeGenerator(CodeGenerator):
             self.writeline(f"environment.{_CHECKPOINT}()", node)
         else:
             super().visit_ExprStmt(node, frame)
+
+    def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
+        if frame.buffer is not None:  # Jinja leaves ``buffer.append(``/``extend((`` without a line:
+            self.newline(node)  # an output limit reached there names the line the text starts on
+        super().visit_Output(node, frame)
 
     def buffer(self, frame: Frame) -> None:
         frame.buffer = self.temporary_identifier()

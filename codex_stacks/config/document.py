@@ -178,7 +178,9 @@ class _Builder:
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                raise ConfigError("a key must be a plain name", location=Location(file=self.source, line=line))
+                raise ConfigError(
+                    "a key must be a plain name", location=Location(file=self.source, line=line, path=format_path(path))
+                )
             key = self.loader.construct_object(key_node)
             if key is None or isinstance(key, bool):  # `null:`, `true:`, `no:` would be named "None", "True", "False"
                 written = str(key_node.value)[:40]

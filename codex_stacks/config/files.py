@@ -87,6 +87,7 @@ def read_text(path: Path, *, root: Path | None = None, limits: Limits | None = N
 
 def read_optional(path: Path, *, root: Path | None = None, limits: Limits | None = None) -> str | None:
     """Like :func:`read_text`, but None when nothing is at ``path`` (a stack file a slot does not need)."""
+    _check_name(path)
     try:
         os.lstat(path)
     except FileNotFoundError:
@@ -99,6 +100,7 @@ def read_optional(path: Path, *, root: Path | None = None, limits: Limits | None
 def read_bytes(path: Path, *, root: Path | None = None, limits: Limits | None = None) -> bytes:
     """The bytes of the regular file ``path`` (see :func:`read_text`)."""
     limits = limits or current()
+    _check_name(path)
     target, root_key = _inside(path, root)
     try:
         _check_kind(os.stat(target).st_mode, path)  # a device is refused unopened (opening one can act)
@@ -135,7 +137,7 @@ def _inside(path: Path, root: Path | None) -> tuple[str, str | None]:
     if root is None:
         return os.fspath(path), None
     try:
-        real_root = _real_folder(os.fspath(root))
+        real_root = _real_folder(os.path.abspath(root))
         absolute = os.path.abspath(path)
         if stat.S_ISLNK(os.lstat(absolute).st_mode):
             real = os.path.realpath(absolute, strict=True)
@@ -153,6 +155,15 @@ def _inside(path: Path, root: Path | None) -> tuple[str, str | None]:
             hint="project files must stay inside the project folder (links may point only within it)",
         )
     return real, real_root
+
+
+def _check_name(path: Path) -> None:
+    """A NUL character cannot be in a file name: the system calls refuse it with a ValueError."""
+    name = os.fspath(path)
+    if "\0" in name:
+        raise ConfigError(
+            "a file name cannot hold a NUL character (\\0)", location=Location(file=Path(name.replace("\0", "\\0")))
+        )
 
 
 @lru_cache(maxsize=256)

@@ -178,7 +178,8 @@ def _with_problem(error: ErrorDetails, params_model: type[Model]) -> str:
     """One problem of a ``with:`` mapping; an unknown key gets the nearest real one (camelCase)."""
     if not error["loc"]:
         return f"with: {error['msg']}"
-    text = f"with.{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+    message = error["msg"].removeprefix("Value error, ")  # pydantic's prefix for a validator's own words
+    text = f"with.{'.'.join(str(part) for part in error['loc'])}: {message}"
     if error["type"] == "extra_forbidden" and len(error["loc"]) == 1:
         key = str(error["loc"][0])
         known = [field.alias or name for name, field in params_model.model_fields.items()]

@@ -144,6 +144,14 @@ def _type_name(value: Any) -> str:
         return "a list"
     if isinstance(value, Expr):
         return "a template"
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
     return type(value).__name__
 
 
@@ -377,6 +385,8 @@ def validation_problems(
         inner = _document_path(error["loc"], data)
         path = [*base, *inner]
         message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "model_type":  # "… or instance of CodexSettings": a Python class, not a word of the file
+            message = message.partition(" or instance of ")[0]
         hint = None
         if error["type"] == "extra_forbidden" and path:
             key = str(path[-1])

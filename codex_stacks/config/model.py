@@ -406,8 +406,15 @@ class DataPaths(Model):
     """The data folders made under the stack's folder (codex.ensure-data-dirs)."""
 
 
+def _no_nul(path: str) -> str:
+    """The system refuses a file name with a NUL character (Python raises ValueError for it)."""
+    if "\0" in path:
+        raise ValueError("a file path cannot hold a NUL character (\\0)")
+    return path
+
+
 class ManifestRef(Model):
-    path: str = Field(min_length=1)
+    path: Annotated[str, AfterValidator(_no_nul)] = Field(min_length=1)
     """A manifest (a Jinja2 template of YAML documents), relative to the project folder."""
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import jinja2
 from jinja2 import nodes
@@ -228,7 +228,9 @@ def _compile(source: str, name: str) -> tuple[bool | None, jinja2.Template]:
     return single is not None, env.template_class.from_code(env, code, env.make_globals(None))
 
 
-def _fail(exc: BaseException, *, where: Callable[[int | None], Location], name: str, scope: Mapping[str, Any]) -> None:
+def _fail(
+    exc: BaseException, *, where: Callable[[int | None], Location], name: str, scope: Mapping[str, Any]
+) -> NoReturn:
     """Raise ``exc`` as one TemplateError at the template's line (CodexErrors pass through).
     Called inside the ``except`` block: Jinja maps the generated code's lines to the template's."""
     if not isinstance(exc, jinja2.TemplateSyntaxError):
@@ -257,10 +259,10 @@ def _fail(exc: BaseException, *, where: Callable[[int | None], Location], name: 
         ) from None
     if isinstance(exc, jinja2.TemplateError):
         raise TemplateError(f"template error: {_masked(str(exc))}", location=where(line)) from None
-    if isinstance(exc, TypeError | ValueError | ArithmeticError | LookupError | RecursionError | MemoryError):
-        message = _masked(f"{type(exc).__name__}: {exc}")
-        raise TemplateError(f"template failed: {message}", location=where(line)) from None
-    raise exc
+    # Any other error (an AttributeError of a filter given the wrong type, a dict changed while a
+    # loop walks it) is the template's too: one line, never a traceback.
+    message = _masked(f"{type(exc).__name__}: {exc}")
+    raise TemplateError(f"template failed: {message}", location=where(line)) from None
 
 
 def _names(scope: Mapping[str, Any]) -> Iterator[str]:
@@ -299,19 +301,13 @@ def evaluate(
     try:
         single, template = _compile(source, name)
         if single is None:
-            raise TemplateError(
+            raise TemplateError(  # located (the whole value) by _fail below
                 "only {{ … }} expressions are allowed in services.yaml values, not {% … %} statements",
-                location=where(None),
                 hint="use when: to switch an item on or off, and vars: for values computed once",
             )
         value, seen = _run(template, scope, _Output(mode="track", known=known), expression=single)
-    except CodexError as exc:
-        if exc.location.file is None and exc.location.line is None:
-            raise TemplateError(exc.message, location=where(None), hint=exc.hint) from None
-        raise
-    except Exception as exc:  # every failure of a template is the template's
+    except Exception as exc:  # every failure of a template is the template's (at the line it failed on)
         _fail(exc, where=where, name=name, scope=scope)
-        raise
     if not single and seen:
         return Outside(value, origin=seen[0].origin, secret=any(item.secret for item in seen))
     return value
@@ -399,7 +395,6 @@ def _evaluate_pieces(
             raise
         except Exception as exc:  # every failure of a template is the template's
             _fail(exc, where=partial(_shifted, where, piece.line), name=name, scope=scope)
-            raise
     text = "".join(output)
     if policy.seen:
         return Outside(text, origin=policy.seen[0].origin, secret=any(item.secret for item in policy.seen))
@@ -423,7 +418,6 @@ def render_text(text: str, scope: Mapping[str, Any], *, source: Path, known: Out
         rendered, _ = _run(template, scope, policy, expression=False)
     except Exception as exc:
         _fail(exc, where=lambda line: Location(file=source, line=line), name=name, scope=scope)
-        raise
     return RenderedText(text=rendered, outside=dict(policy.tokens))
 
 

@@ -183,7 +183,7 @@ def _nesting(loader: _StrictLoader, root: yaml.Node) -> None:
         try:
             descend(root, 1)
         except RecursionError:  # a depth limit raised past what Python's stack takes
-            _fail(f"the YAML nests deeper than {max_depth} levels", root, loader.source, _hint(YAML_DEPTH_VAR))
+            _fail(_past_the_stack(max_depth), root, loader.source, _hint(YAML_DEPTH_VAR))
 
 
 def _measured(loader: _StrictLoader, root: yaml.Node, *, check_keys: bool) -> None:
@@ -253,9 +253,15 @@ def _measured(loader: _StrictLoader, root: yaml.Node, *, check_keys: bool) -> No
         try:
             measure(root, 1)
         except RecursionError:  # a depth limit raised past what Python's stack takes
-            too_deep(root)
+            _fail(_past_the_stack(max_depth), root, source, _hint(YAML_DEPTH_VAR))
     if budget.expanded > max_nodes:
         too_many(root)
+
+
+def _past_the_stack(max_depth: int) -> str:
+    """The file is within a depth limit set higher than Python's stack can follow: the limit is
+    not what it passed, so the message does not say it nests deeper than the limit."""
+    return f"the YAML nests deeper than this process can follow (the limit of {max_depth} levels is set above it)"
 
 
 def _hint(variable: str) -> str:

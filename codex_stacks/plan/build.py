@@ -18,6 +18,7 @@ from codex_stacks.plan.kinds import tier
 from codex_stacks.plan.kube_rules import check_objects
 from codex_stacks.plan.objects import KubeObject, manifest_path, render_manifest
 from codex_stacks.plan.overlays import apply_service_overlay, check_image_target, dropped, set_default_namespace
+from codex_stacks.plan.podsecurity import PodSecurity
 from codex_stacks.plan.target import PlanRequest, Target, resolve
 from codex_stacks.plan.workspace import workspace_objects
 
@@ -78,6 +79,8 @@ class Plan:
     """Labels of the Namespace the program creates itself (when no component owns it)."""
     stored: frozenset[str] = frozenset()
     """Components registered again from the last normal run's store (a repair run without targets)."""
+    pod_security: PodSecurity | None = None
+    """The Pod Security level the stack's namespace enforces and why no stricter one (namespace stacks)."""
     adopt: bool = False
     """This up takes over objects the old tool applied (``codex:adopt``): server-side apply forces."""
 

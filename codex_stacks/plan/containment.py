@@ -27,7 +27,7 @@ from codex_stacks.plan.cluster import CLUSTER_SCOPE, MANAGED_BY, SLOT_CLAIMS, SY
 from codex_stacks.plan.netpol import network_policies
 from codex_stacks.plan.objects import KubeObject
 from codex_stacks.plan.pods import host_paths, pod_spec
-from codex_stacks.plan.podsecurity import Level, namespace_labels, strictest_level
+from codex_stacks.plan.podsecurity import PodSecurity, namespace_labels, pod_security, strictest_level
 from codex_stacks.plan.policy import (
     AGENT_NAMESPACE_LABEL,
     POLICY_PREFIX,
@@ -40,6 +40,9 @@ from codex_stacks.plan.target import SLOT_ENVIRONMENT, Mode, PlanRequest, Target
 if TYPE_CHECKING:
     from codex_stacks.config.settings import Settings
     from codex_stacks.plan.build import Plan
+
+UNKNOWN = "a stack deploying into this namespace cannot be planned now, so its pods are not known"
+"""Why a namespace enforces ``privileged`` when not every stack deploying into it plans."""
 
 PlanOf = Callable[[PlanRequest], "Plan"]
 ResolveOf = Callable[[PlanRequest], Target]
@@ -203,10 +206,10 @@ def namespace_security(plan: Plan, request: PlanRequest, plan_of: PlanOf, resolv
     siblings = _siblings(plan, request, plan_of, resolve)
     basis = [_own_pods_plan(plan, request, plan_of), *siblings]
     known = [item for item in basis if item is not None]
-    level: Level = strictest_level(_pod_objects(known)) if len(known) == len(basis) else "privileged"
+    security = pod_security(_pod_objects(known)) if len(known) == len(basis) else PodSecurity("privileged", (UNKNOWN,))
     agent_here = _has_agent(plan) or any(item is None or _has_agent(item) for item in siblings)
     labels = {
-        **namespace_labels(level),
+        **namespace_labels(security.enforce),
         PROJECT_LABEL: plan.target.project,
         **({AGENT_NAMESPACE_LABEL: "true"} if agent_here else {}),
     }
@@ -233,6 +236,7 @@ def namespace_security(plan: Plan, request: PlanRequest, plan_of: PlanOf, resolv
         plan,
         components=tuple(components),
         namespace_labels=labels if plan.namespace_owner is None and not siblings else {},
+        pod_security=security,
     )
 
 

@@ -217,7 +217,7 @@ def field_line(obj: KubeObject, path: Sequence[str | int], texts: dict[Path, str
     return start + found - 1 if found else obj.line
 
 
-Issue = tuple[tuple[str, ...], str, str | None]
+Issue = tuple[tuple[str | int, ...], str, str | None]
 """A problem of one object before it is located: (field path, message, hint)."""
 
 
@@ -241,6 +241,49 @@ def _label_maps(kind: str) -> tuple[tuple[str, ...], ...]:
     if kind == "Service":
         return (("metadata", "labels"), ("spec", "selector"))
     return (("metadata", "labels"),)
+
+
+POD_LISTS = ("containers", "initContainers", "volumes")
+"""Lists of a pod spec whose items must be mappings (what the plan edits and reads)."""
+
+
+def pod_shape_issues(manifest: Mapping[str, Any]) -> list[Issue]:
+    """A workload's pod template path and its container, volume and mount lists, where they are
+    not what the API server's schema asks (a mapping, a list of mappings): the plan reads and
+    edits them, so it refuses them at their line instead of failing on them."""
+    path = POD_TEMPLATE_PATHS.get(str(manifest.get("kind")))
+    if path is None:
+        return []
+    node: Any = manifest
+    for depth, key in enumerate(path, start=1):
+        node = node.get(key)
+        if node is None:
+            return []
+        if not isinstance(node, dict):
+            return [(path[:depth], f"must be a mapping, not {_type(node)}", None)]
+    issues: list[Issue] = []
+    for field in POD_LISTS:
+        items = node.get(field)
+        if items is not None and not _mappings(items):
+            issues.append(((*path, field), f"must be a list of mappings, not {_described(items)}", None))
+    for field in ("containers", "initContainers"):
+        items = node.get(field)
+        for index, container in enumerate(items if _mappings(items) else []):
+            mounts = container.get("volumeMounts")
+            if mounts is not None and not _mappings(mounts):
+                where: tuple[str | int, ...] = (*path, field, index, "volumeMounts")
+                issues.append((where, f"must be a list of mappings, not {_described(mounts)}", None))
+    return issues
+
+
+def _mappings(items: object) -> bool:
+    return isinstance(items, list) and all(isinstance(item, dict) for item in items)
+
+
+def _described(items: object) -> str:
+    if isinstance(items, list):
+        return f"a list holding {_type(next(item for item in items if not isinstance(item, dict)))}"
+    return _type(items)
 
 
 def _check_namespace(
@@ -309,9 +352,14 @@ def _check_annotations(issues: list[Issue], annotations: dict[str, Any]) -> None
 
 
 def _type(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", bool: "a boolean", int: "a number", float: "a number"}.get(
-        type(value), type(value).__name__
-    )
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+    }.get(type(value), type(value).__name__)
 
 
 def _check_data(issues: list[Issue], kind: str, manifest: Mapping[str, Any]) -> None:
@@ -369,6 +417,7 @@ def _issues(manifest: Mapping[str, Any], namespace: str, allowed: Collection[str
         issues.append((("metadata", "name"), f"{_show(name)} {why}", None))
     _check_namespace(issues, kind, name, metadata, namespace, allowed)
     _check_labels(issues, kind, manifest)
+    issues.extend(pod_shape_issues(manifest))
     annotations = metadata.get("annotations")
     if annotations:
         if isinstance(annotations, dict):

@@ -145,10 +145,11 @@ def file_lines(template: str, rendered: str) -> Callable[[int], int]:
     line counted in the rendered text is not the line a user edits. The lines both texts share
     (the ones without a template in them) are aligned (difflib); a line between two aligned runs
     counts on from the run before it, never past the run after it."""
+    if template == rendered:
+        return lambda line: line
     template_lines = template.splitlines()
     rendered_lines = rendered.splitlines()
-    same = len(template_lines) == len(rendered_lines)
-    if same or not template_lines or max(len(template_lines), len(rendered_lines)) > MAPPED_LINES:
+    if not template_lines or max(len(template_lines), len(rendered_lines)) > MAPPED_LINES:
         return lambda line: line
     runs = [run for run in SequenceMatcher(None, template_lines, rendered_lines).get_matching_blocks() if run.size]
     if not runs:

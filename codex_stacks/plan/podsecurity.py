@@ -99,44 +99,44 @@ def _baseline(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> list[Find
     pod = _context(spec)
     for field in ("hostNetwork", "hostPID", "hostIPC"):
         if spec.get(field) is True:
-            fail("Host Namespaces", f"{field}: true")
+            fail("Host Namespaces", f"pod sets {field}: true")
     if _get(pod, "windowsOptions", "hostProcess") is True:
-        fail("HostProcess", "pod windowsOptions.hostProcess: true")
+        fail("HostProcess", "pod sets windowsOptions.hostProcess: true")
     for volume in spec.get("volumes") or []:
         if isinstance(volume, Mapping) and volume.get("hostPath") is not None:
             fail("HostPath Volumes", f"volume {volume.get('name', '?')!r} is a hostPath")
     for sysctl in pod.get("sysctls") or []:
         if isinstance(sysctl, Mapping) and sysctl.get("name") not in SAFE_SYSCTLS:
-            fail("Sysctls", f"sysctl {sysctl.get('name')!r}")
+            fail("Sysctls", f"pod sets sysctl {sysctl.get('name')!r}, not a safe one")
     found.extend(_profiles("pod", pod))
     for key, value in (metadata.get("annotations") or {}).items():
         if str(key).startswith(APPARMOR_ANNOTATION) and not (
             value == "runtime/default" or str(value).startswith("localhost/")
         ):
-            fail("AppArmor", f"annotation {key}: {value}")
+            fail("AppArmor", f"pod annotation {key}: {value}")
     for item in containers(spec):
         context = _context(item)
         name = _named(item)
         if context.get("privileged") is True:
             fail("Privileged Containers", f"{name} is privileged")
         if _get(context, "windowsOptions", "hostProcess") is True:
-            fail("HostProcess", f"{name} has windowsOptions.hostProcess: true")
+            fail("HostProcess", f"{name} sets windowsOptions.hostProcess: true")
         added = set(_get(context, "capabilities", "add") or []) - BASELINE_CAPABILITIES
         if added:
             fail("Capabilities", f"{name} adds {', '.join(sorted(map(str, added)))}")
         if context.get("procMount") not in (None, "Default"):
-            fail("/proc Mount Type", f"{name} has procMount {context.get('procMount')}")
+            fail("/proc Mount Type", f"{name} sets procMount {context.get('procMount')}")
         for port in item.get("ports") or []:
             if isinstance(port, Mapping) and port.get("hostPort") not in (None, 0):
                 fail("Host Ports", f"{name} uses hostPort {port.get('hostPort')}")
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
             for handler in ("httpGet", "tcpSocket"):
                 if _get(item, probe, handler, "host"):
-                    fail("Host Probes / Lifecycle Hooks", f"{name} {probe}.{handler}.host is set")
+                    fail("Host Probes / Lifecycle Hooks", f"{name} sets {probe}.{handler}.host")
         for hook in ("postStart", "preStop"):
             for handler in ("httpGet", "tcpSocket"):
                 if _get(item, "lifecycle", hook, handler, "host"):
-                    fail("Host Probes / Lifecycle Hooks", f"{name} lifecycle.{hook}.{handler}.host is set")
+                    fail("Host Probes / Lifecycle Hooks", f"{name} sets lifecycle.{hook}.{handler}.host")
         found.extend(_profiles(name, context))
     return found
 
@@ -146,15 +146,15 @@ def _profiles(who: str, context: Mapping[str, Any]) -> list[Finding]:
     found = []
     apparmor = _get(context, "appArmorProfile", "type")
     if apparmor is not None and apparmor not in PROFILE_TYPES:
-        found.append(Finding("baseline", "AppArmor", f"{who} appArmorProfile.type {apparmor}"))
+        found.append(Finding("baseline", "AppArmor", f"{who} sets appArmorProfile.type {apparmor}"))
     selinux = context.get("seLinuxOptions")
     if isinstance(selinux, Mapping):
         if (selinux.get("type") or "") not in SELINUX_TYPES:
-            found.append(Finding("baseline", "SELinux", f"{who} seLinuxOptions.type {selinux.get('type')}"))
+            found.append(Finding("baseline", "SELinux", f"{who} sets seLinuxOptions.type {selinux.get('type')}"))
         if selinux.get("user") or selinux.get("role"):
             found.append(Finding("baseline", "SELinux", f"{who} sets seLinuxOptions user or role"))
     if _get(context, "seccompProfile", "type") == "Unconfined":
-        found.append(Finding("baseline", "Seccomp", f"{who} seccompProfile.type Unconfined"))
+        found.append(Finding("baseline", "Seccomp", f"{who} sets seccompProfile.type Unconfined"))
     return found
 
 
@@ -166,7 +166,7 @@ def _restricted(spec: Mapping[str, Any]) -> list[Finding]:
 
     for volume in spec.get("volumes") or []:
         if isinstance(volume, Mapping) and not any(volume.get(key) is not None for key in RESTRICTED_VOLUME_SOURCES):
-            fail("Volume Types", f"volume {volume.get('name', '?')!r} has a restricted type")
+            fail("Volume Types", f"volume {volume.get('name', '?')!r} is of a type restricted does not allow")
     pod = _context(spec)
     linux = _get(spec, "os", "name") != "windows"  # three controls are Linux-only since v1.25
     if pod.get("runAsNonRoot") is False:
@@ -221,6 +221,34 @@ def strictest_level(manifests: Iterable[Mapping[str, Any]]) -> Level:
     for manifest in manifests:
         worst = max(worst, LEVELS.index(level_of(manifest)))
     return LEVELS[worst]
+
+
+@dataclass(frozen=True, slots=True)
+class PodSecurity:
+    """The level a namespace enforces and why it is not the next stricter one."""
+
+    enforce: Level
+    because: tuple[str, ...] = ()
+    """One line per pod setting the next stricter level refuses (``Kind/name: detail (control)``),
+    or why the level could not be computed; empty for ``restricted``."""
+
+
+def pod_security(manifests: Iterable[Mapping[str, Any]]) -> PodSecurity:
+    """The strictest level every one of these objects' pods passes, with the findings of the next
+    stricter level: what to change for the namespace to enforce more."""
+    listed = list(manifests)
+    enforce = strictest_level(listed)
+    if enforce == "restricted":
+        return PodSecurity(enforce)
+    stricter = LEVELS[LEVELS.index(enforce) - 1]
+    because = []
+    for manifest in listed:
+        metadata = manifest.get("metadata")
+        name = metadata.get("name") if isinstance(metadata, Mapping) else None
+        for finding in findings(manifest):
+            if finding.level == stricter:
+                because.append(f"{manifest.get('kind')}/{name}: {finding.detail} ({finding.control})")
+    return PodSecurity(enforce, tuple(because))
 
 
 def namespace_labels(enforce: Level) -> dict[str, str]:

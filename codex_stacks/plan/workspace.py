@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_stacks.config.model import Workspace
+from codex_stacks.plan.kube_rules import pod_shape_issues
 from codex_stacks.plan.objects import KubeObject
 
 VOLUME = "codex-workspace"
@@ -55,8 +56,8 @@ def workspace_objects(
     pvc = workspace.pvc
     result: list[KubeObject] = []
     for obj in objects:
-        if obj.kind != "Deployment" or obj.name != deployment:
-            result.append(obj)
+        if obj.kind != "Deployment" or obj.name != deployment or pod_shape_issues(obj.manifest):
+            result.append(obj)  # a malformed pod template is left as it is, for the plan to refuse at its line
             continue
         manifest = copy.deepcopy(dict(obj.manifest))
         spec = manifest.setdefault("spec", {}).setdefault("template", {}).setdefault("spec", {})

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,7 +120,19 @@ def test_the_destroy_waits_out_a_lock_like_up(
 
     slot(pulumi_double, kube_api, 3, f"{REPOSITORY}#issue-7")
     lock = pulumi_double.plant_lock("ai-slot-3", pid=os.getpid())
-    threading.Timer(3.0, lock.unlink).start()
+
+    def unlock_after_the_first_destroy() -> None:
+        """Once the first destroy has met the lock and ended (not on a timer: a loaded machine
+        reaches the destroy late, and then the first attempt found no lock any more)."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            pids = [r["pid"] for r in pulumi_double.records() if "destroy" in r["argv"]]
+            if pids and not Path(f"/proc/{pids[0]}").exists():
+                break
+            time.sleep(0.05)
+        lock.unlink()
+
+    threading.Thread(target=unlock_after_the_first_destroy, daemon=True).start()
     result = runner.invoke(app, ["ci", "cleanup", "--stack", "ai-slot-3", "--backoff", "1", "--retries", "5"])
     assert result.exit_code == 0, result.output
     assert len([c for c in pulumi_double.calls() if c[:1] == ["destroy"]]) >= 2

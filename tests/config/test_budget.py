@@ -319,7 +319,7 @@ def test_python_limits_inside_a_render_end_in_one_clean_error(
     assert (report["message"], report["line"]) == ("template recursion is too deep (Python's recursion limit)", 2)
 
     report = hostile(fork_server, tmp_path, "kind: ConfigMap\nx: {{ 2.0 ** 100000 }}\n")
-    assert report["message"].startswith("template failed: a number is too large (")
+    assert report["message"] == "template failed: a number is too large to compute"
     assert report["line"] == 2
 
     # With the size limit lifted, the address-space cap makes the allocation itself fail.

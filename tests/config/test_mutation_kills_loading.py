@@ -50,7 +50,7 @@ def test_environments_as_a_list_is_refused_at_its_key() -> None:
 def test_every_item_that_is_not_a_mapping_is_reported() -> None:
     found = problems("project: demo\nservices:\n  - just-text\n  - 5\n  - name: api\n")
     assert [(p.location.path, p.location.line) for p in found] == [("services[0]", 3), ("services[1]", 4)]
-    assert found[0].message == "an item must be a mapping with a name, not str"
+    assert found[0].message == "an item must be a mapping with a name, not a string"
 
 
 def test_a_file_without_a_project_says_so() -> None:

@@ -47,7 +47,10 @@ def test_an_api_url_with_only_a_user_name_or_only_a_password_is_refused(
     monkeypatch.delenv("GITHUB_API_URL", raising=False)
     with pytest.raises(HookError) as failure:
         checked_api_url(api_url)
-    assert str(failure.value) == f"refusing apiUrl '{api_url}': it must be a plain https://host[/path] URL"
+    # the user or password is never shown
+    assert str(failure.value) == (
+        "refusing apiUrl 'https://***@api.github.com': it must be a plain https://host[/path] URL"
+    )
 
 
 def test_an_untrusted_api_host_is_refused_with_the_way_to_trust_github_enterprise(

@@ -74,7 +74,7 @@ class HookProvider(ResourceProvider):
 
     def work(self, run: StepRun) -> dict[str, Any]:
         """Do the step's work; return what to keep in state (nothing secret)."""
-        raise HookError(f"{run.label}: this step has no work")
+        raise HookError("this step has no work")  # the error names the step (_guarded)
 
     def cleanup(self, run: StepRun) -> dict[str, Any]:
         """Undo on destroy of an apply-stage step; most steps leave things as they are."""

@@ -43,7 +43,9 @@ def checked_api_url(api_url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
-        raise HookError(f"refusing apiUrl {url!r}: it must be a plain https://host[/path] URL")
+        # a user or password in the URL is a credential: the message shows *** in its place
+        shown = url.replace(parts.netloc, "***@" + parts.netloc.rpartition("@")[2], 1) if "@" in parts.netloc else url
+        raise HookError(f"refusing apiUrl {shown!r}: it must be a plain https://host[/path] URL")
     if is_loopback(host) and parts.scheme in ("http", "https"):
         return url
     if parts.scheme != "https":
@@ -209,8 +211,9 @@ def _message(body: bytes) -> str:
         data = json.loads(body)
     except ValueError:
         return ""
-    text = str(data.get("message") or "") if isinstance(data, dict) else ""
-    return text if len(text) <= 200 else text[:200] + "…"
+    from codex_stacks.components.hooks.providers.httpcall import shortened
+
+    return shortened(str(data.get("message") or "") if isinstance(data, dict) else "")
 
 
 def next_link(header: str) -> str | None:

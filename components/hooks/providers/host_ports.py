@@ -18,6 +18,7 @@ class CheckDevHostPortsProvider(HookProvider):
 
         host = str(run.params.get("host") or "127.0.0.1")
         timeout = max(0.05, min(float(run.params.get("probe_timeout") or 5), run.remaining() or 0.05))
+        address = f"[{host}]" if ":" in host else host  # an IPv6 host in brackets: [::1]:443, as in a URL
         problems: list[str] = []
         ports: dict[str, bool] = {}
         for port in [int(value) for value in run.params.get("ports") or []]:  # numbers arrive as floats
@@ -26,13 +27,12 @@ class CheckDevHostPortsProvider(HookProvider):
                     ports[str(port)] = True
             except OSError as error:
                 ports[str(port)] = False
-                problems.append(f"{host}:{port} does not accept connections ({error.strerror or error})")
+                problems.append(f"{address}:{port} does not accept connections ({error.strerror or error})")
         http_host = str(run.params.get("http_host") or "")
         status: int | None = None
         if http_host:
             http_port = int(run.params.get("http_port") or 80)
             path = str(run.params.get("path") or "/")
-            address = f"[{host}]" if ":" in host else host
             try:  # bounded as a whole: a server that answers a byte at a time cannot hold the step
                 reply = send(
                     "GET",
@@ -45,7 +45,7 @@ class CheckDevHostPortsProvider(HookProvider):
                 if status >= 500:
                     problems.append(f"http://{http_host}{path} answered {status}")
             except TransportError as error:
-                problems.append(f"no HTTP answer for Host {http_host} at {host}:{http_port} ({error})")
+                problems.append(f"no HTTP answer for Host {http_host} at {address}:{http_port} ({error})")
         if problems and run.params.get("strict"):
             raise HookError("; ".join(problems))
         for problem in problems:

@@ -201,6 +201,14 @@ def retry_after(reply: Reply, *, now: float | None = None) -> float | None:
     return None
 
 
+SHOWN_CHARS = 200
+"""What a step shows of a text someone else wrote (a server's message, an error) at most."""
+
+
+def shortened(text: str) -> str:
+    """``text`` cut to :data:`SHOWN_CHARS` characters, with "…" when something was cut."""
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
+
+
 def _short(error: Exception) -> str:
-    text = str(error) or type(error).__name__
-    return text if len(text) <= 200 else text[:200] + "…"
+    return shortened(str(error) or type(error).__name__)

@@ -222,11 +222,14 @@ def portable_secret(secret: dict[str, Any], *, namespace: str) -> dict[str, Any]
 
 
 def _status_message(data: Any) -> str:
+    from codex_stacks.components.hooks.providers.httpcall import shortened
+
     if isinstance(data, dict) and data.get("message"):
-        return f" ({str(data['message'])[:200]})"
+        return f" ({shortened(str(data['message']))})"
     return ""
 
 
 def _short(error: Exception) -> str:
-    text = str(error)
-    return text if len(text) <= 200 else text[:200] + "…"
+    from codex_stacks.components.hooks.providers.httpcall import shortened
+
+    return shortened(str(error))

@@ -76,7 +76,8 @@ class ShellStepProvider(HookProvider):
         out = masked(stdout.decode("utf-8", errors="replace"), run)
         err = masked(stderr.decode("utf-8", errors="replace"), run)
         if process.returncode != 0:
-            raise HookError(f"script exited with {process.returncode}: {err[-TAIL:].strip() or out[-TAIL:].strip()}")
+            said = err[-TAIL:].strip() or out[-TAIL:].strip() or "(no output)"
+            raise HookError(f"script exited with {process.returncode}: {said}")
         if out.strip():
-            print(out[-TAIL:], file=sys.stderr)  # the engine log, not the state
+            print(out[-TAIL:].rstrip("\n"), file=sys.stderr)  # the engine log, not the state
         return {"exit_code": 0}
