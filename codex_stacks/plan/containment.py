@@ -163,14 +163,11 @@ def _agent_pods(plan: Plan) -> dict[str, str] | None:
 
 def _check_free(plan: Plan, names: Iterable[str], objects: Iterable[KubeObject]) -> None:
     """Generated components and objects must not take a name the project already uses."""
-    document = plan.settings.document
-    items = {ref.name: ref for ref in document.items}
     for component in plan.components:
         if component.name in names:
-            item = items.get(component.name)  # the group or service of services.yaml that took the name
             raise PlanError(
                 f"component name {component.name!r} is reserved for what codex stacks generates",
-                location=document.location([*item.path, "name"]) if item else Location(path=component.name),
+                location=Location(path=component.name),
                 hint="rename that infrastructure group or service",
             )
     generated = {obj.key for obj in objects}

@@ -302,7 +302,7 @@ def bind(request: PlanRequest, document: ServicesDocument) -> tuple[Target, Sett
             if request.namespace
             else document.location(_per_environment(document, ("namespace", "patterns"), env_name)[1])  # type: ignore[index]
             if _per_environment(document, ("namespace", "patterns"), env_name)
-            else document.location(["project"]),
+            else Location(file=source, path="project"),
             hint="lowercase letters, digits and '-', at most 63 characters",
         )
     target = Target(

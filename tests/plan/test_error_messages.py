@@ -196,7 +196,7 @@ STACKS = [
         namespace="n" * 64,
     ),
     case(
-        f"<root>/services.yaml:1: project: namespace '{'d' * 60}-dev' is not a valid Kubernetes name\n"
+        f"<root>/services.yaml: project: namespace '{'d' * 60}-dev' is not a valid Kubernetes name\n"
         "  hint: lowercase letters, digits and '-', at most 63 characters",
         id="namespace-of-the-project-64-characters",
         services=edited("project: demo", f"project: {'d' * 60}"),

@@ -177,8 +177,7 @@ OWNERS = [
         files={"ns.yaml": NS, "obj.yaml": meta("ConfigMap", "c", "  namespace: shared\n")},
     ),
     case(
-        "<root>/services.yaml:11: infrastructure[1].name: component name 'codex-slot-claims' is reserved for what "
-        "codex stacks generates\n"
+        "codex-slot-claims: component name 'codex-slot-claims' is reserved for what codex stacks generates\n"
         "  hint: rename that infrastructure group or service",
         id="reserved-component-name",
         services=edited("name: dns", "name: codex-slot-claims", CLUSTER),
