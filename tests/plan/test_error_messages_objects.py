@@ -179,6 +179,36 @@ OBJECTS = [
 ]
 
 
+POD = "spec:\n  template:\n    spec:\n"
+"""Lines 5-7 of a workload: its pod template's spec; its fields start at line 8."""
+OBJECTS += [
+    obj_case(
+        meta("Deployment", "web", "spec:\n  template: [x]\n", api="apps/v1"),
+        "<root>/obj.yaml:6: Deployment/demo-dev/web: spec.template: must be a mapping, not a list",
+        id="pod-template-a-list",
+    ),
+    obj_case(
+        meta("Deployment", "web", POD + "      containers: web\n      initContainers: [a]\n", api="apps/v1"),
+        "<root>/obj.yaml:8: Deployment/demo-dev/web: spec.template.spec.containers: must be a list of mappings, "
+        "not a string\n"
+        "<root>/obj.yaml:9: Deployment/demo-dev/web: spec.template.spec.initContainers: must be a list of mappings, "
+        "not a list holding a string",
+        id="pod-containers-not-a-list-of-mappings",
+    ),
+    obj_case(
+        meta(
+            "Deployment",
+            "web",
+            POD + "      containers:\n        - name: c\n          volumeMounts: {a: b}\n",
+            api="apps/v1",
+        ),
+        "<root>/obj.yaml:10: Deployment/demo-dev/web: spec.template.spec.containers.0.volumeMounts: must be a list "
+        "of mappings, not a mapping",
+        id="container-volume-mounts-a-mapping",
+    ),
+]
+
+
 @pytest.mark.parametrize(("services", "files", "stack", "config", "expected"), OBJECTS)
 def test_plan_errors(
     tmp_path: Path, services: str, files: dict[str, str], stack: str, config: dict[str, object], expected: str
