@@ -236,7 +236,8 @@ class HookStep(Model):
                 raise ValueError(f"bad parameters for {self.use}: {problems}") from None
         elif self.with_:
             raise ValueError("'with' is for built-ins; a run: step takes its values from 'env'")
-        parse_duration(self.timeout)
+        if parse_duration(self.timeout) == 0:
+            raise ValueError("a step's timeout must be longer than 0 (e.g. 30s, 5m)")
         return self
 
     def params(self) -> Model | None:

@@ -62,4 +62,4 @@ class EnsureDataDirsProvider(HookProvider):
             remove_dir_if_empty(root, env_dir)
         except HostDirError as error:
             raise HookError(str(error)) from None
-        return {"deleted": paths}
+        return {}  # a delete has no outputs

@@ -77,7 +77,7 @@ class GithubApi:
 
     def __init__(self, run: StepRun, *, api_url: str, token: str) -> None:
         self.run = run
-        self.api_url = api_url.rstrip("/")
+        self.api_url = api_url  # checked_api_url took any trailing "/" off
         self._token = token
         self.request_timeout = float(run.tuning.get("request_timeout", 15.0))
         self.retry_delay = float(run.tuning.get("retry_delay", 1.0))
