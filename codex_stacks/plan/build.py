@@ -296,7 +296,8 @@ def _check_unique(components: Sequence[ComponentPlan], *, rbac: str = "builtin")
                 other_component, other = seen[obj.key]
                 builtin = AGENT_COMPONENT in (component.name, other_component) and rbac == "builtin"
                 where = [
-                    f"{name} ({item.source.name}:{item.line})" for name, item in ((component.name, obj), seen[obj.key])
+                    f"{name} ({item.source.name}:{item.line})" if item.line else f"{name} (built in)"
+                    for name, item in ((component.name, obj), seen[obj.key])
                 ]
                 projects = other if component.name == AGENT_COMPONENT else obj  # the project's own copy
                 raise PlanError(

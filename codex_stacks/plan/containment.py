@@ -165,9 +165,11 @@ def _check_free(plan: Plan, names: Iterable[str], objects: Iterable[KubeObject])
     """Generated components and objects must not take a name the project already uses."""
     for component in plan.components:
         if component.name in names:
+            document = plan.settings.document
+            ref = next((ref for ref in document.items if ref.name == component.name), None)
             raise PlanError(
                 f"component name {component.name!r} is reserved for what codex stacks generates",
-                location=Location(path=component.name),
+                location=document.location([*ref.path, "name"]) if ref else Location(path=component.name),
                 hint="rename that infrastructure group or service",
             )
     generated = {obj.key for obj in objects}

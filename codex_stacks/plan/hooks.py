@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from codex_stacks.config.document import Key
 from codex_stacks.config.hooks import (
     CheckDevHostPortsParams,
     EnsureCodexSecretsParams,
@@ -150,11 +151,7 @@ def hooks_at(hooks: Iterable[PlannedHook], stage: HookStage, component: str | No
     return [hook for hook in hooks if hook.stage == stage and hook.component == component]
 
 
-def _where(stage: HookStage, component: str | None, index: int) -> str:
-    return f"{component}.hooks.{stage}[{index}]" if component else f"hooks.{stage}[{index}]"
-
-
-def safe_data_dirs(*, root: str, env_dir: str, dirs: Sequence[str], where: str) -> list[str]:
+def safe_data_dirs(*, root: str, env_dir: str, dirs: Sequence[str], where: Location) -> list[str]:
     """The data directories to create, or a PlanError if any would be ``/``, the root or outside it
     (``with.root`` may differ from ``dataPaths.root``, so the load-time check is repeated here)."""
     root = posixpath.normpath(root)
@@ -162,13 +159,13 @@ def safe_data_dirs(*, root: str, env_dir: str, dirs: Sequence[str], where: str) 
     problem = data_path_problem(root, env_dir)
     if problem is not None:
         _, message, hint = problem
-        raise PlanError(message, location=Location(path=where), hint=hint)
+        raise PlanError(message, location=where, hint=hint)
     paths = [posixpath.normpath(posixpath.join(env_dir, name)) for name in dirs]
     for path in paths:
         if not is_inside(path, env_dir):
             raise PlanError(
                 f"data folder {path!r} leaves {env_dir!r}",
-                location=Location(path=where),
+                location=where,
                 hint="dirs are plain names such as postgres or redis",
             )
     return paths
@@ -187,7 +184,9 @@ def run_context_env(target: Target) -> dict[str, str]:
     }
 
 
-def _params(step: HookStep, *, target: Target, where: str) -> tuple[Action, dict[str, Any], dict[str, str]]:
+def _params(
+    step: HookStep, *, target: Target, where: Location, with_at: Location
+) -> tuple[Action, dict[str, Any], dict[str, str]]:
     """The action, its parameters with the stack's defaults, and its secret config inputs."""
     if step.run is not None:
         # step.env goes to the secret input (PlannedHook.secret_values), not here
@@ -200,7 +199,7 @@ def _params(step: HookStep, *, target: Target, where: str) -> tuple[Action, dict
         if api_version is None or plural is None:
             raise PlanError(
                 f"kubectl.wait does not know kind {params.kind!r}",
-                location=Location(path=f"{where}.with"),
+                location=with_at,
                 hint="give apiVersion and plural for it",
             )
         return (
@@ -246,7 +245,7 @@ def _params(step: HookStep, *, target: Target, where: str) -> tuple[Action, dict
         else:
             env_dir = f"{root}/slots/{target.slot}" if target.slot is not None else f"{root}/{target.env}"
         dirs = params.dirs if params.dirs is not None else list(target.storage.dirs)
-        paths = safe_data_dirs(root=root, env_dir=env_dir, dirs=dirs, where=f"{where}.with")
+        paths = safe_data_dirs(root=root, env_dir=env_dir, dirs=dirs, where=with_at)
         return (
             "codex.ensure-data-dirs",
             {
@@ -292,7 +291,7 @@ def _params(step: HookStep, *, target: Target, where: str) -> tuple[Action, dict
         if params.secret_name is None and target.slot is None:
             raise PlanError(
                 "codex.reuse-dev-tls-secret needs a slot to name the secret",
-                location=Location(path=f"{where}.with"),
+                location=with_at,
                 hint="set secretName, or use the step only in slot stacks (when: \"{{ env == 'ai' }}\")",
             )
         return (
@@ -307,7 +306,7 @@ def _params(step: HookStep, *, target: Target, where: str) -> tuple[Action, dict
             },
             {},
         )
-    raise PlanError(f"hook {step.use!r} has no planner", location=Location(path=where))
+    raise PlanError(f"hook {step.use!r} has no planner", location=where)
 
 
 def _plan_steps(
@@ -317,19 +316,23 @@ def _plan_steps(
     component: str | None,
     guard: str,
     target: Target,
+    settings: Settings,
+    path: Sequence[Key],
 ) -> list[PlannedHook]:
+    """``path`` is the key path of the ``hooks`` mapping the steps are in (errors name their line)."""
     planned: list[PlannedHook] = []
     seen: set[str] = set()
     for index, step in steps:
-        where = _where(stage, component, index)
+        where = settings.document.location([*path, stage, index])
         if step.name in seen:
             raise PlanError(
                 f"hook step name {step.name!r} is used twice in {stage}",
-                location=Location(path=where),
+                location=where,
                 hint="step names name resources: make them unique within a stage",
             )
         seen.add(step.name)
-        action, params, secret_config = _params(step, target=target, where=where)
+        with_at = settings.document.location([*path, stage, index, "with"])
+        action, params, secret_config = _params(step, target=target, where=where, with_at=with_at)
         always = step.always if step.always is not None else action in ALWAYS_BY_DEFAULT
         planned.append(
             PlannedHook(
@@ -369,12 +372,28 @@ def plan_hooks(
     stack_hooks = settings.document.raw("hooks")
     for stage in STACK_STAGES:
         steps = settings.stage(stack_hooks, stage, ["hooks"], repair_only=target.mode == "repair")
-        planned += _plan_steps(steps, stage=stage, component=None, guard=digest(everything), target=target)
+        planned += _plan_steps(
+            steps,
+            stage=stage,
+            component=None,
+            guard=digest(everything),
+            target=target,
+            settings=settings,
+            path=["hooks"],
+        )
     for ref in settings.document.items:
         if ref.name not in components:
             continue
         guard = digest(components[ref.name])
         for stage in COMPONENT_STAGES:
             steps = settings.stage(ref.raw.get("hooks"), stage, [*ref.path, "hooks"])
-            planned += _plan_steps(steps, stage=stage, component=ref.name, guard=guard, target=target)
+            planned += _plan_steps(
+                steps,
+                stage=stage,
+                component=ref.name,
+                guard=guard,
+                target=target,
+                settings=settings,
+                path=[*ref.path, "hooks"],
+            )
     return tuple(planned)

@@ -115,7 +115,7 @@ AGENT = [
     ),
     case(
         "<root>/codex.yaml:15: ServiceAccount/demo-dev/codex-sa is defined twice: in codex (codex.yaml:15) and in "
-        "codex-agent (agent.py:0)\n"
+        "codex-agent (built in)\n"
         "  hint: the project ships the agent's RBAC itself: set codex.rbac: none in services.yaml",
         id="agent-rbac-shipped-twice",
         services=SHIPPED.replace("  rbac: none\n", "  rbac: builtin\n"),
@@ -177,7 +177,8 @@ OWNERS = [
         files={"ns.yaml": NS, "obj.yaml": meta("ConfigMap", "c", "  namespace: shared\n")},
     ),
     case(
-        "codex-slot-claims: component name 'codex-slot-claims' is reserved for what codex stacks generates\n"
+        "<root>/services.yaml:11: infrastructure[1].name: component name 'codex-slot-claims' is reserved for what "
+        "codex stacks generates\n"
         "  hint: rename that infrastructure group or service",
         id="reserved-component-name",
         services=edited("name: dns", "name: codex-slot-claims", CLUSTER),
@@ -250,14 +251,15 @@ def hook(use: str, params: str) -> str:
 
 HOOKS = [
     case(
-        "hooks.beforeAll[1]: hook step name 'nap' is used twice in beforeAll\n"
+        "<root>/services.yaml:14: hooks.beforeAll[1]: hook step name 'nap' is used twice in beforeAll\n"
         "  hint: step names name resources: make them unique within a stage",
         id="step-name-twice",
         services=BASE + "hooks:\n  beforeAll:\n"
         "    - {name: nap, use: sleep, with: {seconds: 1}}\n    - {name: nap, use: sleep, with: {seconds: 2}}\n",
     ),
     case(
-        "base.hooks.afterApply[0].with: kubectl.wait does not know kind 'Widget'\n"
+        "<root>/services.yaml:12: infrastructure[0].hooks.afterApply[0].with: "
+        "kubectl.wait does not know kind 'Widget'\n"
         "  hint: give apiVersion and plural for it",
         id="wait-for-an-unknown-kind",
         services=edited(
@@ -267,25 +269,25 @@ HOOKS = [
         ),
     ),
     case(
-        "hooks.beforeAll[0].with: data root '/' is not allowed\n"
+        "<root>/services.yaml:15: hooks.beforeAll[0].with: data root '/' is not allowed\n"
         "  hint: dataPaths.root must be an absolute folder other than /",
         id="data-dirs-root-slash",
         services=hook("codex.ensure-data-dirs", "{root: /}"),
     ),
     case(
-        "hooks.beforeAll[0].with: data root 'data' is not allowed\n"
+        "<root>/services.yaml:15: hooks.beforeAll[0].with: data root 'data' is not allowed\n"
         "  hint: dataPaths.root must be an absolute folder other than /",
         id="data-dirs-root-relative",
         services=hook("codex.ensure-data-dirs", "{root: data}"),
     ),
     case(
-        "hooks.beforeAll[0].with: data folder '/srv/d/pg' leaves '/srv/d/dev'\n"
+        "<root>/services.yaml:15: hooks.beforeAll[0].with: data folder '/srv/d/pg' leaves '/srv/d/dev'\n"
         "  hint: dirs are plain names such as postgres or redis",
         id="data-dirs-leave-the-stacks-folder",
         services=hook("codex.ensure-data-dirs", "{root: /srv/d, dirs: [../pg]}"),
     ),
     case(
-        "hooks.beforeAll[0].with: codex.reuse-dev-tls-secret needs a slot to name the secret\n"
+        "<root>/services.yaml:15: hooks.beforeAll[0].with: codex.reuse-dev-tls-secret needs a slot to name the secret\n"
         "  hint: set secretName, or use the step only in slot stacks (when: \"{{ env == 'ai' }}\")",
         id="tls-secret-outside-a-slot",
         services=hook("codex.reuse-dev-tls-secret", "{sourceNamespace: staging}"),

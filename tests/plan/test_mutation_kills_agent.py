@@ -108,8 +108,10 @@ def test_an_account_both_built_in_and_shipped_names_both_places(make_project: Ma
     with pytest.raises(PlanError) as caught:
         plan(root)
     message = caught.value.message
-    assert message.startswith(f"ServiceAccount/{NAMESPACE}/codex-sa is defined twice: in codex-agent (agent.py:")
-    assert message.endswith("and in base (rbac.yaml:6)")
+    assert (
+        message
+        == f"ServiceAccount/{NAMESPACE}/codex-sa is defined twice: in codex-agent (built in) and in base (rbac.yaml:6)"
+    )
     # the location is the project's own copy, at the first line of its document
     assert caught.value.location.file == root / "rbac.yaml"
     assert caught.value.location.line == 6

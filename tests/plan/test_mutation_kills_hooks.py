@@ -68,7 +68,10 @@ def test_a_tls_step_outside_a_slot_points_at_its_component_and_says_what_to_do(m
     with pytest.raises(PlanError) as caught:
         plan(project(make_project, web_hooks=hooks))
     assert caught.value.message == "codex.reuse-dev-tls-secret needs a slot to name the secret"
-    assert caught.value.location.path == "web.hooks.afterApply[0].with"
+    assert caught.value.location.path == "services[0].hooks.afterApply[0].with"
+    assert caught.value.location.file is not None
+    assert caught.value.location.file.name == "services.yaml"
+    assert caught.value.location.line is not None
     assert caught.value.hint is not None
     assert "secretName" in caught.value.hint
 

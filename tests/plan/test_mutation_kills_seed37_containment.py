@@ -30,7 +30,7 @@ infrastructure:
     root = make_project(services, {"issuer.yaml": ISSUER})
     with pytest.raises(PlanError) as caught:
         build_plan(PlanRequest(stack="cluster", project_dir=root))
-    assert str(caught.value) == (
-        "codex-agent-containment: component name 'codex-agent-containment' is reserved for what codex stacks "
-        "generates\n  hint: rename that infrastructure group or service"
+    assert str(caught.value).replace(f"{root}/", "") == (
+        "services.yaml:6: infrastructure[0].name: component name 'codex-agent-containment' is reserved for what "
+        "codex stacks generates\n  hint: rename that infrastructure group or service"
     )
