@@ -245,7 +245,7 @@ def bind(request: PlanRequest, document: ServicesDocument) -> tuple[Target, Sett
         known = ", ".join(sorted(document.environments)) or "none"
         raise PlanError(
             f"stack {request.stack!r} means environment {env_name!r}, which {source.name} does not define",
-            location=Location(file=source, path="environments"),
+            location=document.location(["environments"]),
             hint=f"known environments: {known}; slot stacks are named ai-slot-<N>; "
             f"or set codex:env in the stack config ({STACK_CONFIG_FILE.format(stack=request.stack)})",
         )
@@ -269,7 +269,7 @@ def bind(request: PlanRequest, document: ServicesDocument) -> tuple[Target, Sett
         if max_slots and slot > max_slots:
             raise PlanError(
                 f"slot {slot} is out of range: {source.name} allows maxSlots={max_slots}",
-                location=Location(file=source, path="maxSlots"),
+                location=document.location(["maxSlots"]),
                 hint=f"use a slot from 1 to {max_slots}, or raise maxSlots",
             )
     environment = settings.environment(env_name)
@@ -302,7 +302,7 @@ def bind(request: PlanRequest, document: ServicesDocument) -> tuple[Target, Sett
             if request.namespace
             else document.location(_per_environment(document, ("namespace", "patterns"), env_name)[1])  # type: ignore[index]
             if _per_environment(document, ("namespace", "patterns"), env_name)
-            else Location(file=source, path="project"),
+            else _default_namespace_location(document, env_name),
             hint="lowercase letters, digits and '-', at most 63 characters",
         )
     target = Target(
@@ -333,3 +333,14 @@ def fixed_mode(request: PlanRequest) -> Mode | None:
     if env not in document.environments:
         return None
     return stack_scope(request, document, env, slot, "normal").environment(env).mode
+
+
+def _default_namespace_location(document: ServicesDocument, env_name: str) -> Location:
+    """Where a default namespace (``<project>-<environment>``) went wrong: the name that is no
+    namespace itself (the project's first), else, for one too long, the longer name."""
+    project = document.project
+    if not _DNS_LABEL_RE.match(project):
+        return document.location(["project"])
+    if not _DNS_LABEL_RE.match(env_name) or len(env_name) > len(project):
+        return document.location(["environments", env_name])
+    return document.location(["project"])

@@ -134,7 +134,7 @@ STACKS = [
         mode="fix",
     ),
     case(
-        "<root>/services.yaml: environments: stack 'prod' means environment 'prod', which services.yaml does not "
+        "<root>/services.yaml:3: environments: stack 'prod' means environment 'prod', which services.yaml does not "
         "define\n"
         "  hint: known environments: ai, dev; slot stacks are named ai-slot-<N>; or set codex:env in the stack "
         "config (stacks/Pulumi.prod.yaml)",
@@ -155,7 +155,7 @@ STACKS = [
     ),
     case("codex:slot: slot 0 is out of range: slots start at 1", id="slot-below-1", stack="ai-slot-0"),
     case(
-        "<root>/services.yaml: maxSlots: slot 4 is out of range: services.yaml allows maxSlots=3\n"
+        "<root>/services.yaml:2: maxSlots: slot 4 is out of range: services.yaml allows maxSlots=3\n"
         "  hint: use a slot from 1 to 3, or raise maxSlots",
         id="slot-over-max",
         stack="ai-slot-4",
@@ -196,7 +196,7 @@ STACKS = [
         namespace="n" * 64,
     ),
     case(
-        f"<root>/services.yaml: project: namespace '{'d' * 60}-dev' is not a valid Kubernetes name\n"
+        f"<root>/services.yaml:1: project: namespace '{'d' * 60}-dev' is not a valid Kubernetes name\n"
         "  hint: lowercase letters, digits and '-', at most 63 characters",
         id="namespace-of-the-project-64-characters",
         services=edited("project: demo", f"project: {'d' * 60}"),

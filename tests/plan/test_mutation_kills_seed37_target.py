@@ -50,5 +50,5 @@ def test_a_default_namespace_too_long_is_blamed_on_the_project_name(make_project
     with pytest.raises(PlanError) as caught:
         build_plan(PlanRequest(stack="dev", project_dir=root))
     assert str(caught.value) == (
-        f"{root / 'services.yaml'}: project: namespace '{project}-dev' is not a valid Kubernetes name" + HINT
+        f"{root / 'services.yaml'}:1: project: namespace '{project}-dev' is not a valid Kubernetes name" + HINT
     )
