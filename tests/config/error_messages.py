@@ -10,10 +10,13 @@ from codex_stacks.errors import CodexError, CombinedError
 from codex_stacks.plan import PlanRequest
 from codex_stacks.plan.check import check_everything
 
+_FOLDERS = tempfile.TemporaryDirectory(prefix="codex-errors-")
+"""Where the projects are written: removed when the test process ends."""
+
 
 def project(text: str, files: dict[str, str] | None = None) -> Path:
     """A new project folder holding ``text`` as services.yaml and ``files`` beside it."""
-    folder = Path(tempfile.mkdtemp(prefix="codex-errors-"))
+    folder = Path(tempfile.mkdtemp(dir=_FOLDERS.name))
     (folder / "services.yaml").write_text(text, encoding="utf-8")
     for name, body in (files or {}).items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
