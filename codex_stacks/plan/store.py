@@ -13,6 +13,7 @@ digest of itself and the stack it belongs to; anything else is refused.
 from __future__ import annotations
 
 import base64
+import binascii
 import dataclasses
 import gzip
 import hashlib
@@ -130,7 +131,14 @@ def load(text: object, *, stack: str, namespace: str) -> StoredPlan:
         envelope = json.loads(str(text))
         if envelope.get("format") != FORMAT:
             raise _refuse(f"unknown format {envelope.get('format')!r}")
-        raw = gzip.decompress(base64.b64decode(envelope["plan"], validate=True))
+        try:
+            packed = base64.b64decode(envelope["plan"], validate=True)
+        except binascii.Error:
+            raise _refuse("its plan is not base64") from None
+        try:
+            raw = gzip.decompress(packed)
+        except (OSError, EOFError):
+            raise _refuse("its plan is not whole gzip data") from None
         if hashlib.sha256(raw).hexdigest() != envelope.get("sha256"):
             raise _refuse("its digest does not match its content (it was changed)")
         payload = json.loads(raw)

@@ -53,7 +53,16 @@ def envelope(plan: str, digest: str = "0" * 64) -> str:
             id="digest",
         ),
         pytest.param("not json", "dev", "it does not read (JSONDecodeError)", id="not-json"),
-        pytest.param(envelope("%%%"), "dev", "it does not read (Error)", id="not-base64"),
+        pytest.param(envelope("%%%"), "dev", "its plan is not base64", id="not-base64"),
+        pytest.param(
+            envelope(base64.b64encode(b"plain").decode()), "dev", "its plan is not whole gzip data", id="not-gzip"
+        ),
+        pytest.param(
+            envelope(base64.b64encode(gzip.compress(b"{}")[:-4]).decode()),
+            "dev",
+            "its plan is not whole gzip data",
+            id="gzip-cut-short",
+        ),
         pytest.param(None, "prod", "it belongs to stack dev in namespace demo-dev", id="another-stack"),
     ],
 )
