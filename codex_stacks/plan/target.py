@@ -176,7 +176,7 @@ def stack_scope(request: PlanRequest, document: ServicesDocument, env: str, slot
             "slot": slot or 0,
             "mode": mode,
             "project_root": project_root,
-            "vars": outside_data(dict(request.vars), origin="codex:vars", known=known),
+            "vars": outside_data(dict(request.vars), origin="vars", known=known),
             "env_or": document.env_policy().reader(known),
         }
     )

@@ -28,7 +28,7 @@ def jinja_render(template: str, context: dict[str, Any], env_vars: set[str]) -> 
         "slot": context["slot"],
         "versions": dict(context["versions"]),
         BASE_DOMAINS_VAR: dict(context["baseDomain"]),
-        "vars": outside_data(dict(context["userVars"]), origin="codex:vars", known=known),
+        "vars": outside_data(dict(context["userVars"]), origin="vars", known=known),
         "env_or": EnvPolicy(declared=dict.fromkeys(env_vars | set(environ), False), environ=environ).reader(known),
     }
     rendered = render_text(template, scope, source=Path("case.yaml"), known=known)
