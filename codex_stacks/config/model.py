@@ -33,6 +33,8 @@ def environment_name_problem(name: str) -> str | None:
     bad = next((index for index, char in enumerate(name) if not STACK_NAME_CHAR.fullmatch(char)), None)
     if bad is not None:
         return f"invalid character {name[bad]!r} at position {bad + 1}"
+    if not name[0].isalnum():
+        return f"it starts with {name[0]!r}; it must start with a letter or a digit"
     return None
 
 
