@@ -75,7 +75,7 @@ def _size(env: Mapping[str, str], name: str, default: int) -> int:
     match = _SIZE_RE.match(raw)
     if match is None or int(match.group(1)) < 1:
         raise ConfigError(
-            f"{name} must be a positive size in bytes, not {raw[:40]!r}",
+            f"must be a positive size in bytes, not {raw[:40]!r}",
             location=Location(path=name),
             hint="e.g. 8388608, 8M or 512K (K, M and G are powers of 1024)",
         )
@@ -88,7 +88,7 @@ def _count(env: Mapping[str, str], name: str, default: int) -> int:
     if raw is None or raw.strip() == "":
         return default
     if not raw.strip().isdigit() or int(raw) < 1:
-        raise ConfigError(f"{name} must be a positive whole number, not {raw[:40]!r}", location=Location(path=name))
+        raise ConfigError(f"must be a positive whole number, not {raw[:40]!r}", location=Location(path=name))
     return int(raw)
 
 

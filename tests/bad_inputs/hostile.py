@@ -175,7 +175,7 @@ HOSTILE: list[Case] = [
     base(
         "limit-that-is-not-a-size",
         env={"CODEX_MAX_FILE_BYTES": "lots"},
-        message="CODEX_MAX_FILE_BYTES must be a positive size in bytes, not 'lots'",
+        message="must be a positive size in bytes, not 'lots'",
         path="CODEX_MAX_FILE_BYTES",
         commands=ALL_COMMANDS,
     ),

@@ -35,48 +35,48 @@ CASES = [
     ),
     pytest.param(
         {"CODEX_MAX_FILE_BYTES": "lots"},
-        f"CODEX_MAX_FILE_BYTES: CODEX_MAX_FILE_BYTES must be a positive size in bytes, not 'lots'\n{SIZE_HINT}",
+        f"CODEX_MAX_FILE_BYTES: must be a positive size in bytes, not 'lots'\n{SIZE_HINT}",
         id="file-bytes-word",
     ),
     pytest.param(
         {"CODEX_MAX_FILE_BYTES": "0"},
-        f"CODEX_MAX_FILE_BYTES: CODEX_MAX_FILE_BYTES must be a positive size in bytes, not '0'\n{SIZE_HINT}",
+        f"CODEX_MAX_FILE_BYTES: must be a positive size in bytes, not '0'\n{SIZE_HINT}",
         id="file-bytes-zero",
     ),
     pytest.param(
         {"CODEX_MAX_PROJECT_BYTES": "0M"},
-        f"CODEX_MAX_PROJECT_BYTES: CODEX_MAX_PROJECT_BYTES must be a positive size in bytes, not '0M'\n{SIZE_HINT}",
+        f"CODEX_MAX_PROJECT_BYTES: must be a positive size in bytes, not '0M'\n{SIZE_HINT}",
         id="project-bytes-zero-megabytes",
     ),
     pytest.param(
         {"CODEX_MAX_PROJECT_BYTES": "5T"},
-        f"CODEX_MAX_PROJECT_BYTES: CODEX_MAX_PROJECT_BYTES must be a positive size in bytes, not '5T'\n{SIZE_HINT}",
+        f"CODEX_MAX_PROJECT_BYTES: must be a positive size in bytes, not '5T'\n{SIZE_HINT}",
         id="project-bytes-unknown-unit",
     ),
     pytest.param(
         {"CODEX_MAX_FILE_BYTES": "9" * 45 + "x"},
-        "CODEX_MAX_FILE_BYTES: CODEX_MAX_FILE_BYTES must be a positive size in bytes, not "
+        "CODEX_MAX_FILE_BYTES: must be a positive size in bytes, not "
         f"'9999999999999999999999999999999999999999'\n{SIZE_HINT}",
         id="long-value-shown-cut",
     ),
     pytest.param(
         {"CODEX_MAX_YAML_NODES": "many"},
-        "CODEX_MAX_YAML_NODES: CODEX_MAX_YAML_NODES must be a positive whole number, not 'many'",
+        "CODEX_MAX_YAML_NODES: must be a positive whole number, not 'many'",
         id="nodes-word",
     ),
     pytest.param(
         {"CODEX_MAX_YAML_NODES": "0"},
-        "CODEX_MAX_YAML_NODES: CODEX_MAX_YAML_NODES must be a positive whole number, not '0'",
+        "CODEX_MAX_YAML_NODES: must be a positive whole number, not '0'",
         id="nodes-zero",
     ),
     pytest.param(
         {"CODEX_MAX_YAML_DEPTH": "-5"},
-        "CODEX_MAX_YAML_DEPTH: CODEX_MAX_YAML_DEPTH must be a positive whole number, not '-5'",
+        "CODEX_MAX_YAML_DEPTH: must be a positive whole number, not '-5'",
         id="depth-negative",
     ),
     pytest.param(
         {"CODEX_MAX_YAML_DEPTH": "2.5"},
-        "CODEX_MAX_YAML_DEPTH: CODEX_MAX_YAML_DEPTH must be a positive whole number, not '2.5'",
+        "CODEX_MAX_YAML_DEPTH: must be a positive whole number, not '2.5'",
         id="depth-fraction",
     ),
 ]
