@@ -363,9 +363,7 @@ def load_documents(text: str, *, source: Path | None = None, limits: Limits | No
     loader = _loader(text, source, limits)
     try:
         while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
+            node = loader.get_node()  # an empty document is a null scalar, never None
             _bounded(loader, node)
             yield _line(node), loader.construct_document(node)
     except _TooManyNodesError:
