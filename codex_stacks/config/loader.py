@@ -94,9 +94,6 @@ class ServicesDocument:
     def services(self) -> tuple[ItemRef, ...]:
         return tuple(item for item in self.items if item.section == "services")
 
-    def item(self, name: str) -> ItemRef | None:
-        return next((item for item in self.items if item.name == name), None)
-
     def raw(self, *path: Key) -> Any:
         """The raw value at ``path`` (None when absent)."""
         node: Any = self.root
