@@ -49,6 +49,8 @@ SHIPPED = edited(
 )
 """BASE with the agent's service ``codex`` (manifest codex.yaml) shipping the agent's RBAC itself."""
 SA = "---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: agent\n"
+AGENT_AND_ACCOUNT = DEPLOYMENT.format(name="codex") + SA
+"""codex.yaml of the shipped-RBAC cases: the agent's Deployment and its ServiceAccount (lines 1-19)."""
 """Lines 14-18 after DEPLOYMENT: the ServiceAccount ``agent``."""
 AGENT = [
     case(
@@ -72,8 +74,7 @@ AGENT = [
         services=SHIPPED,
         files={
             "ns.yaml": NS,
-            "codex.yaml": DEPLOYMENT.format(name="codex")
-            + SA
+            "codex.yaml": AGENT_AND_ACCOUNT
             + f"---\napiVersion: {RBAC}\nkind: ClusterRoleBinding\nmetadata:\n  name: agent-all\n"
             "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n"
             "subjects: [{kind: ServiceAccount, name: agent, namespace: demo-dev}]\n",
@@ -86,9 +87,7 @@ AGENT = [
         services=SHIPPED,
         files={
             "ns.yaml": NS,
-            "codex.yaml": DEPLOYMENT.format(name="codex")
-            + SA
-            + f"---\napiVersion: {RBAC}\nkind: RoleBinding\nmetadata:\n  name: agent\n"
+            "codex.yaml": AGENT_AND_ACCOUNT + f"---\napiVersion: {RBAC}\nkind: RoleBinding\nmetadata:\n  name: agent\n"
             "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ghost}\n"
             "subjects: [{kind: ServiceAccount, name: agent}]\n",
         },
@@ -103,9 +102,7 @@ AGENT = [
         services=SHIPPED,
         files={
             "ns.yaml": NS,
-            "codex.yaml": DEPLOYMENT.format(name="codex")
-            + SA
-            + f"---\napiVersion: {RBAC}\nkind: RoleBinding\nmetadata:\n  name: agent\n"
+            "codex.yaml": AGENT_AND_ACCOUNT + f"---\napiVersion: {RBAC}\nkind: RoleBinding\nmetadata:\n  name: agent\n"
             "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: agent}\n"
             "subjects: [{kind: ServiceAccount, name: agent}]\n"
             f"---\napiVersion: {RBAC}\nkind: Role\nmetadata:\n  name: agent\nrules:\n"
