@@ -31,7 +31,18 @@ def set_default_namespace(manifest: dict[str, Any], namespace: str) -> None:
         metadata.pop("namespace", None)
 
 
-def _replace_named(items: list[dict[str, Any]], new: dict[str, Any], *, key: str = "name") -> None:
+def _named_list(owner: dict[str, Any], field: str) -> list[Any] | None:
+    """``owner[field]`` as the list to add to, made when missing or null; ``None`` when the
+    manifest wrote something else there, which the plan's pod shape check names at its line."""
+    items = owner.get(field)
+    if items is None:
+        items = owner[field] = []
+    return items if isinstance(items, list) else None
+
+
+def _replace_named(items: list[Any] | None, new: dict[str, Any], *, key: str = "name") -> None:
+    if items is None:
+        return
     for index, item in enumerate(items):
         if isinstance(item, dict) and item.get(key) == new[key]:
             items[index] = new
@@ -96,10 +107,9 @@ def apply_service_overlay(
             container["imagePullPolicy"] = pull_policy
     mounts: Iterable[HostMount | PvcMount] = [*overlay.host_mounts, *overlay.pvc_mounts] if overlay else []
     for mount in mounts:
-        volumes = spec.setdefault("volumes", [])
-        _replace_named(volumes, _volume(mount))
+        _replace_named(_named_list(spec, "volumes"), _volume(mount))
         for container in targets:
-            _replace_named(container.setdefault("volumeMounts", []), _volume_mount(mount))
+            _replace_named(_named_list(container, "volumeMounts"), _volume_mount(mount))
     return result
 
 
