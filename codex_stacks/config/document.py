@@ -132,7 +132,7 @@ def _statements_break_it(text: str, error: ConfigError) -> bool:
         return True
     blanked = "\n".join("" if number in statements else line for number, line in enumerate(lines, start=1))
     try:
-        loader, _ = compose_node(blanked, source=None)
+        loader, _ = compose_node(blanked)
     except ConfigError:
         return False
     loader.dispose()

@@ -131,7 +131,8 @@ def parse_services(text: str, *, source: Path) -> ServicesDocument:
         raise ConfigError("the file is empty", location=Location(file=source))
     if not isinstance(root, RawMap):
         raise ConfigError(
-            f"the top level must be a mapping of keys, not {_type_name(root)}", location=Location(file=source, line=1)
+            f"the top level must be a mapping of keys, not {_type_name(root)}",
+            location=Location(file=source, line=root.line if isinstance(root, RawList) else 1),
         )
     return _Structure(root, source).check()
 
@@ -176,6 +177,7 @@ class _Structure:
         env_vars = self._env_vars()
         items = self._items()
         environments, env_from = self._environments()
+        self._overlays(items)
         self._per_environment_maps()
         raise_all(self.problems)
         return ServicesDocument(
@@ -295,6 +297,27 @@ class _Structure:
                 items.append(ItemRef(section=section, index=index, name=name, raw=entry))  # type: ignore[arg-type]
         return items
 
+    def _overlays(self, items: Sequence[ItemRef]) -> None:
+        """A service's ``overlays`` maps environment names to overlays: anything else, or a name
+        no environment has (a typo would silently drop the mounts), is the file's mistake."""
+        declared = self.root.get("environments")
+        known = sorted(str(name) for name in declared) if isinstance(declared, RawMap) else []
+        for item in items:
+            overlays = item.raw.get("overlays")
+            path = [*item.path, "overlays"]
+            if item.section != "services" or "overlays" not in item.raw or isinstance(overlays, Expr):
+                continue
+            if not isinstance(overlays, RawMap):
+                self.problem(f"must be a mapping of environment names to overlays, not {_type_name(overlays)}", path)
+                continue
+            for name in overlays:
+                if name not in known:
+                    self.problem(
+                        f"{item.name}: overlays names unknown environment {_shown(name)}",
+                        [*path, name],
+                        hint=f"known environments: {', '.join(known)}" if known else "environments: names none",
+                    )
+
     def _environments(self) -> tuple[dict[str, RawMap], dict[str, str | None]]:
         raw = self.root.get("environments")
         if raw is None:
@@ -333,7 +356,6 @@ class _Structure:
                     ["environments", name, "from"],
                     hint=f"known environments: {', '.join(sorted(parents))}",
                 )
-                parents[name] = None
         looped: set[str] = set()
         for name in parents:
             chain = [name]

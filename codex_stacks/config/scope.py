@@ -26,9 +26,6 @@ class Scope(Mapping[str, Any]):
         self._active: list[str] = []
         self._globals = environment().globals
 
-    def set(self, name: str, value: Any) -> None:
-        self._values[name] = value
-
     def define(self, name: str, compute: Callable[[], Any]) -> None:
         """``name`` is computed by ``compute()`` the first time it is read."""
         self._values.pop(name, None)

@@ -215,10 +215,8 @@ class Settings:
         fixed: dict[str, Any] = {"hooks": {}}
         if ref.section == "services":
             overlays = raw.get("overlays")
-            if isinstance(overlays, RawMap) and self.env in overlays:
-                fixed["overlays"] = {self.env: self.evaluator.value(overlays[self.env])}
-            elif overlays is not None and not isinstance(overlays, Expr):
-                fixed["overlays"] = {}
+            if isinstance(overlays, RawMap):  # other shapes are the loader's errors, a template the model's
+                fixed["overlays"] = {self.env: self.evaluator.value(overlays[self.env])} if self.env in overlays else {}
             model: type[Infrastructure | Service] = Service
         else:
             model = Infrastructure

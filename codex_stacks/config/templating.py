@@ -19,13 +19,13 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, NoReturn
+from typing import Any, NoReturn
 
 import jinja2
 from jinja2 import nodes
@@ -128,8 +128,9 @@ class OutsideValues:
 class _Output:
     """How a render treats the values it outputs (set per render, thread- and task-local)."""
 
-    mode: Literal["track", "tokens"]
     known: OutsideValues
+    tokens_out: bool = False
+    """Outside values leave as placeholders (a manifest's text), not as themselves (a value)."""
     seen: list[Outside] = field(default_factory=list)
     tokens: dict[str, Outside] = field(default_factory=dict)
     nonce: str = ""
@@ -137,12 +138,12 @@ class _Output:
     def finalize(self, value: Any) -> Any:
         if isinstance(value, Outside):
             self.seen.append(value)
-            if self.mode == "tokens":
+            if self.tokens_out:
                 token = f"zcodexoutside{len(self.tokens)}x{self.nonce}"
                 self.tokens[token] = value
                 return token
             return value
-        if self.mode == "tokens" and isinstance(value, str) and value and not isinstance(value, YamlSafe):
+        if self.tokens_out and isinstance(value, str) and value and not isinstance(value, YamlSafe):
             derived = self.known.found_in(value)
             if derived is not None:
                 raise CodexError(
@@ -251,7 +252,7 @@ def _fail(
     if isinstance(exc, BudgetExceededError):
         raise TemplateError(str(exc), location=where(line), hint="limits: docs/template-budget.md") from None
     if isinstance(exc, jinja2.UndefinedError):
-        known = sorted(key for key in _names(scope) if not key.startswith("_"))
+        known = sorted(key for key in scope if not key.startswith("_"))
         raise TemplateError(
             f"undefined template variable: {_masked(str(exc.message))}",
             location=where(line),
@@ -263,11 +264,6 @@ def _fail(
     # loop walks it) is the template's too: one line, never a traceback.
     message = _masked(f"{type(exc).__name__}: {exc}")
     raise TemplateError(f"template failed: {message}", location=where(line)) from None
-
-
-def _names(scope: Mapping[str, Any]) -> Iterator[str]:
-    names = getattr(scope, "names", None)
-    yield from (names() if callable(names) else scope)
 
 
 def _run(
@@ -305,7 +301,7 @@ def evaluate(
                 "only {{ … }} expressions are allowed in services.yaml values, not {% … %} statements",
                 hint="use when: to switch an item on or off, and vars: for values computed once",
             )
-        value, seen = _run(template, scope, _Output(mode="track", known=known), expression=single)
+        value, seen = _run(template, scope, _Output(known=known), expression=single)
     except Exception as exc:  # every failure of a template is the template's (at the line it failed on)
         _fail(exc, where=where, name=name, scope=scope)
     if not single and seen:
@@ -378,7 +374,7 @@ def _evaluate_pieces(
 ) -> Any:
     expressions = [piece for piece in pieces if piece.expression is not None]
     single = len(expressions) == 1 and all(piece.text is None or _blank(piece.text) for piece in pieces)
-    policy = _Output(mode="track", known=known)
+    policy = _Output(known=known)
     output: list[str] = []
     for piece in pieces:
         if piece.expression is None:
@@ -412,7 +408,7 @@ class RenderedText:
 def render_text(text: str, scope: Mapping[str, Any], *, source: Path, known: OutsideValues) -> RenderedText:
     """Render a manifest template; outside values come back as placeholders (see module doc)."""
     name = str(source)
-    policy = _Output(mode="tokens", known=known, nonce=secrets.token_hex(6))
+    policy = _Output(known=known, tokens_out=True, nonce=secrets.token_hex(6))
     try:
         _, template = _compile_text(text, name)
         rendered, _ = _run(template, scope, policy, expression=False)

@@ -12,7 +12,6 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from codex_stacks.config.document import RawMap
 from codex_stacks.config.loader import ItemRef, ServicesDocument, load_document
 from codex_stacks.config.model import Infrastructure, Service
 from codex_stacks.config.settings import Settings
@@ -99,17 +98,6 @@ def _check_settings(settings: Settings, target: Target, request: PlanRequest, fo
                 lambda stage=stage, ref=ref: list(settings.stage(ref.raw.get("hooks"), stage, [*ref.path, "hooks"]))  # type: ignore[misc]
             )
     found.attempt(lambda: check_dependencies(settings, selected))
-    for ref in settings.document.services:
-        overlays = ref.raw.get("overlays")
-        for env in overlays if isinstance(overlays, RawMap) else ():
-            if env not in settings.document.environments:
-                found.attempt(
-                    lambda ref=ref, env=env: settings.document.fail(  # type: ignore[misc]
-                        f"{ref.name}: overlays names unknown environment {env!r}",
-                        [*ref.path, "overlays", env],
-                        hint=f"known environments: {', '.join(sorted(settings.document.environments))}",
-                    )
-                )
 
 
 def check_everything(request: PlanRequest) -> list[CodexError]:
