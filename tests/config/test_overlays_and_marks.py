@@ -116,7 +116,8 @@ def test_each_stack_gets_its_own_environments_overlay_only() -> None:
 
 
 def test_overlays_written_as_one_template_still_apply() -> None:
-    value = '"{{ {\'dev\': {\'hostMounts\': [{\'name\': \'src\', \'hostPath\': \'/src\', \'mountPath\': \'/app\'}]}} }}"'
+    mount = "{'name': 'src', 'hostPath': '/src', 'mountPath': '/app'}"
+    value = f"\"{{{{ {{'dev': {{'hostMounts': [{mount}]}}}} }}}}\""
     spec = pod_spec(HEAD + f"    overlays: {value}\n")
     assert spec["containers"][0]["volumeMounts"] == [{"name": "src", "mountPath": "/app"}]
 
