@@ -131,15 +131,18 @@ def parse_services(text: str, *, source: Path) -> ServicesDocument:
         raise ConfigError("the file is empty", location=Location(file=source))
     if not isinstance(root, RawMap):
         raise ConfigError(
-            f"the top level must be a mapping of keys, not {_type_name(root)}",
+            f"the top level must be a mapping of keys, not {value_kind(root)}",
             location=Location(file=source, line=root.line if isinstance(root, RawList) else 1),
         )
     return _Structure(root, source).check()
 
 
-def _type_name(value: Any) -> str:
-    if isinstance(value, RawList):
+def value_kind(value: Any) -> str:
+    """What a value of the file (or a template's result) is, in the words of the file."""
+    if isinstance(value, list):
         return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
     if isinstance(value, Expr):
         return "a template"
     if value is None:
@@ -178,6 +181,7 @@ class _Structure:
         items = self._items()
         environments, env_from = self._environments()
         self._overlays(items)
+        self._versions()
         self._per_environment_maps()
         raise_all(self.problems)
         return ServicesDocument(
@@ -278,7 +282,7 @@ class _Structure:
             for index, entry in enumerate(raw):
                 path: tuple[Key, ...] = (section, index)
                 if not isinstance(entry, RawMap):
-                    self.problem(f"an item must be a mapping with a name, not {_type_name(entry)}", path)
+                    self.problem(f"an item must be a mapping with a name, not {value_kind(entry)}", path)
                     continue
                 if "name" not in entry:
                     self.problem("missing required key 'name'", path)
@@ -305,10 +309,10 @@ class _Structure:
         for item in items:
             overlays = item.raw.get("overlays")
             path = [*item.path, "overlays"]
-            if item.section != "services" or "overlays" not in item.raw or isinstance(overlays, Expr):
+            if item.section != "services" or overlays is None or isinstance(overlays, Expr):
                 continue
             if not isinstance(overlays, RawMap):
-                self.problem(f"must be a mapping of environment names to overlays, not {_type_name(overlays)}", path)
+                self.problem(f"must be a mapping of environment names to overlays, not {value_kind(overlays)}", path)
                 continue
             for name in overlays:
                 if name not in known:
@@ -317,6 +321,19 @@ class _Structure:
                         [*path, name],
                         hint=f"known environments: {', '.join(known)}" if known else "environments: names none",
                     )
+
+    def _versions(self) -> None:
+        """``versions`` maps names to version strings (a number is read as its text); a template
+        is checked when a stack reads it (plan/target.py)."""
+        raw = self.root.get("versions")
+        if raw is None:
+            return
+        if not isinstance(raw, RawMap):
+            self.problem(f"must be a mapping of names to version strings, not {value_kind(raw)}", ["versions"])
+            return
+        for name, value in raw.items():
+            if isinstance(value, bool) or not isinstance(value, str | int | float | Expr):
+                self.problem(f"must be a version string, not {value_kind(value)}", ["versions", name])
 
     def _environments(self) -> tuple[dict[str, RawMap], dict[str, str | None]]:
         raw = self.root.get("environments")

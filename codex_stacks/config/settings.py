@@ -215,8 +215,10 @@ class Settings:
         fixed: dict[str, Any] = {"hooks": {}}
         if ref.section == "services":
             overlays = raw.get("overlays")
-            if isinstance(overlays, RawMap):  # other shapes are the loader's errors, a template the model's
+            if isinstance(overlays, RawMap):
                 fixed["overlays"] = {self.env: self.evaluator.value(overlays[self.env])} if self.env in overlays else {}
+            elif not isinstance(overlays, Expr):  # absent or empty: other shapes are the loader's errors
+                fixed["overlays"] = {}
             model: type[Infrastructure | Service] = Service
         else:
             model = Infrastructure

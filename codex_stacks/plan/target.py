@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from codex_stacks.config.document import RawMap
-from codex_stacks.config.loader import ServicesDocument, environment_chain, load_document
+from codex_stacks.config.loader import ServicesDocument, environment_chain, load_document, value_kind
 from codex_stacks.config.model import DNS_LABEL, Environment
 from codex_stacks.config.scope import Scope
 from codex_stacks.config.settings import Evaluator, Settings
@@ -140,6 +140,10 @@ class _Versions(Mapping[str, str]):
     def __getitem__(self, key: str) -> str:
         if key not in self._done:
             value = self._evaluator.value(self._raw[key])
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                self._evaluator.document.fail(
+                    f"the template gives {value_kind(value)}, not a version string", ["versions", key]
+                )
             self._done[key] = value if isinstance(value, str) else str(value)
         return self._done[key]
 

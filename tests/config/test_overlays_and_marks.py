@@ -78,11 +78,6 @@ def pod_spec(services: str, stack: str = "dev") -> dict[str, Any]:
             id="string",
         ),
         pytest.param(
-            "",
-            "services.yaml:8: services[0].overlays: must be a mapping of environment names to overlays, not empty",
-            id="empty",
-        ),
-        pytest.param(
             "{staging: {}}",
             "services.yaml:8: services[0].overlays.staging: api: overlays names unknown environment 'staging'\n"
             "  hint: known environments: dev, stage",
@@ -120,6 +115,13 @@ def test_overlays_written_as_one_template_still_apply() -> None:
     value = f"\"{{{{ {{'dev': {{'hostMounts': [{mount}]}}}} }}}}\""
     spec = pod_spec(HEAD + f"    overlays: {value}\n")
     assert spec["containers"][0]["volumeMounts"] == [{"name": "src", "mountPath": "/app"}]
+
+
+@pytest.mark.parametrize("overlays", ["", "{}", "{stage: {}}"])
+def test_an_empty_overlays_or_one_for_other_environments_adds_nothing(overlays: str) -> None:
+    spec = pod_spec(HEAD + f"    overlays: {overlays}\n")
+    assert "volumes" not in spec
+    assert "volumeMounts" not in spec["containers"][0]
 
 
 def test_a_template_for_overlays_that_gives_no_mapping_is_refused() -> None:
