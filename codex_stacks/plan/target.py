@@ -7,6 +7,7 @@ computed on first use, then resolves the few every stack needs into a :class:`Ta
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from collections.abc import Iterator, Mapping
@@ -56,7 +57,8 @@ class PlanRequest:
 
     @property
     def services_path(self) -> Path:
-        return self.project_dir / self.services_file
+        """Absolute (not resolved), so its errors name it as fully as the manifests'."""
+        return Path(os.path.abspath(self.project_dir / self.services_file))
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,7 +121,11 @@ def test_version_and_module_entry_and_completion() -> None:
         [sys.executable, "-m", "codex_stacks", "--version"], capture_output=True, text=True, timeout=60, check=False
     )
     assert module.stdout == f"codexctl {installed}\n"
-    script = codexctl("--show-completion", "bash")
+    # Typer finds the shell from the process tree (shellingham): run it from bash, whatever runs
+    # the tests (a background job has no shell above it); "; true" keeps bash from exec-ing it.
+    script = subprocess.run(
+        ["bash", "-c", f"'{CODEXCTL}' --show-completion; true"], capture_output=True, text=True, timeout=60, check=False
+    )
     assert script.returncode == 0
     assert "_CODEXCTL_COMPLETE" in script.stdout
     completed = subprocess.run(
