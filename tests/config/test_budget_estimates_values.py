@@ -99,6 +99,7 @@ ROWS: list[ParameterSet] = [
     *limit("empty-list", CONCAT, 2, "[]", x=[]),
     # 12345 (14 bits): 14 * 30103 // 100000 + 2 = 421442 // 100000 + 2 = 4 + 2 = 6
     *limit("int-leaf", CONCAT, 6, "12345", x=12345),
+    # 2**288 and 2**680: 88 and 207 (worked out at P288 and P680 above)
     *limit("int-289-bits", CONCAT, 88, str(P288), x=P288),
     *limit("int-681-bits", CONCAT, 207, str(P680), x=P680),
     # ---------------------------------------------------------------- _Meter.text: the walk
