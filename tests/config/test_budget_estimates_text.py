@@ -23,6 +23,7 @@ Each template is one line of ``deploy/main.yaml``, so an error reads ``deploy/ma
 from __future__ import annotations
 
 import subprocess
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -549,3 +550,31 @@ def test_a_huge_value_is_refused_before_it_is_built(
     report = hostile(fork_server, tmp_path, source)
     assert (report["message"], report["line"]) == (DEFAULT_SIZE, 1)
     assert report["peak_mb"] < tiny["peak_mb"] + GROWTH_MB, report
+
+
+ONE_MORE_BUDGET = B(max_size=10_000_000, max_total=100_000_000)
+"""Lets a template make a 10,000,000-character separator (10 MB), to tell an estimate that counts
+every copy of it from one that misses a copy and lets the 20 MB result be built, then refused."""
+ONE_MORE_PEAK = 16_000_000
+"""Bytes the render may hold at its peak: the separator and change, not the result."""
+
+ONE_MORE = [
+    pytest.param("{{ ('x' * 10000000).join(['', '', '']) }}", id="join"),  # 0 + 10**7 * (3 - 1)
+    pytest.param("{{ ['', '', '']|join('x' * 10000000) }}", id="join-filter"),  # the same
+    pytest.param("{{ 'a'.replace('', 'y' * 10000000) }}", id="replace-empty-old"),  # 1 + (1 + 1) * 10**7
+    pytest.param("{{ 'a'|replace('', 'y' * 10000000) }}", id="replace-filter-empty-old"),  # the same
+]
+
+
+@pytest.mark.parametrize("source", ONE_MORE)
+def test_an_estimate_counts_every_copy_of_a_separator(source: str) -> None:
+    """Measured in this process with tracemalloc (every Python allocation, exactly): the sizes
+    stay tens of MB even when the estimate is wrong."""
+    tracemalloc.start()
+    try:
+        text = render(source, ONE_MORE_BUDGET, {})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert text == size_error(10_000_000)
+    assert peak < ONE_MORE_PEAK
