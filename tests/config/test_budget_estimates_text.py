@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import subprocess
 import tracemalloc
+import types
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +214,7 @@ STR_FORMAT = [
     pytest.param("{{ '{}{}'.format(a, b) }}", {"a": "ab", "b": ""}, 2, "ab", id="format-empty-field"),  # 2, 2 + 0
     pytest.param("{{ '{}'.format(n) }}", {"n": 2**30}, 12, "1073741824", id="format-int"),  # 31 // 3 + 2
     pytest.param("{{ '{!r}'.format(v) }}", {"v": "ab"}, 4, "'ab'", id="format-repr"),  # the repr's 4
+    pytest.param("{{ '{:>4}'.format(f) }}", {"f": 2.5}, 8, " 2.5", id="format-float"),  # max(4, 8): any other value 8
     pytest.param("{{ '{a:.2}'.format_map(m) }}", {"m": {"a": "abcd"}}, 15, "ab", id="format-map"),
     # ^ the mapping is measured as printed first: 2 + 4 * 1 + (1 + 2) + (4 + 2); the field 4 + 2
     pytest.param("{{ '{a:.2}'.format(a=v) }}", {"v": "abcd"}, 6, "ab", id="format-keyword"),  # max(0, 4 + 2)
@@ -442,14 +444,22 @@ def test_concatenation_keeps_safe_text_safe_only_when_escaping(autoescape: bool,
     assert render("{{ ('<b>'|safe) ~ a }}", B(max_size=4), {"a": "<"}, autoescape=autoescape) == output  # 3 + 1
 
 
-def test_a_macro_called_outside_a_render_checks_sizes_but_keeps_no_total() -> None:
+@pytest.mark.parametrize(
+    ("macro", "budget"),
+    [
+        pytest.param("{{ a ~ b }}", B(max_size=5, max_total=3), id="concat-keeps-no-total"),  # 3 + 2; 3 + 3
+        pytest.param("{{ '{}{}'.format(a, b) }}", B(max_size=5), id="str-format"),  # 3, 3 + 2; 3, 3 + 3
+        pytest.param("{{ '{!s}{!s}'.format(a, b) }}", B(max_size=5), id="str-format-converted"),
+    ],
+)
+def test_a_macro_called_outside_a_render_checks_sizes(macro: str, budget: RenderBudget) -> None:
     """docs/template-budget.md: outside any scope only the size checks apply."""
-    env = budgeted_environment(B(max_size=5, max_total=3))
-    join = env.from_string("{% macro join(a, b) %}{{ a ~ b }}{% endmacro %}").module.join  # type: ignore[attr-defined]
-    assert join("abc", "de") == "abcde"  # 3 + 2: at the size limit, past the total's
-    assert join("abc", "de") == "abcde"  # nothing piles up between calls
+    env = budgeted_environment(budget)
+    make = env.from_string("{% macro make(a, b) %}" + macro + "{% endmacro %}").module.make  # type: ignore[attr-defined]
+    assert make("abc", "de") == "abcde"  # at the size limit
+    assert make("abc", "de") == "abcde"  # nothing piles up between calls
     with pytest.raises(BudgetExceededError) as raised:
-        join("abc", "def")  # 3 + 3
+        make("abc", "def")
     assert str(raised.value) == (
         "template budget exceeded: size of a value (characters or items) > 5 (CODEX_TEMPLATE_MAX_SIZE)"
     )
@@ -563,6 +573,9 @@ ONE_MORE = [
     pytest.param("{{ ['', '', '']|join('x' * 10000000) }}", id="join-filter"),  # the same
     pytest.param("{{ 'a'.replace('', 'y' * 10000000) }}", id="replace-empty-old"),  # 1 + (1 + 1) * 10**7
     pytest.param("{{ 'a'|replace('', 'y' * 10000000) }}", id="replace-filter-empty-old"),  # the same
+    pytest.param(
+        "{{ ('a' * 2000000)|replace('a', 'xyzxyzxy') }}", id="replace-filter-short-new"
+    ),  # 2 * 10**6 + 2 * 10**6 * (8 - 1): a new of 8 characters still grows each place by 7
 ]
 
 
@@ -570,11 +583,26 @@ ONE_MORE = [
 def test_an_estimate_counts_every_copy_of_a_separator(source: str) -> None:
     """Measured in this process with tracemalloc (every Python allocation, exactly): the sizes
     stay tens of MB even when the estimate is wrong."""
+    text, peak = traced(source, ONE_MORE_BUDGET, {})
+    assert text == size_error(10_000_000)
+    assert peak < ONE_MORE_PEAK
+
+
+def traced(source: str, budget: RenderBudget, context: dict[str, Any]) -> tuple[str, int]:
+    """``render``'s text, and the most bytes Python held at once while it ran (tracemalloc)."""
     tracemalloc.start()
     try:
-        text = render(source, ONE_MORE_BUDGET, {})
+        text = render(source, budget, context)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert text == size_error(10_000_000)
-    assert peak < ONE_MORE_PEAK
+    return text, peak
+
+
+def test_a_converted_field_is_measured_before_its_repr_is_built() -> None:
+    """An object the budget does not walk (not a list, dict or namespace) holding a list: the
+    list's text, 2 + 2 * 2 + 2 * (4,000,000 + 2), is measured before ``!r`` builds it."""
+    holder = types.SimpleNamespace(items=["x" * 4_000_000, "y" * 4_000_000])  # made before the render
+    text, peak = traced("{{ '{0.items!r}'.format(o) }}", B(), {"o": holder})
+    assert text == size_error(1_000_000)
+    assert peak < 2_000_000  # the repr would take 8 MB
