@@ -13,9 +13,12 @@ limit trip at, counted by hand in a comment beside the row from Python's and Jin
   summed), where the estimate is charged to the total though the operation returns its input.
 - ``THEN_PYTHON``: at N the estimate passes and Python's own error follows (the template was
   wrong anyway); at N - 1 the budget stops it first.
-- ``OUTCOMES``: other things a user reads (which error wins, an ordinary use, a default budget).
+- ``WIDTHS``: the same for widths of 18 and 19 digits, under a limit of about 10**18.
+- ``OUTCOMES`` and ``RAISES``: other things a user reads (which error wins, an ordinary use).
 - ``HUGE``: a value of about 10**9 characters is refused before it is built: the render runs in
   the 1 GiB child of tests/config/test_budget.py, which reports its peak memory.
+- ``ONE_MORE``: an estimate that missed one copy of a separator would let a result of tens of
+  MB be built and refused only afterwards, with the same message: tracemalloc tells them apart.
 
 Each template is one line of ``deploy/main.yaml``, so an error reads ``deploy/main.yaml:1: …``.
 """
