@@ -215,6 +215,9 @@ STR_FORMAT = [
     pytest.param("{{ '{}{}{}'.format(a, b, c) }}", {"a": "ab", "b": "cde", "c": "fghi"}, 9, "abcdefghi", id="format-3"),
     # ^ the fields at 2, 2 + 3, 5 + 4
     pytest.param("{{ '{}{}'.format(a, b) }}", {"a": "ab", "b": ""}, 2, "ab", id="format-empty-field"),  # 2, 2 + 0
+    pytest.param(
+        "{{ '{:.1}{:.1}{:.1}'.format(a, a, a) }}", {"a": "abc"}, 6, "aaa", id="format-running-total"
+    ),  # each field max(0, 3 + 1) = 4 after what the earlier ones wrote (1 each): 4, 1 + 4, 2 + 4
     pytest.param("{{ '{}'.format(n) }}", {"n": 2**30}, 12, "1073741824", id="format-int"),  # 31 // 3 + 2
     pytest.param("{{ '{!r}'.format(v) }}", {"v": "ab"}, 4, "'ab'", id="format-repr"),  # the repr's 4
     pytest.param("{{ '{:>4}'.format(f) }}", {"f": 2.5}, 8, " 2.5", id="format-float"),  # max(4, 8): any other value 8
