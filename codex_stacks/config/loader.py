@@ -94,16 +94,13 @@ class ServicesDocument:
     def services(self) -> tuple[ItemRef, ...]:
         return tuple(item for item in self.items if item.section == "services")
 
-    def raw(self, *path: Key) -> Any:
-        """The raw value at ``path`` (None when absent)."""
+    def raw(self, *keys: str) -> Any:
+        """The raw value under ``keys`` of nested mappings (None when absent)."""
         node: Any = self.root
-        for part in path:
-            if isinstance(node, RawMap) and isinstance(part, str):
-                node = node.get(part)
-            elif isinstance(node, RawList) and isinstance(part, int) and 0 <= part < len(node):
-                node = node[part]
-            else:
+        for key in keys:
+            if not isinstance(node, RawMap):
                 return None
+            node = node.get(key)
         return node
 
     def line(self, path: Sequence[Key]) -> int | None:
