@@ -9,16 +9,6 @@ import pytest
 from codex_stacks.errors import ConfigError
 from tests.config.conftest import load
 
-TWO_SERVICES = "project: demo\nservices:\n  - name: api\n  - name: web\n"
-
-
-def test_raw_gives_a_list_item_by_index_and_none_past_the_end() -> None:
-    document = load(TWO_SERVICES).document
-    assert document.raw("services", 1, "name") == "web"
-    assert document.raw("services", 2) is None
-    assert document.raw("services", 2, "name") is None
-    assert document.raw("services", -1) is None
-
 
 def test_a_chain_of_dependencies_without_a_cycle_loads() -> None:
     text = (
