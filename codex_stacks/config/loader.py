@@ -316,7 +316,7 @@ class _Structure:
                     self.problem(
                         f"{item.name}: overlays names unknown environment {_shown(name)}",
                         [*path, name],
-                        hint=f"known environments: {', '.join(known)}" if known else "environments: names none",
+                        hint=f"known environments: {', '.join(known)}" if known else "the file defines no environments",
                     )
 
     def _versions(self) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from codex_stacks.errors import CodexError
 from codex_stacks.plan import PlanRequest, build_plan
-from tests.config.error_messages import project, shown
+from tests.config.error_messages import problems_of, project, shown
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -160,3 +160,11 @@ def test_a_slugged_secret_keeps_its_field_secret(monkeypatch: pytest.MonkeyPatch
     [obj] = [obj for obj in plan.objects if obj.kind == "ConfigMap" and obj.name == "x"]
     assert obj.manifest["data"] == {"plain": "Canary PW 7731", "slugged": "canary-pw-7731"}
     assert sorted(obj.secret_paths) == ["data.plain", "data.slugged"]
+
+
+def test_an_overlay_in_a_file_without_environments_says_so() -> None:
+    text = "project: demo\nservices:\n  - name: api\n    overlays: {dev: {}}\n"
+    assert problems_of(text) == (
+        "services.yaml:4: services[0].overlays.dev: api: overlays names unknown environment 'dev'\n"
+        "  hint: the file defines no environments"
+    )
