@@ -10,6 +10,16 @@ from codex_stacks.errors import CodexError, CombinedError
 from codex_stacks.plan import PlanRequest
 from codex_stacks.plan.check import check_everything
 
+ONE_MANIFEST = """\
+project: demo
+environments:
+  dev: {}
+infrastructure:
+  - name: base
+    manifests: [{path: cm.yaml}]
+"""
+"""A project of one environment and one group rendering ``cm.yaml``."""
+
 _FOLDERS = tempfile.TemporaryDirectory(prefix="codex-errors-")
 """Where the projects are written: removed when the test process ends."""
 

@@ -11,16 +11,8 @@ import pytest
 from codex_stacks.errors import CombinedError
 from codex_stacks.plan import PlanRequest
 from codex_stacks.plan.check import check_everything
-from tests.config.error_messages import project, shown
+from tests.config.error_messages import ONE_MANIFEST, project, shown
 
-SERVICES = """\
-project: demo
-environments:
-  dev: {}
-infrastructure:
-  - name: base
-    manifests: [{path: cm.yaml}]
-"""
 PLANTED = "x\n  planted: yes"
 """A value that would add a key if spliced into YAML."""
 
@@ -35,7 +27,7 @@ PLANTED = "x\n  planted: yes"
 )
 def test_a_nested_var_is_named_by_its_path(values: dict[str, Any], expression: str, origin: str) -> None:
     manifest = f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  v: {{{{ 'v-' ~ {expression} }}}}\n"
-    folder = project(SERVICES, {"cm.yaml": manifest})
+    folder = project(ONE_MANIFEST, {"cm.yaml": manifest})
     found = check_everything(PlanRequest(stack="dev", project_dir=folder, vars=values))
     text = shown(found[0] if len(found) == 1 else CombinedError(found), folder)
     assert text == (

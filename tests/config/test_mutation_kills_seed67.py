@@ -9,16 +9,7 @@ import tomllib
 
 from codex_stacks.config.tomlblocks import dumps
 from codex_stacks.plan import PlanRequest, build_plan
-from tests.config.error_messages import project
-
-SERVICES = """\
-project: demo
-environments:
-  dev: {}
-infrastructure:
-  - name: base
-    manifests: [{path: cm.yaml}]
-"""
+from tests.config.error_messages import ONE_MANIFEST, project
 
 
 def test_a_manifest_cannot_forge_the_placeholder_of_an_outside_value() -> None:
@@ -28,7 +19,7 @@ def test_a_manifest_cannot_forge_the_placeholder_of_an_outside_value() -> None:
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
         'data:\n  forged: "zcodexoutside0x"\n  tag: {{ vars.tag }}\n'
     )
-    folder = project(SERVICES, {"cm.yaml": manifest})
+    folder = project(ONE_MANIFEST, {"cm.yaml": manifest})
     plan = build_plan(PlanRequest(stack="dev", project_dir=folder, vars={"tag": "v1; planted"}))
     [config_map] = [obj for obj in plan.objects if obj.kind == "ConfigMap" and obj.name == "cm"]
     assert config_map.manifest["data"] == {"forged": "zcodexoutside0x", "tag": "v1; planted"}

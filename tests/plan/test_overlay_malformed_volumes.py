@@ -16,19 +16,11 @@ import pytest
 
 from codex_stacks.errors import CodexError
 from codex_stacks.plan import PlanRequest, build_plan
+from tests.plan.test_overlay_guards import SERVICES as ONE_SERVICE
 
-SERVICES = """\
-project: shop
-environments:
-  dev: {}
-services:
-  - name: api
-    manifests: [{path: deploy.yaml}]
-    image: {repository: reg/shop/api, tagTemplate: "1.0"}
-    overlays:
-      dev:
-        hostMounts: [{name: src, hostPath: /src, mountPath: /app}]
-"""
+SERVICES = ONE_SERVICE + (
+    "    overlays:\n      dev:\n        hostMounts: [{name: src, hostPath: /src, mountPath: /app}]\n"
+)
 
 
 def deployment(volumes: str, mounts: str) -> str:
